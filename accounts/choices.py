@@ -1,0 +1,17 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    OPERATOR = "operator", _("Hotline operator")
+    DISPATCHER = "dispatcher", _("Dispatcher")
+    ENGINEER = "engineer", _("Maintenance engineer")
+    ANALYST = "analyst", _("Fault analyst")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    REGIONAL_LEAD = "regional_lead", _("Regional lead")
+    MANAGER = "manager", _("Project manager")
+    DOC_ADMIN = "doc_admin", _("Document admin")
+    CUSTOMER = "customer", _("Customer user")
+
+
+STAFF_ROLES = frozenset(r.value for r in Role if r != Role.CUSTOMER)

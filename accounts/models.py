@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from .choices import STAFF_ROLES, Role
+
+
+class Organization(models.Model):
+    """A customer organisation: the tenant. Customer users see this organisation's data only."""
+
+    name = models.CharField(_("name"), max_length=200)
+    code = models.SlugField(_("code"), max_length=40, unique=True, allow_unicode=False)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A staff member (operator, engineer, …) or a customer user bound to one organisation."""
+
+    name = models.CharField(_("full name"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.ENGINEER)
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organisation"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="users",
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["username"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(role="customer") | models.Q(organization__isnull=False),
+                name="customer_has_organization",
+                violation_error_message=_("A customer user must belong to an organisation."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.get_full_name() or self.username
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role == Role.CUSTOMER
+
+    @property
+    def is_staff_member(self) -> bool:
+        return self.role in STAFF_ROLES or self.is_superuser
+
+
+class SupportGroup(models.Model):
+    """A regional or specialist group that incidents are dispatched to."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    lead = models.ForeignKey(
+        User, verbose_name=_("group lead"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="led_groups",
+    )
+    members = models.ManyToManyField(User, verbose_name=_("members"), blank=True, related_name="support_groups")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("support group")
+        verbose_name_plural = _("support groups")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    """A person at a customer organisation who calls the hotline or is called back."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="contacts",
+    )
+    name = models.CharField(_("name"), max_length=150)
+    phone = models.CharField(_("phone"), max_length=40, db_index=True)
+    email = models.EmailField(_("email"), blank=True)
+    title = models.CharField(_("job title"), max_length=100, blank=True)
+    user = models.OneToOneField(
+        User, verbose_name=_("portal user"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="contact",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [models.Index(Lower("name"), name="contact_name_lower")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.phone})"

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from cmdb.models import CI
+from tickets.choices import TicketKind
+from tickets.models import TicketBase
+
+from .choices import OPEN_STATUSES, QUEUE_STATUSES, CauseCategory, FaultLevel, Impact, IncidentStatus, Urgency
+
+
+class Incident(TicketBase):
+    """A fault reported by a customer, a monitor or an inspection, handled to fault level I–IV."""
+
+    KIND = TicketKind.INCIDENT
+    NUMBER_PREFIX = "INC"
+
+    status = models.CharField(_("status"), max_length=20, choices=IncidentStatus.choices, default=IncidentStatus.NEW)
+    fault_level = models.CharField(_("fault level"), max_length=3, choices=FaultLevel.choices)
+    impact = models.CharField(_("impact"), max_length=10, choices=Impact.choices, default=Impact.LOW)
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.LOW)
+    level_reason = models.TextField(_("reason for the fault level"), blank=True)
+    ci = models.ForeignKey(
+        CI, verbose_name=_("configuration item"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="incidents",
+    )
+    onsite_at = models.DateTimeField(_("on site at"), null=True, blank=True)
+    restored_at = models.DateTimeField(_("restored at"), null=True, blank=True)
+    workaround = models.TextField(_("workaround / restoration"), blank=True)
+    cause_category = models.CharField(_("cause category"), max_length=20, choices=CauseCategory.choices, blank=True)
+    resolution = models.TextField(_("resolution"), blank=True)
+    cancel_reason = models.TextField(_("cancel reason"), blank=True)
+    reopen_count = models.PositiveIntegerField(_("times reopened"), default=0)
+    observation_until = models.DateTimeField(_("observation ends"), null=True, blank=True)
+    # SLA: deadlines are computed at write time and stored (DESIGN.md rule 5).
+    respond_due = models.DateTimeField(_("response due"), null=True, blank=True)
+    onsite_due = models.DateTimeField(_("on-site due"), null=True, blank=True)
+    restore_due = models.DateTimeField(_("restore due"), null=True, blank=True)
+    resolve_due = models.DateTimeField(_("resolve due"), null=True, blank=True)
+    sla_paused_at = models.DateTimeField(_("SLA clock paused at"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        indexes = [
+            # Dispatcher queue: unassigned open incidents by level, then age.
+            models.Index(
+                fields=["fault_level", "reported_at", "id"], name="inc_dispatch_queue",
+                condition=Q(assignee__isnull=True, status__in=QUEUE_STATUSES),
+            ),
+            # An engineer's open work.
+            models.Index(
+                fields=["assignee", "fault_level", "reported_at"], name="inc_my_work",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(fields=["organization", "status", "reported_at"], name="inc_org_status_rep"),
+            models.Index(fields=["organization", "reported_at"], name="inc_org_rep"),
+            models.Index(fields=["status", "reported_at"], name="inc_status_rep"),
+            models.Index(fields=["-reported_at", "-id"], name="inc_reported_desc"),
+            models.Index(fields=["ci", "status"], name="inc_ci_status"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(escalation_level__lte=4), name="inc_escalation_0_4"),
+        ]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES

@@ -1,0 +1,260 @@
+"""Every write to an incident. `incident_transition` is the only writer of `status`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import Contact, Organization, SupportGroup
+from cmdb.models import CI
+from tickets.audit import event_record
+from tickets.choices import Channel, EventAction
+from tickets.numbering import next_number
+from tickets.services import ticket_lock, ticket_touch, version_check
+from tickets.sla.calendar import BusinessCalendar
+from tickets.sla.deadlines import deadlines_compute
+
+from .choices import CauseCategory, FaultLevel, Impact, IncidentStatus, Urgency, suggest_level
+from .models import Incident
+from .workflow import INCIDENT_WORKFLOW
+
+User = get_user_model()
+OBSERVATION_PERIOD = timedelta(days=7)
+DEADLINE_FIELDS = ("respond_due", "onsite_due", "restore_due", "resolve_due")
+
+
+def sla_calendar() -> BusinessCalendar:
+    return BusinessCalendar()
+
+
+def _apply_deadlines(incident: Incident, *, start: datetime) -> None:
+    deadlines = deadlines_compute(start=start, level=incident.fault_level, calendar=sla_calendar())
+    for name in DEADLINE_FIELDS:
+        setattr(incident, name, getattr(deadlines, name))
+
+
+def _validate_level(*, impact: str, urgency: str, fault_level: str | None, level_reason: str) -> str:
+    errors: dict[str, list[str]] = {}
+    if impact not in Impact.values:
+        errors["impact"] = [_("Choose an impact.")]
+    if urgency not in Urgency.values:
+        errors["urgency"] = [_("Choose an urgency.")]
+    if errors:
+        raise ValidationError(errors)
+    suggested = suggest_level(impact, urgency)
+    level = fault_level or suggested
+    if level not in FaultLevel.values:
+        raise ValidationError({"fault_level": [_("Choose a fault level I, II, III or IV.")]})
+    if level != suggested and not level_reason.strip():
+        raise ValidationError({"level_reason": [
+            _("Level %(level)s differs from the suggested level %(suggested)s: give a reason.")
+            % {"level": level, "suggested": suggested}
+        ]})
+    return level
+
+
+@transaction.atomic
+def incident_create(
+    *, actor: Any, organization: Organization, title: str, description: str = "", impact: str = Impact.LOW,
+    urgency: str = Urgency.LOW, fault_level: str | None = None, level_reason: str = "",
+    contact: Contact | None = None, ci: CI | None = None, channel: str = Channel.PHONE,
+    reported_at: datetime | None = None, now: datetime,
+) -> Incident:
+    if actor.is_customer and organization.pk != actor.organization_id:
+        raise PermissionDenied
+    errors: dict[str, list[str]] = {}
+    if not (title or "").strip():
+        errors["title"] = [_("Give the incident a short title.")]
+    if contact is not None and contact.organization_id != organization.pk:
+        errors["contact"] = [_("This contact belongs to another organisation.")]
+    if ci is not None and ci.organization_id != organization.pk:
+        errors["ci"] = [_("This device belongs to another organisation.")]
+    if channel not in Channel.values:
+        errors["channel"] = [_("Unknown channel.")]
+    reported_at = reported_at or now
+    if reported_at > now + timedelta(minutes=5):
+        errors["reported_at"] = [_("The report time cannot be in the future.")]
+    if errors:
+        raise ValidationError(errors)
+    level = _validate_level(impact=impact, urgency=urgency, fault_level=fault_level, level_reason=level_reason)
+    incident = Incident(
+        number=next_number(Incident.NUMBER_PREFIX), title=title.strip(), description=description.strip(),
+        organization=organization, contact=contact, ci=ci, channel=channel, impact=impact, urgency=urgency,
+        fault_level=level, level_reason=level_reason.strip(), reported_at=reported_at, created_by=actor,
+        status=IncidentStatus.NEW,
+    )
+    _apply_deadlines(incident, start=reported_at)
+    incident.save()
+    event_record(ticket=incident, actor=actor, action=EventAction.CREATED, now=now, public=True, data={
+        "number": incident.number, "title": incident.title, "fault_level": level,
+        "suggested_level": suggest_level(impact, urgency), "level_reason": incident.level_reason,
+        "channel": channel, "organization": organization.pk, "contact": contact.pk if contact else None,
+        "ci": ci.pk if ci else None, "reported_at": reported_at,
+    })
+    return incident
+
+
+UPDATABLE_FIELDS = ("title", "description", "contact", "ci", "impact", "urgency", "fault_level", "level_reason")
+
+
+def _as_json(value: Any) -> Any:
+    return value.pk if hasattr(value, "pk") else value
+
+
+@transaction.atomic
+def incident_update(*, incident_id: int, actor: Any, version: int | None, changes: dict[str, Any],
+                    now: datetime) -> Incident:
+    """Edit descriptive fields; a fault-level change recomputes deadlines and needs a reason."""
+    if actor.is_customer:
+        raise PermissionDenied
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    incident = ticket_lock(Incident, incident_id)
+    version_check(incident, version)
+    if incident.status in (IncidentStatus.CLOSED, IncidentStatus.CANCELLED):
+        raise ValidationError({"status": [_("A closed or cancelled incident cannot be edited.")]})
+    diff: dict[str, list[Any]] = {}
+    for name, value in changes.items():
+        old = getattr(incident, name)
+        if _as_json(old) != _as_json(value):
+            diff[name] = [_as_json(old), _as_json(value)]
+            setattr(incident, name, value)
+    if not diff:
+        return incident
+    if "title" in diff and not incident.title.strip():
+        raise ValidationError({"title": [_("Give the incident a short title.")]})
+    if incident.contact is not None and incident.contact.organization_id != incident.organization_id:
+        raise ValidationError({"contact": [_("This contact belongs to another organisation.")]})
+    if incident.ci is not None and incident.ci.organization_id != incident.organization_id:
+        raise ValidationError({"ci": [_("This device belongs to another organisation.")]})
+    if {"fault_level", "impact", "urgency"} & set(diff):
+        reason = changes.get("level_reason", "") if "level_reason" in diff else ""
+        if "fault_level" in diff and not str(reason).strip():
+            suggested = suggest_level(incident.impact, incident.urgency)
+            if incident.fault_level != suggested:
+                raise ValidationError({"level_reason": [_("Say why the fault level changes.")]})
+        incident.fault_level = _validate_level(
+            impact=incident.impact, urgency=incident.urgency, fault_level=incident.fault_level,
+            level_reason=incident.level_reason,
+        )
+        if "fault_level" in diff:
+            before = {name: getattr(incident, name) for name in DEADLINE_FIELDS}
+            _apply_deadlines(incident, start=incident.reported_at)
+            diff.update({name: [before[name], getattr(incident, name)] for name in DEADLINE_FIELDS
+                         if before[name] != getattr(incident, name)})
+    ticket_touch(incident, fields=[f for f in UPDATABLE_FIELDS if f in diff] + [
+        f for f in DEADLINE_FIELDS if f in diff])
+    event_record(ticket=incident, actor=actor, action=EventAction.UPDATED, now=now, data={"changes": diff})
+    return incident
+
+
+def _resolve_assignment(payload: dict[str, Any]) -> tuple[Any, SupportGroup | None]:
+    assignee, group = payload.get("assignee"), payload.get("group")
+    if isinstance(assignee, int | str) and assignee != "":
+        assignee = User.objects.filter(pk=assignee, is_active=True).exclude(role="customer").first()
+        if assignee is None:
+            raise ValidationError({"assignee": [_("No active staff member with this id.")]})
+    if isinstance(group, int | str) and group != "":
+        group = SupportGroup.objects.filter(pk=group, is_active=True).first()
+        if group is None:
+            raise ValidationError({"group": [_("No active support group with this id.")]})
+    if not assignee and not group:
+        raise ValidationError({"assignee": [_("Choose an engineer, a support group, or both.")]})
+    if assignee and assignee.role == "customer":
+        raise ValidationError({"assignee": [_("Incidents are assigned to staff, not customers.")]})
+    return assignee or None, group or None
+
+
+@transaction.atomic
+def incident_transition(*, incident_id: int, actor: Any, action: str, version: int | None = None,
+                        payload: dict[str, Any] | None = None, now: datetime) -> Incident:
+    """The one writer of incident status (DESIGN.md rule 1): lock, check the table, stamp, record."""
+    payload = dict(payload or {})
+    incident = ticket_lock(Incident, incident_id)
+    if actor.is_customer and incident.organization_id != actor.organization_id:
+        raise Incident.DoesNotExist
+    version_check(incident, version)
+    transition = INCIDENT_WORKFLOW.check(incident, actor, action, payload)
+    old_status = incident.status
+    changed: list[str] = []
+    data: dict[str, Any] = {"action": action}
+
+    def stamp(field: str, value: Any) -> None:
+        old = getattr(incident, field)
+        setattr(incident, field, value)
+        changed.append(field)
+        data.setdefault("changes", {})[field] = [_as_json(old), _as_json(value)]
+
+    reason = str(payload.get("reason") or "").strip()
+    if reason:
+        data["reason"] = reason
+    if action == "assign":
+        assignee, group = _resolve_assignment(payload)
+        if group is None and assignee is not None:
+            group = incident.group if incident.group and assignee.support_groups.filter(pk=incident.group_id).exists() else None
+        stamp("assignee", assignee)
+        stamp("group", group)
+    elif action == "accept":
+        if incident.assignee_id is None:
+            stamp("assignee", actor)
+        if incident.responded_at is None:
+            stamp("responded_at", now)
+    elif action == "arrive":
+        stamp("onsite_at", now)
+        if incident.responded_at is None:
+            stamp("responded_at", now)
+    elif action == "pend":
+        stamp("sla_paused_at", now)
+    elif action == "resume":
+        _sla_resume(incident, now=now, stamp=stamp)
+    elif action == "restore":
+        stamp("restored_at", now)
+        stamp("workaround", str(payload["workaround"]).strip())
+    elif action == "resolve":
+        if payload["cause_category"] not in CauseCategory.values:
+            raise ValidationError({"cause_category": [_("Choose a cause category.")]})
+        stamp("cause_category", payload["cause_category"])
+        stamp("resolution", str(payload["resolution"]).strip())
+        if incident.restored_at is None:
+            stamp("restored_at", now)
+        if payload.get("workaround") and not incident.workaround:
+            stamp("workaround", str(payload["workaround"]).strip())
+        stamp("resolved_at", now)
+    elif action == "observe":
+        stamp("observation_until", now + OBSERVATION_PERIOD)
+    elif action == "close":
+        stamp("closed_at", now)
+    elif action == "reopen":
+        stamp("reopen_count", incident.reopen_count + 1)
+        stamp("resolved_at", None)
+        stamp("observation_until", None)
+    elif action == "cancel":
+        stamp("cancel_reason", reason)
+        stamp("closed_at", now)
+    if transition.target is not None and transition.target != old_status:
+        incident.status = transition.target
+        changed.append("status")
+        data["status"] = [old_status, transition.target]
+    ticket_touch(incident, fields=changed)
+    event_record(ticket=incident, actor=actor, action=EventAction.TRANSITION, now=now, data=data, public=True)
+    return incident
+
+
+def _sla_resume(incident: Incident, *, now: datetime, stamp: Any) -> None:
+    """Clocks pause while pending the customer: push every unmet deadline by the paused time."""
+    if incident.sla_paused_at is None:
+        return
+    paused = max(now - incident.sla_paused_at, timedelta(0))
+    met = {"respond_due": incident.responded_at, "onsite_due": incident.onsite_at,
+           "restore_due": incident.restored_at, "resolve_due": incident.resolved_at}
+    for name in DEADLINE_FIELDS:
+        due = getattr(incident, name)
+        if due is not None and met[name] is None:
+            stamp(name, due + paused)
+    stamp("sla_paused_at", None)

@@ -1,0 +1,15 @@
+"""The `opsdesk` Celery app and the one static beat schedule (DESIGN.md, Stack)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsdesk.settings")
+
+app = Celery("opsdesk")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Schedules that admins define (report runs, inspection plans) are DB rows swept by these tasks;
+# this table itself never changes at run time.
+app.conf.beat_schedule = {}

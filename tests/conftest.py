@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.choices import Role
+from incidents.models import Incident
+from incidents.services import incident_create, incident_transition
+
+from .factories import (
+    CIFactory,
+    ContactFactory,
+    CustomerFactory,
+    OrganizationFactory,
+    SupportGroupFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.AXES_ENABLED = False
+
+
+@pytest.fixture
+def now() -> datetime:
+    return timezone.now()
+
+
+@pytest.fixture
+def org_a():
+    return OrganizationFactory(name="Org A", code="org-a")
+
+
+@pytest.fixture
+def org_b():
+    return OrganizationFactory(name="Org B", code="org-b")
+
+
+@pytest.fixture
+def operator(db):
+    return UserFactory(username="operator", role=Role.OPERATOR)
+
+
+@pytest.fixture
+def dispatcher(db):
+    return UserFactory(username="dispatcher", role=Role.DISPATCHER)
+
+
+@pytest.fixture
+def group(db, engineer):
+    g = SupportGroupFactory(name="North")
+    g.members.add(engineer)
+    return g
+
+
+@pytest.fixture
+def engineer(db):
+    return UserFactory(username="engineer", role=Role.ENGINEER)
+
+
+@pytest.fixture
+def other_engineer(db):
+    return UserFactory(username="engineer2", role=Role.ENGINEER)
+
+
+@pytest.fixture
+def supervisor(db):
+    return UserFactory(username="supervisor", role=Role.SUPERVISOR)
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", role=Role.MANAGER)
+
+
+@pytest.fixture
+def customer_a(org_a):
+    return CustomerFactory(username="cust_a", organization=org_a)
+
+
+@pytest.fixture
+def customer_b(org_b):
+    return CustomerFactory(username="cust_b", organization=org_b)
+
+
+@pytest.fixture
+def contact_a(org_a):
+    return ContactFactory(organization=org_a, name="Zhang Wei", phone="13800001111")
+
+
+@pytest.fixture
+def ci_a(org_a):
+    return CIFactory(organization=org_a, name="core-switch-a")
+
+
+@pytest.fixture
+def ci_b(org_b):
+    return CIFactory(organization=org_b, name="core-switch-b")
+
+
+@pytest.fixture
+def make_incident(operator, now):
+    """Create an incident through the real service; `status=` walks it along the workflow."""
+
+    def make(*, organization, status: str = "new", actor: Any = None, assignee: Any = None, **kwargs: Any) -> Incident:
+        kwargs.setdefault("title", "Camera offline")
+        kwargs.setdefault("impact", "medium")
+        kwargs.setdefault("urgency", "medium")
+        inc = incident_create(actor=actor or operator, organization=organization, now=now, **kwargs)
+        path = {
+            "new": [],
+            "assigned": ["assign"],
+            "in_progress": ["assign", "accept"],
+            "pending": ["assign", "accept", "pend"],
+            "resolved": ["assign", "accept", "resolve"],
+            "observing": ["assign", "accept", "resolve", "observe"],
+            "closed": ["assign", "accept", "resolve", "observe", "close"],
+            "cancelled": ["cancel"],
+        }[status]
+        lead = UserFactory(role=Role.MANAGER)
+        payload = {"assignee": (assignee or lead).pk, "reason": "test", "cause_category": "hardware",
+                   "resolution": "replaced the PSU"}
+        for action in path:
+            actor_for = assignee if (assignee and action in {"accept", "pend", "resolve"}) else lead
+            inc = incident_transition(incident_id=inc.pk, actor=actor_for, action=action, payload=payload, now=now)
+        return inc
+
+    return make
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api_client):
+    def login(user):
+        api_client.force_authenticate(user=user)
+        return api_client
+
+    return login

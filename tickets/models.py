@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Contact, Organization, SupportGroup
+
+from .choices import CallOutcome, Channel, EventAction, RequestStatus, RequestType, TicketKind
+
+
+class TicketQuerySet(models.QuerySet[Any]):
+    def visible_to(self, user: Any) -> TicketQuerySet:
+        """The tenancy choke point (DESIGN.md rule 3): customers see their organisation only,
+        inactive or anonymous users see nothing. Every selector, viewset and portal view starts here."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        if user.is_superuser or not user.is_customer:
+            return self
+        return self.filter(organization_id=user.organization_id)
+
+
+class TicketBase(models.Model):
+    """Fields every ticket type shares. Status is written only by the type's transition service."""
+
+    KIND: str = ""
+    NUMBER_PREFIX: str = ""
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, default=Channel.PHONE)
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="+",
+    )
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    group = models.ForeignKey(
+        SupportGroup, verbose_name=_("support group"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reported_at = models.DateTimeField(_("reported at"))
+    responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Optimistic concurrency: every write bumps it; a write carrying a stale value is refused (409).
+    version = models.PositiveIntegerField(_("version"), default=1)
+    # Head of this ticket's tamper-evident event chain (see tickets/audit.py).
+    audit_seq = models.PositiveIntegerField(default=0, editable=False)
+    audit_head = models.CharField(max_length=64, blank=True, editable=False)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+
+class ServiceRequest(TicketBase):
+    """A consultation, service request, complaint or training request (REQ-…)."""
+
+    KIND = TicketKind.REQUEST
+    NUMBER_PREFIX = "REQ"
+
+    request_type = models.CharField(
+        _("request type"), max_length=20, choices=RequestType.choices, default=RequestType.SERVICE_REQUEST,
+    )
+    status = models.CharField(_("status"), max_length=20, choices=RequestStatus.choices, default=RequestStatus.NEW)
+    resolution = models.TextField(_("resolution"), blank=True)
+    cancel_reason = models.TextField(_("cancel reason"), blank=True)
+
+    class Meta:
+        ordering = ["-reported_at", "-id"]
+        verbose_name = _("service request")
+        verbose_name_plural = _("service requests")
+        indexes = [
+            models.Index(fields=["organization", "status", "reported_at"], name="req_org_status_rep"),
+            models.Index(fields=["assignee", "status", "reported_at"], name="req_assignee_status"),
+            models.Index(fields=["-reported_at", "-id"], name="req_reported_desc"),
+        ]
+
+
+class TicketEvent(models.Model):
+    """One append-only entry of a ticket's history, chained by hash to its predecessor."""
+
+    ticket_kind = models.CharField(_("ticket type"), max_length=20, choices=TicketKind.choices)
+    ticket_id = models.BigIntegerField(_("ticket id"))
+    seq = models.PositiveIntegerField(_("sequence"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=30, choices=EventAction.choices)
+    data = models.JSONField(_("data"), default=dict)
+    public = models.BooleanField(_("visible to customer"), default=False)
+    created_at = models.DateTimeField(_("time"))
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["ticket_kind", "ticket_id", "seq"]
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket_kind", "ticket_id", "seq"], name="event_chain_unique"),
+        ]
+
+
+class TimelineEntry(models.Model):
+    """Shared fields of what people add to a ticket's timeline; never deleted."""
+
+    ticket_kind = models.CharField(_("ticket type"), max_length=20, choices=TicketKind.choices)
+    ticket_id = models.BigIntegerField(_("ticket id"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "id"]
+
+
+class Comment(TimelineEntry):
+    """A public comment (the customer sees it) or an internal note."""
+
+    body = models.TextField(_("text"))
+    public = models.BooleanField(_("public"), default=False)
+
+    class Meta(TimelineEntry.Meta):
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        indexes = [models.Index(fields=["ticket_kind", "ticket_id", "created_at"], name="comment_ticket")]
+
+
+class WorkLog(TimelineEntry):
+    """Time an engineer spent on a ticket."""
+
+    minutes = models.PositiveIntegerField(_("minutes spent"))
+    note = models.TextField(_("what was done"))
+    work_date = models.DateField(_("work date"))
+
+    class Meta(TimelineEntry.Meta):
+        verbose_name = _("work log")
+        verbose_name_plural = _("work logs")
+        indexes = [models.Index(fields=["ticket_kind", "ticket_id", "created_at"], name="worklog_ticket")]
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.ticket_kind}/{instance.ticket_id}/{instance.sha256[:16]}-{filename}"
+
+
+class Attachment(TimelineEntry):
+    """A file attached to a ticket; its SHA-256 is recorded in the event chain."""
+
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=300)
+    name = models.CharField(_("file name"), max_length=200)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("content type"), max_length=100, blank=True)
+    sha256 = models.CharField(max_length=64)
+    public = models.BooleanField(_("public"), default=False)
+
+    class Meta(TimelineEntry.Meta):
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        indexes = [models.Index(fields=["ticket_kind", "ticket_id", "created_at"], name="attachment_ticket")]
+
+
+class CallRecord(models.Model):
+    """One hotline call, answered or missed: the basis of the connect rate (接通率)."""
+
+    received_at = models.DateTimeField(_("received at"))
+    caller_phone = models.CharField(_("caller phone"), max_length=40, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=CallOutcome.choices, default=CallOutcome.ANSWERED)
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), null=True, blank=True, on_delete=models.PROTECT)
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organisation"), null=True, blank=True, on_delete=models.PROTECT,
+    )
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("operator"), null=True, blank=True, on_delete=models.PROTECT,
+    )
+    ticket_kind = models.CharField(_("ticket type"), max_length=20, choices=TicketKind.choices, blank=True)
+    ticket_id = models.BigIntegerField(_("ticket id"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("call record")
+        verbose_name_plural = _("call records")
+        indexes = [models.Index(fields=["received_at"], name="call_received")]
+
+
+class NumberCounter(models.Model):
+    """Ticket-number counter for databases without sequences (SQLite); PostgreSQL uses sequences."""
+
+    prefix = models.CharField(max_length=10, primary_key=True)
+    value = models.BigIntegerField(default=0)

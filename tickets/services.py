@@ -1,0 +1,236 @@
+"""Writes shared by every ticket type: locking, version checks, and the timeline (comments, work
+logs, attachments). Each function is atomic and records its event in the ticket's chain."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import SupportGroup
+from opsdesk.errors import ConflictError
+
+from .audit import event_record
+from .choices import CallOutcome, Channel, EventAction, RequestType
+from .models import Attachment, CallRecord, Comment, ServiceRequest, TicketBase, WorkLog
+from .numbering import next_number
+from .request_workflow import REQUEST_WORKFLOW
+
+T = TypeVar("T", bound=TicketBase)
+
+MAX_WORKLOG_MINUTES = 24 * 60
+
+
+def ticket_lock(model: type[T], pk: int) -> T:
+    """Load a ticket for writing, holding its row lock until the transaction ends."""
+    return model.objects.select_for_update().get(pk=pk)
+
+
+def version_check(ticket: TicketBase, version: int | None) -> None:
+    if version is not None and int(version) != ticket.version:
+        raise ConflictError(current_version=ticket.version)
+
+
+def ticket_touch(ticket: TicketBase, *, fields: list[str]) -> None:
+    """Save the changed fields and bump the version, in one UPDATE."""
+    ticket.version += 1
+    ticket.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def _check_can_write(ticket: TicketBase, actor: Any) -> None:
+    if actor.is_customer and ticket.organization_id != actor.organization_id:
+        raise PermissionDenied
+
+
+@transaction.atomic
+def ticket_comment_add(*, ticket: TicketBase, author: Any, body: str, public: bool, now: datetime) -> Comment:
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": [_("Write something first.")]})
+    ticket = ticket_lock(type(ticket), ticket.pk)
+    _check_can_write(ticket, author)
+    public = True if author.is_customer else bool(public)
+    comment = Comment.objects.create(
+        ticket_kind=ticket.KIND, ticket_id=ticket.pk, author=author, body=body, public=public, created_at=now,
+    )
+    event_record(ticket=ticket, actor=author, action=EventAction.COMMENT, now=now, public=public,
+                 data={"comment": comment.pk, "public": public, "body": body})
+    return comment
+
+
+@transaction.atomic
+def ticket_worklog_add(*, ticket: TicketBase, author: Any, minutes: int, note: str, work_date: date | None,
+                       now: datetime) -> WorkLog:
+    if author.is_customer:
+        raise PermissionDenied
+    errors: dict[str, list[str]] = {}
+    if not isinstance(minutes, int) or minutes < 1 or minutes > MAX_WORKLOG_MINUTES:
+        errors["minutes"] = [_("Enter the minutes spent, from 1 to %(max)s.") % {"max": MAX_WORKLOG_MINUTES}]
+    note = (note or "").strip()
+    if not note:
+        errors["note"] = [_("Say what was done.")]
+    work_date = work_date or now.date()
+    if work_date > now.date():
+        errors["work_date"] = [_("The work date cannot be in the future.")]
+    if errors:
+        raise ValidationError(errors)
+    ticket = ticket_lock(type(ticket), ticket.pk)
+    log = WorkLog.objects.create(
+        ticket_kind=ticket.KIND, ticket_id=ticket.pk, author=author, minutes=minutes, note=note,
+        work_date=work_date, created_at=now,
+    )
+    event_record(ticket=ticket, actor=author, action=EventAction.WORKLOG, now=now,
+                 data={"worklog": log.pk, "minutes": minutes, "note": note, "work_date": work_date})
+    return log
+
+
+def _safe_name(name: str) -> str:
+    base = os.path.basename(name or "file").replace("\x00", "")
+    return base[-150:] or "file"
+
+
+@transaction.atomic
+def ticket_attachment_add(*, ticket: TicketBase, author: Any, upload: UploadedFile, public: bool,
+                          now: datetime) -> Attachment:
+    if upload is None:
+        raise ValidationError({"file": [_("Choose a file to upload.")]})
+    if upload.size is None or upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise ValidationError({"file": [_("The file is larger than %(mb)s MB.")
+                                        % {"mb": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)}]})
+    if upload.size == 0:
+        raise ValidationError({"file": [_("The file is empty.")]})
+    ticket = ticket_lock(type(ticket), ticket.pk)
+    _check_can_write(ticket, author)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    public = True if author.is_customer else bool(public)
+    name = _safe_name(upload.name or "file")
+    attachment = Attachment(
+        ticket_kind=ticket.KIND, ticket_id=ticket.pk, author=author, name=name, size=upload.size,
+        content_type=(upload.content_type or "")[:100], sha256=digest.hexdigest(), public=public, created_at=now,
+    )
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    event_record(ticket=ticket, actor=author, action=EventAction.ATTACHMENT, now=now, public=public,
+                 data={"attachment": attachment.pk, "name": name, "size": upload.size, "sha256": attachment.sha256})
+    return attachment
+
+
+@transaction.atomic
+def call_record_create(*, operator: Any, received_at: datetime, caller_phone: str, outcome: str,
+                       contact: Any = None, organization: Any = None, ticket: TicketBase | None = None,
+                       note: str = "", now: datetime) -> CallRecord:
+    """Log one hotline call; linking it to an existing ticket records that on the ticket's timeline."""
+    if outcome not in CallOutcome.values:
+        raise ValidationError({"outcome": [_("Choose answered or missed.")]})
+    call = CallRecord.objects.create(
+        received_at=received_at, caller_phone=(caller_phone or "").strip(), outcome=outcome, contact=contact,
+        organization=organization or (contact.organization if contact else None), operator=operator,
+        ticket_kind=ticket.KIND if ticket else "", ticket_id=ticket.pk if ticket else None, note=note,
+    )
+    if ticket is not None:
+        locked = ticket_lock(type(ticket), ticket.pk)
+        event_record(ticket=locked, actor=operator, action=EventAction.CALL_LINKED, now=now,
+                     data={"call": call.pk, "phone": call.caller_phone, "note": note})
+    return call
+
+
+# --- Service requests ------------------------------------------------------------------------
+
+@transaction.atomic
+def request_create(*, actor: Any, organization: Any, title: str, description: str = "",
+                   request_type: str, contact: Any = None, channel: str = "phone",
+                   reported_at: datetime | None = None, now: datetime) -> Any:
+    if actor.is_customer and organization.pk != actor.organization_id:
+        raise PermissionDenied
+    errors: dict[str, list[str]] = {}
+    if not (title or "").strip():
+        errors["title"] = [_("Give the request a short title.")]
+    if request_type not in RequestType.values:
+        errors["request_type"] = [_("Choose a request type.")]
+    if channel not in Channel.values:
+        errors["channel"] = [_("Unknown channel.")]
+    if contact is not None and contact.organization_id != organization.pk:
+        errors["contact"] = [_("This contact belongs to another organisation.")]
+    if errors:
+        raise ValidationError(errors)
+    req = ServiceRequest.objects.create(
+        number=next_number(ServiceRequest.NUMBER_PREFIX), title=title.strip(), description=(description or "").strip(),
+        request_type=request_type, organization=organization, contact=contact, channel=channel,
+        reported_at=reported_at or now, created_by=actor,
+    )
+    event_record(ticket=req, actor=actor, action=EventAction.CREATED, now=now, public=True, data={
+        "number": req.number, "title": req.title, "request_type": request_type, "channel": channel,
+        "organization": organization.pk, "contact": contact.pk if contact else None,
+    })
+    return req
+
+
+@transaction.atomic
+def request_transition(*, request_id: int, actor: Any, action: str, version: int | None = None,
+                       payload: dict[str, Any] | None = None, now: datetime) -> Any:
+    """The one writer of service-request status."""
+    payload = dict(payload or {})
+    req = ticket_lock(ServiceRequest, request_id)
+    if actor.is_customer and req.organization_id != actor.organization_id:
+        raise ServiceRequest.DoesNotExist
+    version_check(req, version)
+    transition = REQUEST_WORKFLOW.check(req, actor, action, payload)
+    old_status = req.status
+    changed: list[str] = []
+    data: dict[str, Any] = {"action": action}
+    reason = str(payload.get("reason") or "").strip()
+    if reason:
+        data["reason"] = reason
+
+    def stamp(field: str, value: Any) -> None:
+        old = getattr(req, field)
+        setattr(req, field, value)
+        changed.append(field)
+        data.setdefault("changes", {})[field] = [getattr(old, "pk", old), getattr(value, "pk", value)]
+
+    if action == "assign":
+        assignee = group = None
+        if payload.get("assignee"):
+            assignee = get_user_model().objects.filter(pk=payload["assignee"], is_active=True).exclude(role="customer").first()
+            if assignee is None:
+                raise ValidationError({"assignee": [_("No active staff member with this id.")]})
+        if payload.get("group"):
+            group = SupportGroup.objects.filter(pk=payload["group"], is_active=True).first()
+            if group is None:
+                raise ValidationError({"group": [_("No active support group with this id.")]})
+        if not assignee and not group:
+            raise ValidationError({"assignee": [_("Choose an engineer, a support group, or both.")]})
+        stamp("assignee", assignee)
+        stamp("group", group)
+    elif action == "accept":
+        if req.assignee_id is None:
+            stamp("assignee", actor)
+        if req.responded_at is None:
+            stamp("responded_at", now)
+    elif action == "resolve":
+        stamp("resolution", str(payload["resolution"]).strip())
+        stamp("resolved_at", now)
+    elif action == "reopen":
+        stamp("resolved_at", None)
+    elif action in ("close", "cancel"):
+        stamp("closed_at", now)
+        if action == "cancel":
+            stamp("cancel_reason", reason)
+    if transition.target is not None and transition.target != old_status:
+        req.status = transition.target
+        changed.append("status")
+        data["status"] = [old_status, transition.target]
+    ticket_touch(req, fields=changed)
+    event_record(ticket=req, actor=actor, action=EventAction.TRANSITION, now=now, data=data, public=True)
+    return req
