@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
 from typing import Any
 
 import django_filters as filters
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tickets.choices import Channel
+from tickets.filtersets import MonthFilter
 
 from .choices import FaultLevel, IncidentStatus
 from .models import Incident
@@ -18,8 +17,8 @@ from .models import Incident
 
 class IncidentFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"))
-    status = filters.MultipleChoiceFilter(choices=IncidentStatus.choices, label=_("Status"))
-    fault_level = filters.MultipleChoiceFilter(choices=FaultLevel.choices, label=_("Fault level"))
+    status = filters.MultipleChoiceFilter(choices=IncidentStatus.choices, label=_("Status"), distinct=False)
+    fault_level = filters.MultipleChoiceFilter(choices=FaultLevel.choices, label=_("Fault level"), distinct=False)
     channel = filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
     organization = filters.NumberFilter(field_name="organization_id", label=_("Organisation"))
     assignee = filters.NumberFilter(field_name="assignee_id", label=_("Assignee"))
@@ -29,7 +28,7 @@ class IncidentFilterSet(filters.FilterSet):
     unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label=_("Unassigned"))
     reported_after = filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte", label=_("Reported from"))
     reported_before = filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt", label=_("Reported before"))
-    month = filters.CharFilter(method="filter_month", label=_("Month (YYYY-MM)"))
+    month = MonthFilter(field_name="reported_at", label=_("Month (YYYY-MM)"))
 
     class Meta:
         model = Incident
@@ -42,19 +41,6 @@ class IncidentFilterSet(filters.FilterSet):
         if value.upper().startswith("INC-"):
             return queryset.filter(number=value.upper())
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
-
-    def filter_month(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
-        try:
-            first = datetime.strptime(value.strip(), "%Y-%m").date()
-        except ValueError:
-            from django.core.exceptions import ValidationError
-
-            raise ValidationError({"month": [_("Use the form YYYY-MM, e.g. 2026-03.")]}) from None
-        nxt = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-        tz = timezone.get_current_timezone()
-        start = datetime.combine(first, time.min, tz)
-        end = datetime.combine(nxt, time.min, tz)
-        return queryset.filter(reported_at__gte=start, reported_at__lt=end)
 
     @property
     def qs(self) -> Any:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from itertools import chain
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 
-from tickets.models import Attachment, Comment, TicketEvent, WorkLog
+from tickets.selectors import ticket_timeline
 
 from .choices import OPEN_STATUSES, QUEUE_STATUSES
 from .filtersets import IncidentFilterSet
@@ -73,13 +72,4 @@ def incident_possible_duplicates(*, user: Any, organization_id: int | None, ci_i
 
 def incident_timeline(*, user: Any, incident: Incident) -> list[Any]:
     """Events, comments, work logs and attachments in time order; customers see public items only."""
-    key = {"ticket_kind": incident.KIND, "ticket_id": incident.pk}
-    events = TicketEvent.objects.filter(**key).select_related("actor")
-    comments = Comment.objects.filter(**key).select_related("author")
-    attachments = Attachment.objects.filter(**key).select_related("author")
-    worklogs = WorkLog.objects.filter(**key).select_related("author")
-    if user.is_customer:
-        events, comments, attachments = events.filter(public=True), comments.filter(public=True), attachments.filter(public=True)
-        worklogs = worklogs.none()
-    items = chain(events, comments, attachments, worklogs)
-    return sorted(items, key=lambda item: (item.created_at, item.__class__.__name__, item.pk))
+    return ticket_timeline(user=user, ticket=incident)

@@ -17,7 +17,7 @@ from tickets.choices import Channel, EventAction
 from tickets.numbering import next_number
 from tickets.services import ticket_lock, ticket_touch, version_check
 from tickets.sla.calendar import BusinessCalendar
-from tickets.sla.deadlines import deadlines_compute
+from tickets.sla.deadlines import DEFAULT_TARGETS, deadlines_compute
 
 from .choices import CauseCategory, FaultLevel, Impact, IncidentStatus, Urgency, suggest_level
 from .models import Incident
@@ -154,14 +154,27 @@ def incident_update(*, incident_id: int, actor: Any, version: int | None, change
     return incident
 
 
+def _pk_or_none(value: Any) -> int | None:
+    """An id from untrusted input (API JSON, form data), or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _resolve_assignment(payload: dict[str, Any]) -> tuple[Any, SupportGroup | None]:
-    assignee, group = payload.get("assignee"), payload.get("group")
-    if isinstance(assignee, int | str) and assignee != "":
-        assignee = User.objects.filter(pk=assignee, is_active=True).exclude(role="customer").first()
+    assignee: Any = payload.get("assignee")
+    group: Any = payload.get("group")
+    if assignee not in (None, "") and not isinstance(assignee, User):
+        pk = _pk_or_none(assignee)
+        assignee = User.objects.filter(pk=pk, is_active=True).exclude(role="customer").first() if pk else None
         if assignee is None:
             raise ValidationError({"assignee": [_("No active staff member with this id.")]})
-    if isinstance(group, int | str) and group != "":
-        group = SupportGroup.objects.filter(pk=group, is_active=True).first()
+    if group not in (None, "") and not isinstance(group, SupportGroup):
+        pk = _pk_or_none(group)
+        group = SupportGroup.objects.filter(pk=pk, is_active=True).first() if pk else None
         if group is None:
             raise ValidationError({"group": [_("No active support group with this id.")]})
     if not assignee and not group:
@@ -251,10 +264,15 @@ def _sla_resume(incident: Incident, *, now: datetime, stamp: Any) -> None:
     if incident.sla_paused_at is None:
         return
     paused = max(now - incident.sla_paused_at, timedelta(0))
+    # Business-hours levels count the pause in business time too: a pause from Friday evening to
+    # Monday morning costs the clock nothing, so it must not push deadlines by 64 hours.
+    targets = DEFAULT_TARGETS.get(incident.fault_level)
+    calendar = sla_calendar()
+    business_paused = calendar.between(incident.sla_paused_at, now) if targets and targets.business_hours else None
     met = {"respond_due": incident.responded_at, "onsite_due": incident.onsite_at,
            "restore_due": incident.restored_at, "resolve_due": incident.resolved_at}
     for name in DEADLINE_FIELDS:
         due = getattr(incident, name)
         if due is not None and met[name] is None:
-            stamp(name, due + paused)
+            stamp(name, due + paused if business_paused is None else calendar.add(due, business_paused))
     stamp("sla_paused_at", None)

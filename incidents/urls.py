@@ -1,4 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "incidents"
-urlpatterns: list = []
+urlpatterns = [
+    path("hotline/", views.hotline, name="hotline"),
+    path("hotline/caller/", views.hotline_caller, name="hotline_caller"),
+    path("hotline/duplicates/", views.hotline_duplicates, name="hotline_duplicates"),
+    path("hotline/link/<int:pk>/", views.hotline_link, name="hotline_link"),
+    path("hotline/missed/", views.hotline_missed, name="hotline_missed"),
+    path("queue/", views.queue, name="queue"),
+    path("my-work/", views.my_work, name="my_work"),
+    path("incidents/", views.incident_list_view, name="list"),
+    path("incidents/<int:pk>/", views.incident_detail, name="detail"),
+    path("incidents/<int:pk>/edit/", views.incident_edit, name="edit"),
+    path("incidents/<int:pk>/transition/", views.incident_transition_view, name="transition"),
+    path("incidents/<int:pk>/add/<str:what>/", views.incident_timeline_add, name="timeline_add"),
+    path("incidents/<int:pk>/attachments/<int:attachment_id>/", views.incident_attachment, name="attachment"),
+]

@@ -8,11 +8,20 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ObjectDoesNotExist
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import ConflictError, TransitionNotAllowed
+
+
+class PayloadTooLarge(exceptions.APIException):
+    """The upload is larger than the configured limit (HTTP 413)."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is too large.")
+    default_code = "too_large"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -29,3 +38,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     return drf_exception_handler(exc, context)
+
+
+MAX_DB_ID = 2**63 - 1
+
+
+def parse_id(raw: Any) -> int:
+    """An id from the URL: digits that fit a bigint, else 404 (`/incidents/abc/` is not a 500)."""
+    text = str(raw or "")
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_DB_ID:
+        raise exceptions.NotFound
+    return int(text)

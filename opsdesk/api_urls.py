@@ -1,4 +1,34 @@
+"""Public REST API v1 (shared/API.md). The composition root of the API: every app's viewsets are
+registered here, and the audit endpoint is told which ticket types exist."""
+
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from accounts.api.views import ContactViewSet, ObtainTokenView, OrganizationViewSet, UserViewSet
+from cmdb.api.views import CIViewSet
+from incidents.api.views import IncidentViewSet
+from incidents.models import Incident
+from incidents.selectors import incident_base
+from tickets.api.views import AuditTarget, AuditVerifyView, ServiceRequestViewSet
+from tickets.models import ServiceRequest
+from tickets.selectors import request_list
+
 router = DefaultRouter()
-urlpatterns = router.urls
+router.include_format_suffixes = False  # JSON only: `.json` suffixes would add a second URL for every route
+router.register("users", UserViewSet, basename="user")
+router.register("organizations", OrganizationViewSet, basename="organization")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("cis", CIViewSet, basename="ci")
+router.register("incidents", IncidentViewSet, basename="incident")
+router.register("requests", ServiceRequestViewSet, basename="request")
+
+AUDIT_TARGETS = {
+    "incident": AuditTarget(model=Incident, visible=incident_base),
+    "request": AuditTarget(model=ServiceRequest, visible=request_list),
+}
+
+urlpatterns = [
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("audit/verify/", AuditVerifyView.as_view(targets=AUDIT_TARGETS), name="api-audit-verify"),
+    *router.urls,
+]

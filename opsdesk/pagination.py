@@ -1,8 +1,273 @@
-from rest_framework.pagination import CursorPagination
+"""Keyset (seek) pagination for every API list (shared/API.md "Lists").
+
+A page is `ORDER BY <ordering>, id LIMIT page_size + 1` with a WHERE clause that starts after the
+last row seen, so the cost of a page does not grow with its depth: no COUNT, no OFFSET.
+
+The cursor is opaque to clients: URL-safe base64 of JSON `{"o": ordering, "v": values, "r": 0|1}`,
+where `values` are the ordering columns of the boundary row (the last row for `next`, the first
+row for `previous`) and `r` says the page is read backwards (a `previous` link).
+
+Ordering comes from `?ordering=` (comma separated, each name optionally prefixed with `-`),
+limited to the view's `ordering_fields`; without it the view's `ordering`, the queryset's explicit
+`order_by()`, or the model's `Meta.ordering`. `id` is always appended as the tie-break (in the
+direction of the last column) so the order is total and stable. Ordering columns must be concrete,
+non-null fields of the model: NULLs cannot be compared in a keyset.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Field, Model, Q, QuerySet
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+MAX_ORDERING_COLUMNS = 4
 
 
-class KeysetPagination(CursorPagination):
+@dataclass(frozen=True)
+class OrderColumn:
+    name: str
+    descending: bool
+    field: Field[Any, Any]
+
+    @property
+    def token(self) -> str:
+        return f"-{self.name}" if self.descending else self.name
+
+
+@dataclass(frozen=True)
+class Cursor:
+    ordering: tuple[str, ...]
+    values: tuple[Any, ...]
+    reverse: bool
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class KeysetPagination(BasePagination):
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 200
-    ordering = "-id"
+    page_size_query_param = "page_size"
+    cursor_query_param = "cursor"
+    ordering_query_param = "ordering"
+
+    def __init__(self) -> None:
+        self.request: Request | None = None
+        self.columns: list[OrderColumn] = []
+        self.rows: list[Any] = []
+        self.has_next = False
+        self.has_previous = False
+
+    # --- request parsing --------------------------------------------------------------------
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw in (None, ""):
+            return self.page_size
+        try:
+            size = int(raw)
+        except (TypeError, ValueError):
+            size = 0
+        if size < 1:
+            raise ValidationError({self.page_size_query_param: [
+                _("Enter a whole number from 1 to %(max)s.") % {"max": self.max_page_size}]})
+        return min(size, self.max_page_size)
+
+    @staticmethod
+    def _field(model: type[Model], name: str) -> Field[Any, Any]:
+        if name == "pk":
+            name = model._meta.pk.name  # type: ignore[union-attr]
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            raise ImproperlyConfigured(f"Keyset ordering on unknown field {model.__name__}.{name}") from None
+        if not getattr(field, "concrete", False) or getattr(field, "null", False):
+            raise ImproperlyConfigured(f"Keyset ordering needs a concrete non-null column: {model.__name__}.{name}")
+        return field  # type: ignore[return-value]
+
+    @staticmethod
+    def _default_tokens(queryset: QuerySet[Any], view: Any) -> list[str]:
+        for candidate in (getattr(view, "ordering", None), queryset.query.order_by, queryset.model._meta.ordering):
+            if candidate:
+                tokens = [candidate] if isinstance(candidate, str) else list(candidate)
+                if all(isinstance(t, str) for t in tokens):
+                    return tokens
+        return ["-id"]
+
+    def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> list[OrderColumn]:
+        model = queryset.model
+        raw = request.query_params.get(self.ordering_query_param, "").strip()
+        if raw:
+            allowed = list(getattr(view, "ordering_fields", None) or ())
+            tokens = [t.strip() for t in raw.split(",") if t.strip()]
+            bad = [t for t in tokens if t.lstrip("-") not in allowed]
+            if bad or len(tokens) > MAX_ORDERING_COLUMNS:
+                choices = ", ".join(f"{name}, -{name}" for name in allowed) or _("none (the order is fixed)")
+                raise ValidationError({self.ordering_query_param: [
+                    _("Order by up to %(n)s of: %(choices)s.") % {"n": MAX_ORDERING_COLUMNS, "choices": choices}]})
+        else:
+            tokens = self._default_tokens(queryset, view)
+        columns: list[OrderColumn] = []
+        seen: set[str] = set()
+        for token in tokens:
+            name = token.lstrip("-")
+            field = self._field(model, name)
+            if field.name in seen:
+                continue
+            seen.add(field.name)
+            columns.append(OrderColumn(field.name, token.startswith("-"), field))
+        pk = model._meta.pk
+        assert pk is not None
+        if pk.name not in seen:
+            columns.append(OrderColumn(pk.name, columns[-1].descending if columns else True, pk))
+        return columns
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        raw = request.query_params.get(self.cursor_query_param)
+        if not raw:
+            return None
+        invalid = ValidationError({self.cursor_query_param: [
+            _("This cursor is not valid for this list and ordering: start again from the first page.")]})
+        try:
+            blob = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+            ordering = tuple(str(t) for t in blob["o"])
+            raw_values = list(blob["v"])
+            reverse = bool(blob.get("r", 0))
+        except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+            raise invalid from None
+        if ordering != tuple(c.token for c in self.columns) or len(raw_values) != len(self.columns):
+            raise invalid
+        try:
+            values = tuple(c.field.to_python(v) for c, v in zip(self.columns, raw_values, strict=True))
+        except (DjangoValidationError, TypeError, ValueError):
+            raise invalid from None
+        if any(v is None for v in values):
+            raise invalid
+        return Cursor(ordering=ordering, values=values, reverse=reverse)
+
+    def encode_cursor(self, row: Any, *, reverse: bool) -> str:
+        values = [_encode_value(getattr(row, c.field.attname)) for c in self.columns]
+        blob = {"o": [c.token for c in self.columns], "v": values, "r": int(reverse)}
+        text = json.dumps(blob, separators=(",", ":"), ensure_ascii=True)
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    # --- the query --------------------------------------------------------------------------
+
+    @staticmethod
+    def _after(columns: Sequence[OrderColumn], values: Sequence[Any], *, reverse: bool) -> Q:
+        """Rows strictly after `values` in the order of `columns` (before, when `reverse`).
+
+        The leading `col1 >= v1` conjunct is redundant but lets PostgreSQL use it as an index range
+        condition on the leading column instead of filtering the OR tree row by row."""
+        def op(col: OrderColumn, *, inclusive: bool) -> str:
+            descending = col.descending != reverse
+            base = "lt" if descending else "gt"
+            return base + ("e" if inclusive else "")
+
+        tree = Q()
+        equal: dict[str, Any] = {}
+        for col, value in zip(columns, values, strict=True):
+            tree |= Q(**equal, **{f"{col.field.attname}__{op(col, inclusive=False)}": value})
+            equal[col.field.attname] = value
+        first = columns[0]
+        return Q(**{f"{first.field.attname}__{op(first, inclusive=True)}": values[0]}) & tree
+
+    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
+        self.request = request
+        size = self.get_page_size(request)
+        self.columns = self.get_ordering(request, queryset, view)
+        cursor = self.decode_cursor(request)
+        reverse = bool(cursor and cursor.reverse)
+        order = [f"-{c.name}" if c.descending != reverse else c.name for c in self.columns]
+        qs = queryset.order_by(*order)
+        if cursor is not None:
+            qs = qs.filter(self._after(self.columns, cursor.values, reverse=reverse))
+        rows = list(qs[: size + 1])
+        more = len(rows) > size
+        rows = rows[:size]
+        if reverse:
+            rows.reverse()
+            self.has_previous, self.has_next = more, True
+        else:
+            self.has_next, self.has_previous = more, cursor is not None
+        self.rows = rows
+        return rows
+
+    # --- the response -----------------------------------------------------------------------
+
+    def _link(self, row: Any, *, reverse: bool) -> str:
+        assert self.request is not None
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, self.cursor_query_param, self.encode_cursor(row, reverse=reverse))
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next or not self.rows:
+            return None
+        return self._link(self.rows[-1], reverse=False)
+
+    def get_previous_link(self) -> str | None:
+        if not self.has_previous:
+            return None
+        if not self.rows:
+            assert self.request is not None
+            return remove_query_param(self.request.build_absolute_uri(), self.cursor_query_param)
+        return self._link(self.rows[0], reverse=True)
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response({"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        link = {"type": "string", "format": "uri", "nullable": True}
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": {**link, "description": "The next page, or null on the last page."},
+                "previous": {**link, "description": "The previous page, or null on the first page."},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        allowed = list(getattr(view, "ordering_fields", None) or ())
+        params: list[dict[str, Any]] = [
+            {
+                "name": self.cursor_query_param, "required": False, "in": "query",
+                "description": "Opaque position in the list: take it from the `next` or `previous` link.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param, "required": False, "in": "query",
+                "description": f"Rows per page (default {self.page_size}, at most {self.max_page_size}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
+        if allowed:
+            choices = ", ".join(f"`{name}`, `-{name}`" for name in allowed)
+            params.append({
+                "name": self.ordering_query_param, "required": False, "in": "query",
+                "description": (f"Comma-separated sort columns, `-` for descending, from: {choices}. "
+                                "`id` is always the final tie-break."),
+                "schema": {"type": "string"},
+            })
+        return params

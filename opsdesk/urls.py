@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from incidents.views import home
+
 from . import health
 
 urlpatterns = [
@@ -16,7 +18,9 @@ urlpatterns = [
     path("api/v1/", include("opsdesk.api_urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
     path("requests/", include("tickets.urls")),
     path("cmdb/", include("cmdb.urls")),
+    path("", home, name="home"),
     path("", include("incidents.urls")),
 ]

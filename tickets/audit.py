@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -34,9 +34,19 @@ def event_digest(
     return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
 
 
+class AuditJSONEncoder(DjangoJSONEncoder):
+    """DjangoJSONEncoder, except that times keep their microseconds: an event's old → new values
+    must equal the columns they describe (Django's encoder cuts them to milliseconds)."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime | time):
+            return o.isoformat()
+        return super().default(o)
+
+
 def normalise(data: dict[str, Any]) -> dict[str, Any]:
     """What the JSON column will give back, so the digest is the same when recomputed."""
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False))
+    return json.loads(json.dumps(data, cls=AuditJSONEncoder, ensure_ascii=False))
 
 
 def event_record(

@@ -3,7 +3,7 @@ back. PostgreSQL sequences on PostgreSQL (no lock between writers); a counter ro
 
 from __future__ import annotations
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 
 from .models import NumberCounter
 
@@ -12,10 +12,35 @@ def sequence_name(prefix: str) -> str:
     return f"ticket_number_{prefix.lower()}"
 
 
+# Sequences this process has made sure of, per database: checked once, then trusted.
+_ensured: set[tuple[str, str]] = set()
+
+
 def ensure_sequence(prefix: str) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {sequence_name(prefix)}")
+    """Create the prefix's sequence once, committed on a connection of its own: created inside the
+    first ticket's transaction, a rollback would drop it and hand the same numbers out again, and
+    two first allocations at once would collide on the catalog. (No existence check on the ticket's
+    own connection: PostgreSQL would cache the miss and not see the sequence created meanwhile.)"""
+    if connection.vendor != "postgresql":
+        return
+    key = (str(connection.settings_dict["NAME"]), prefix)
+    if key in _ensured:
+        return
+    # Same database as `connection` (its settings_dict, not settings.DATABASES: test runs rename it).
+    wrapper = connections[connection.alias]
+    side_settings = dict(wrapper.settings_dict)
+    # A one-off connection: never a second psycopg pool.
+    side_settings["OPTIONS"] = {k: v for k, v in side_settings.get("OPTIONS", {}).items() if k != "pool"}
+    side = type(wrapper)(side_settings, wrapper.alias)
+    try:
+        with side.cursor() as cursor:
+            try:
+                cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {sequence_name(prefix)}")
+            except IntegrityError:
+                pass  # a concurrent first allocation created it a moment ago
+    finally:
+        side.close()
+    _ensured.add(key)
 
 
 def format_number(prefix: str, value: int) -> str:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import hashlib
 import os
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import SupportGroup
@@ -24,14 +25,13 @@ from .models import Attachment, CallRecord, Comment, ServiceRequest, TicketBase,
 from .numbering import next_number
 from .request_workflow import REQUEST_WORKFLOW
 
-T = TypeVar("T", bound=TicketBase)
-
 MAX_WORKLOG_MINUTES = 24 * 60
 
 
-def ticket_lock(model: type[T], pk: int) -> T:
+def ticket_lock[T: TicketBase](model: type[T], pk: int) -> T:
     """Load a ticket for writing, holding its row lock until the transaction ends."""
-    return model.objects.select_for_update().get(pk=pk)
+    # The stubs type the abstract base's manager as returning TicketBase; it returns `model`.
+    return cast(T, model.objects.select_for_update().get(pk=pk))
 
 
 def version_check(ticket: TicketBase, version: int | None) -> None:
@@ -77,8 +77,9 @@ def ticket_worklog_add(*, ticket: TicketBase, author: Any, minutes: int, note: s
     note = (note or "").strip()
     if not note:
         errors["note"] = [_("Say what was done.")]
-    work_date = work_date or now.date()
-    if work_date > now.date():
+    today = timezone.localdate(now)  # the user's calendar day, not UTC's
+    work_date = work_date or today
+    if work_date > today:
         errors["work_date"] = [_("The work date cannot be in the future.")]
     if errors:
         raise ValidationError(errors)
@@ -147,6 +148,17 @@ def call_record_create(*, operator: Any, received_at: datetime, caller_phone: st
 
 # --- Service requests ------------------------------------------------------------------------
 
+def _pk_or_none(value: Any) -> int | None:
+    """An id from untrusted input (API JSON, form data), or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    pk = getattr(value, "pk", value)
+    try:
+        return int(pk)
+    except (TypeError, ValueError):
+        return None
+
+
 @transaction.atomic
 def request_create(*, actor: Any, organization: Any, title: str, description: str = "",
                    request_type: str, contact: Any = None, channel: str = "phone",
@@ -202,11 +214,13 @@ def request_transition(*, request_id: int, actor: Any, action: str, version: int
     if action == "assign":
         assignee = group = None
         if payload.get("assignee"):
-            assignee = get_user_model().objects.filter(pk=payload["assignee"], is_active=True).exclude(role="customer").first()
+            pk = _pk_or_none(payload["assignee"])
+            assignee = get_user_model().objects.filter(pk=pk, is_active=True).exclude(role="customer").first() if pk else None
             if assignee is None:
                 raise ValidationError({"assignee": [_("No active staff member with this id.")]})
         if payload.get("group"):
-            group = SupportGroup.objects.filter(pk=payload["group"], is_active=True).first()
+            pk = _pk_or_none(payload["group"])
+            group = SupportGroup.objects.filter(pk=pk, is_active=True).first() if pk else None
             if group is None:
                 raise ValidationError({"group": [_("No active support group with this id.")]})
         if not assignee and not group:

@@ -48,6 +48,10 @@ class BusinessCalendar:
         if duration < timedelta(0):
             raise ValueError("duration must not be negative")
         local = start.astimezone(self.tz)
+        if duration == timedelta(0):
+            # No business time passes: the instant itself. (Rolling it forward to the next working
+            # minute would break add(add(t, a), b) == add(t, a + b) when add(t, a) ends a period.)
+            return local
         remaining = duration
         day = local.date()
         for _ in range(max_days):
@@ -57,8 +61,6 @@ class BusinessCalendar:
                 begin = max(a, local)
                 available = b - begin
                 if remaining <= available:
-                    if remaining == timedelta(0):
-                        return begin
                     return begin + remaining
                 remaining -= available
             day += timedelta(days=1)

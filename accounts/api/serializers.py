@@ -1,0 +1,78 @@
+"""Account API shapes: users, organisations, contacts, and the token login."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from ..choices import Role
+from ..models import Contact, Organization, User
+
+
+class UserSerializer(serializers.ModelSerializer[User]):
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "role", "organization", "phone", "email", "is_active"]
+        read_only_fields = fields
+
+
+class UserCreateSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(write_only=True, style={"input_type": "password"}, trim_whitespace=False,
+                                     help_text=_("Checked against the password policy."))
+    role = serializers.ChoiceField(choices=Role.choices)
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=150)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all(), required=False,
+                                                      allow_null=True, default=None)
+
+
+class UserUpdateSerializer(serializers.Serializer[Any]):
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all(), required=False,
+                                                      allow_null=True)
+    is_active = serializers.BooleanField(required=False)
+
+
+class OrganizationSerializer(serializers.ModelSerializer[Organization]):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "code", "phone", "address", "is_active"]
+        read_only_fields = fields
+
+
+class OrganizationCreateSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=200)
+    code = serializers.SlugField(max_length=40, allow_unicode=False)
+    phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+    address = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+
+class ContactSerializer(serializers.ModelSerializer[Contact]):
+    class Meta:
+        model = Contact
+        fields = ["id", "name", "phone", "email", "title", "organization", "is_active"]
+        read_only_fields = fields
+
+
+class ContactCreateSerializer(serializers.Serializer[Any]):
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.all())
+    name = serializers.CharField(max_length=150)
+    phone = serializers.CharField(max_length=40)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+
+
+class TokenRequestSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, write_only=True)
+
+
+class TokenResponseSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(read_only=True)

@@ -1,0 +1,1 @@
+"""REST API v1 for this app (shared/API.md)."""

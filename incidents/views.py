@@ -1,0 +1,348 @@
+"""Operator pages for incidents: home, hotline, dispatcher queue, my work, list and detail.
+Thin by design: forms shape input, services write, selectors read (DESIGN.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.choices import Role
+from accounts.selectors import contact_find_by_phone, contact_list, organization_list
+from accounts.views import keyset_page, querystring_without, staff_required
+from cmdb.selectors import ci_list
+from opsdesk.errors import ConflictError
+from tickets.choices import CallOutcome, Channel
+from tickets.forms import (
+    AttachmentForm,
+    CommentForm,
+    TransitionForm,
+    WorkLogForm,
+    active_groups,
+    assignable_users,
+    form_add_service_errors,
+)
+from tickets.selectors import request_list
+from tickets.services import call_record_create, request_create
+from tickets.views import attachment_response, run_transition, timeline_add, timeline_decorate, transition_forms
+
+from .choices import LEVEL_MATRIX, CauseCategory, IncidentStatus
+from .filtersets import IncidentFilterSet
+from .forms import INCIDENT, HotlineForm, IncidentEditForm, MissedCallForm
+from .selectors import (
+    incident_dispatch_queue,
+    incident_get,
+    incident_list,
+    incident_my_work,
+    incident_possible_duplicates,
+    incident_timeline,
+)
+from .services import incident_create, incident_transition, incident_update
+from .workflow import INCIDENT_WORKFLOW
+
+QUEUE_SIZE = 50
+HOME_BY_ROLE = {
+    Role.OPERATOR: "incidents:hotline",
+    Role.DISPATCHER: "incidents:queue",
+    Role.ENGINEER: "incidents:my_work",
+    Role.ANALYST: "incidents:my_work",
+}
+
+
+# --- Home ----------------------------------------------------------------------------------
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send staff to their role's start page; customers get a read-only list of their organisation's tickets."""
+    user: Any = request.user
+    if user.is_customer and not user.is_superuser:
+        return render(request, "incidents/customer_home.html", {
+            "incidents": incident_list(user=user).order_by("-reported_at", "-id")[:QUEUE_SIZE],
+            "requests": request_list(user=user).order_by("-reported_at", "-id")[:QUEUE_SIZE],
+        })
+    return redirect(HOME_BY_ROLE.get(user.role, "incidents:list"))
+
+
+# --- Hotline -------------------------------------------------------------------------------
+
+def _hotline_page(request: HttpRequest, form: HotlineForm, missed_form: MissedCallForm, *,
+                  status: int = 200) -> HttpResponse:
+    org = form["organization"].value()
+    ci = form["ci"].value()
+    return render(request, "incidents/hotline.html", {
+        "form": form, "missed_form": missed_form, "level_matrix": {f"{i}|{u}": lvl for (i, u), lvl in
+                                                                   LEVEL_MATRIX.items()},
+        "duplicates": _duplicates(request, org, ci),
+    }, status=status)
+
+
+def _duplicates(request: HttpRequest, org: Any, ci: Any) -> list[Any]:
+    org_id = int(org) if str(org or "").isdigit() else None
+    ci_id = int(ci) if str(ci or "").isdigit() else None
+    if ci_id and org_id and not ci_list(user=request.user).filter(pk=ci_id, organization_id=org_id).exists():
+        ci_id = None  # a CI left over from the previously chosen organisation
+    return incident_possible_duplicates(user=request.user, organization_id=org_id, ci_id=ci_id)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def hotline(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _hotline_page(request, HotlineForm(user=request.user), MissedCallForm())
+    form = HotlineForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, _("The call was not saved: please correct the marked fields."))
+        return _hotline_page(request, form, MissedCallForm(), status=400)
+    data = form.cleaned_data
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            if data["call_type"] == INCIDENT:
+                ticket: Any = incident_create(
+                    actor=request.user, organization=data["organization"], title=data["title"],
+                    description=data["description"], impact=data["impact"], urgency=data["urgency"],
+                    fault_level=data["fault_level"] or None, level_reason=data["level_reason"],
+                    contact=data["contact"], ci=data["ci"], channel=Channel.PHONE, reported_at=now, now=now)
+                target = reverse("incidents:detail", args=[ticket.pk])
+            else:
+                ticket = request_create(
+                    actor=request.user, organization=data["organization"], title=data["title"],
+                    description=data["description"], request_type=data["call_type"], contact=data["contact"],
+                    channel=Channel.PHONE, reported_at=now, now=now)
+                target = reverse("tickets:detail", args=[ticket.pk])
+            call_record_create(operator=request.user, received_at=now, caller_phone=data["phone"],
+                               outcome=CallOutcome.ANSWERED, contact=data["contact"],
+                               organization=data["organization"], ticket=ticket, note="", now=now)
+    except ValidationError as exc:
+        form_add_service_errors(form, exc)
+        messages.error(request, _("The call was not saved: please correct the marked fields."))
+        return _hotline_page(request, form, MissedCallForm(), status=400)
+    messages.success(request, _("%(number)s created.") % {"number": ticket.number})
+    return redirect(target)
+
+
+@require_GET
+@staff_required
+def hotline_caller(request: HttpRequest) -> HttpResponse:
+    """htmx: the caller block (organisation, contact, CI) filled from the typed phone number."""
+    params = request.GET.copy()
+    note = ""
+    phone = params.get("phone", "").strip()
+    if sum(ch.isdigit() for ch in phone) >= 5:
+        matches = list(contact_find_by_phone(user=request.user, phone=phone)[:5])
+        orgs = {c.organization_id for c in matches}
+        if len(orgs) == 1:
+            params["organization"] = str(matches[0].organization_id)
+            params["contact"] = str(matches[0].pk) if len(matches) == 1 else ""
+            note = (_("Caller found: %(name)s, %(org)s.") % {"name": matches[0].name,
+                                                             "org": matches[0].organization.name}
+                    if len(matches) == 1 else _("Several contacts have this number: choose one."))
+        elif len(orgs) > 1:
+            note = _("This number belongs to contacts of several organisations: choose the organisation.")
+        else:
+            note = _("No contact with this number: choose the organisation.")
+    form = HotlineForm(initial=_initial_from(params), user=request.user)
+    response = render(request, "incidents/partials/hotline_caller.html", {"form": form, "lookup_note": note})
+    response["HX-Trigger-After-Settle"] = "callerChanged"
+    return response
+
+
+def _initial_from(params: QueryDict) -> dict[str, Any]:
+    return {name: params.get(name, "") for name in ("organization", "contact", "ci")}
+
+
+@require_GET
+@staff_required
+def hotline_duplicates(request: HttpRequest) -> HttpResponse:
+    """htmx: open incidents on the same CI, then of the same organisation."""
+    return render(request, "incidents/partials/duplicates.html", {
+        "duplicates": _duplicates(request, request.GET.get("organization"), request.GET.get("ci")),
+    })
+
+
+@require_POST
+@staff_required
+def hotline_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """The call is about an open incident already: record the call on it, create nothing new."""
+    incident = incident_get(user=request.user, pk=pk)
+    phone = request.POST.get("phone", "").strip()
+    contact_id = request.POST.get("contact", "")
+    contact = contact_list(user=request.user).filter(pk=contact_id).first() if contact_id.isdigit() else None
+    if contact is None and phone:
+        contact = contact_find_by_phone(user=request.user, phone=phone).filter(
+            organization_id=incident.organization_id).first()
+    note = " — ".join(part for part in (request.POST.get("title", "").strip(),
+                                        request.POST.get("description", "").strip()) if part)
+    now = timezone.now()
+    call_record_create(operator=request.user, received_at=now, caller_phone=phone, outcome=CallOutcome.ANSWERED,
+                       contact=contact, organization=incident.organization, ticket=incident, note=note, now=now)
+    messages.success(request, _("Call linked to %(number)s.") % {"number": incident.number})
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+@require_POST
+@staff_required
+def hotline_missed(request: HttpRequest) -> HttpResponse:
+    form = MissedCallForm(request.POST)
+    if form.is_valid():
+        now = timezone.now()
+        phone = form.cleaned_data["phone"]
+        contact = contact_find_by_phone(user=request.user, phone=phone).first() if phone else None
+        call_record_create(operator=request.user, received_at=now, caller_phone=phone, outcome=CallOutcome.MISSED,
+                           contact=contact, note=form.cleaned_data["note"], now=now)
+        messages.success(request, _("Missed call logged."))
+        return redirect("incidents:hotline")
+    return _hotline_page(request, HotlineForm(user=request.user), form, status=400)
+
+
+# --- Queue, my work, list ------------------------------------------------------------------
+
+@require_GET
+@staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    return render(request, "incidents/queue.html", {
+        "incidents": list(incident_dispatch_queue(user=request.user)[:QUEUE_SIZE]),
+        "groups": list(active_groups()), "engineers": list(assignable_users()),
+        "can_assign": request.user.is_superuser or request.user.role in INCIDENT_WORKFLOW.by_action["assign"].roles,
+        "now": timezone.now(),
+    })
+
+
+@require_GET
+@staff_required
+def my_work(request: HttpRequest) -> HttpResponse:
+    return render(request, "incidents/my_work.html", {
+        "incidents": list(incident_my_work(user=request.user)[:200]), "now": timezone.now(),
+    })
+
+
+@require_GET
+@staff_required
+def incident_list_view(request: HttpRequest) -> HttpResponse:
+    params = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        kept = [v for v in values if v.strip()]
+        if key != "after" and kept:
+            params.setlist(key, kept)
+    filterset = IncidentFilterSet(params)
+    try:
+        qs = incident_list(user=request.user, filters=params if params else None)
+        rows, cursor = keyset_page(qs, after=request.GET.get("after"), fields=("reported_at", "id"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in getattr(exc, "message_dict", {"": exc.messages}).values()
+                                         for m in ms))
+        rows, cursor = [], None
+    return render(request, "incidents/incident_list.html", {
+        "incidents": rows, "filter_form": filterset.form, "next_cursor": cursor,
+        "organizations": organization_list(user=request.user).only("id", "name"),
+        "selected_org": request.GET.get("organization", ""),
+        "base_query": querystring_without(request, "after"), "now": timezone.now(),
+    })
+
+
+# --- Detail --------------------------------------------------------------------------------
+
+def _detail(request: HttpRequest, incident: Any, *, status: int = 200, bound: TransitionForm | None = None,
+            forms: dict[str, Any] | None = None) -> HttpResponse:
+    timeline = timeline_decorate(incident_timeline(user=request.user, incident=incident),
+                                 workflow=INCIDENT_WORKFLOW, status_labels=dict(IncidentStatus.choices))
+    context: dict[str, Any] = {
+        "ticket": incident, "incident": incident, "timeline": timeline,
+        "transition_forms": transition_forms(INCIDENT_WORKFLOW, incident, request.user, bound=bound,
+                                             cause_choices=CauseCategory.choices),
+        "edit_form": IncidentEditForm(initial=IncidentEditForm.initial_for(incident), user=request.user,
+                                      incident=incident),
+        "comment_form": CommentForm(), "worklog_form": WorkLogForm(), "attachment_form": AttachmentForm(),
+        "timeline_url": "incidents:timeline_add", "attachment_url": "incidents:attachment",
+        "transition_url": "incidents:transition", "now": timezone.now(),
+        "level_matrix": {f"{i}|{u}": lvl for (i, u), lvl in LEVEL_MATRIX.items()},
+    }
+    context.update(forms or {})
+    return render(request, "incidents/incident_detail.html", context, status=status)
+
+
+@require_GET
+@staff_required
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, incident_get(user=request.user, pk=pk))
+
+
+@require_POST
+@staff_required
+def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = incident_get(user=request.user, pk=pk)
+    form = IncidentEditForm(request.POST, user=request.user, incident=incident)
+    if not form.is_valid():
+        return _detail(request, incident, status=400, forms={"edit_form": form, "edit_open": True})
+    try:
+        incident_update(incident_id=incident.pk, actor=request.user, version=form.cleaned_data["version"],
+                        changes=form.changes(), now=timezone.now())
+    except ConflictError as exc:
+        current = incident_get(user=request.user, pk=pk)
+        # Keep everything the user typed; carry the current version so a second save applies it on purpose.
+        data = request.POST.copy()
+        data[form.add_prefix("version")] = str(exc.current_version)
+        retry = IncidentEditForm(data, user=request.user, incident=current)
+        retry.is_valid()
+        retry.add_error(None, exc.message)
+        messages.error(request, _("Not saved: someone else changed this incident while you were editing. "
+                                  "Your text is kept below; compare it with the current values and save again."))
+        return _detail(request, current, status=409, forms={
+            "edit_form": retry, "edit_open": True, "conflict_current": current})
+    except ValidationError as exc:
+        form_add_service_errors(form, exc)
+        return _detail(request, incident, status=400, forms={"edit_form": form, "edit_open": True})
+    except PermissionDenied:
+        raise Http404 from None
+    messages.success(request, _("Changes saved."))
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return None
+
+
+@require_POST
+@staff_required
+def incident_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = incident_get(user=request.user, pk=pk)
+    status, bound = run_transition(request, ticket=incident, workflow=INCIDENT_WORKFLOW, service=incident_transition,
+                                   id_kwarg="incident_id", cause_choices=CauseCategory.choices)
+    next_url = _safe_next(request)
+    if next_url:
+        return redirect(next_url)
+    if status == 200:
+        return redirect("incidents:detail", pk=incident.pk)
+    return _detail(request, incident_get(user=request.user, pk=pk), status=status, bound=bound)
+
+
+@require_POST
+@staff_required
+def incident_timeline_add(request: HttpRequest, pk: int, what: str) -> HttpResponse:
+    incident = incident_get(user=request.user, pk=pk)
+    saved, form = timeline_add(request, incident, what)
+    if saved:
+        return redirect(reverse("incidents:detail", args=[incident.pk]) + "#timeline")
+    return _detail(request, incident, status=400, forms={f"{what}_form": form, "open_panel": what})
+
+
+@require_GET
+@staff_required
+def incident_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    incident = incident_get(user=request.user, pk=pk)
+    return attachment_response(ticket=incident, user=request.user, attachment_id=attachment_id)

@@ -1,0 +1,72 @@
+/* OpsDesk operator UI: small progressive enhancements. Every page works without this file. */
+(function () {
+  "use strict";
+
+  // Ctrl+Enter (⌘+Enter on a Mac) submits the form the cursor is in.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    var form = event.target.closest && event.target.closest("form");
+    if (!form) return;
+    event.preventDefault();
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+  });
+
+  // Selects that submit their form when changed (language switcher).
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("[data-autosubmit]")) event.target.form.submit();
+  });
+
+  // Close the user menu when clicking elsewhere.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.usermenu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.removeAttribute("open");
+    });
+  });
+
+  function levelMatrix() {
+    var node = document.getElementById("level-matrix");
+    return node ? JSON.parse(node.textContent) : {};
+  }
+
+  // Impact × urgency shows the suggested fault level live; a different level asks for a reason.
+  function setupLevelForm(container, matrix) {
+    var impact = container.querySelector("select[name$='impact']");
+    var urgency = container.querySelector("select[name$='urgency']");
+    var level = container.querySelector("select[name$='fault_level']");
+    var output = container.querySelector("[data-suggested-level]");
+    var reason = container.querySelector(".field-level_reason");
+    if (!impact || !urgency || !output) return;
+    function update() {
+      var suggested = matrix[impact.value + "|" + urgency.value] || "";
+      output.textContent = suggested || "–";
+      output.className = "badge level level-" + (suggested || "none");
+      var differs = level && level.value && suggested && level.value !== suggested;
+      if (reason) {
+        reason.classList.toggle("is-required", !!differs);
+        reason.classList.toggle("is-highlighted", !!differs);
+      }
+    }
+    [impact, urgency, level].forEach(function (el) { if (el) el.addEventListener("change", update); });
+    update();
+  }
+
+  // Fields that only matter for one call type (impact/urgency/level for incidents).
+  function setupCallType() {
+    var select = document.getElementById("id_call_type");
+    if (!select) return;
+    var blocks = document.querySelectorAll("[data-show-for-call-type]");
+    function update() {
+      blocks.forEach(function (block) {
+        block.hidden = block.getAttribute("data-show-for-call-type") !== select.value;
+      });
+    }
+    select.addEventListener("change", update);
+    update();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var matrix = levelMatrix();
+    document.querySelectorAll("[data-level-form]").forEach(function (c) { setupLevelForm(c, matrix); });
+    setupCallType();
+  });
+})();

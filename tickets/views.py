@@ -1,0 +1,228 @@
+"""Service-request pages, plus the ticket-page plumbing incidents reuse: the timeline (comments,
+work logs, attachments) and the transition forms drawn from a workflow table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.views import keyset_page, querystring_without, staff_required
+from opsdesk.errors import ConflictError, TransitionNotAllowed
+
+from .choices import EventAction, RequestStatus
+from .filtersets import ServiceRequestFilterSet
+from .forms import (
+    AttachmentForm,
+    CommentForm,
+    TransitionForm,
+    WorkLogForm,
+    active_groups,
+    assignable_users,
+    error_text,
+    form_add_service_errors,
+)
+from .models import Attachment, Comment, TicketBase, TicketEvent, WorkLog
+from .request_workflow import REQUEST_WORKFLOW
+from .selectors import request_get, request_list, ticket_attachment_get, ticket_timeline
+from .services import request_transition, ticket_attachment_add, ticket_comment_add, ticket_worklog_add
+from .workflow import Workflow
+
+TIMELINE_FORMS = {"comment": CommentForm, "worklog": WorkLogForm, "attachment": AttachmentForm}
+
+
+# --- Shared ticket-page plumbing --------------------------------------------------------------
+
+def transition_forms(workflow: Workflow, ticket: Any, user: Any, *, bound: TransitionForm | None = None,
+                     cause_choices: Any = None) -> list[TransitionForm]:
+    """Exactly the actions the workflow allows this user now, one small form each."""
+    groups, engineers = active_groups(), assignable_users()
+    forms = []
+    for transition in workflow.allowed(ticket, user):
+        if bound is not None and bound.transition.action == transition.action:
+            forms.append(bound)
+            continue
+        forms.append(TransitionForm(
+            transition=transition, cause_choices=cause_choices, groups=groups, engineers=engineers,
+            initial={"version": ticket.version,
+                     "group": ticket.group_id, "assignee": ticket.assignee_id},
+        ))
+    return forms
+
+
+# Events whose content is shown by the item they record (the comment, work log or file itself).
+SHOWN_BY_ITEM = {EventAction.COMMENT, EventAction.WORKLOG, EventAction.ATTACHMENT}
+
+
+def timeline_decorate(items: list[Any], *, workflow: Workflow, status_labels: dict[str, str]) -> list[Any]:
+    """Give each timeline item a `kind` and events a readable title and status change for the template."""
+    items = [i for i in items if not (isinstance(i, TicketEvent) and i.action in SHOWN_BY_ITEM)]
+    for item in items:
+        if isinstance(item, TicketEvent):
+            item.kind = "event"
+            data = item.data or {}
+            if item.action == EventAction.TRANSITION:
+                transition = workflow.by_action.get(data.get("action", ""))
+                item.title = str(transition.label) if transition else item.get_action_display()
+            else:
+                item.title = item.get_action_display()
+            status = data.get("status")
+            item.status_change = ([status_labels.get(s, s) for s in status]
+                                  if isinstance(status, list) and len(status) == 2 else None)
+            item.reason = data.get("reason", "")
+            changes = data.get("changes") or {}
+            item.changed_fields = ", ".join(sorted(changes)) if item.action == EventAction.UPDATED else ""
+        elif isinstance(item, Comment):
+            item.kind = "comment"
+        elif isinstance(item, WorkLog):
+            item.kind = "worklog"
+        elif isinstance(item, Attachment):
+            item.kind = "attachment"
+    return items
+
+
+def timeline_add(request: HttpRequest, ticket: TicketBase, what: str) -> tuple[bool, Any]:
+    """Handle a comment / work-log / attachment POST. Returns (saved, form)."""
+    form_class = TIMELINE_FORMS.get(what)
+    if form_class is None:
+        raise Http404
+    form = form_class(request.POST, request.FILES)
+    if not form.is_valid():
+        return False, form
+    now = timezone.now()
+    data = form.cleaned_data
+    try:
+        if what == "comment":
+            ticket_comment_add(ticket=ticket, author=request.user, body=data["body"], public=data["public"], now=now)
+            messages.success(request, _("Comment added.") if data["public"] else _("Internal note added."))
+        elif what == "worklog":
+            ticket_worklog_add(ticket=ticket, author=request.user, minutes=data["minutes"], note=data["note"],
+                               work_date=data["work_date"], now=now)
+            messages.success(request, _("Work logged."))
+        else:
+            ticket_attachment_add(ticket=ticket, author=request.user, upload=data["file"], public=data["public"],
+                                  now=now)
+            messages.success(request, _("File attached."))
+    except ValidationError as exc:
+        form_add_service_errors(form, exc)
+        return False, form
+    except PermissionDenied:
+        raise Http404 from None
+    return True, form
+
+
+def run_transition(request: HttpRequest, *, ticket: Any, workflow: Workflow, service: Callable[..., Any],
+                   id_kwarg: str, cause_choices: Any = None) -> tuple[int, TransitionForm | None]:
+    """Validate the posted action's form and call the type's transition service. Returns the HTTP
+    status for a re-render (200 = done) and the bound form to show again when it failed."""
+    action = request.POST.get("action", "")
+    transition = workflow.by_action.get(action)
+    if transition is None:
+        messages.error(request, _("Unknown action."))
+        return 400, None
+    form = TransitionForm(request.POST, transition=transition, cause_choices=cause_choices)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the fields of “%(action)s”.") % {"action": transition.label})
+        return 400, form
+    try:
+        service(**{id_kwarg: ticket.pk}, actor=request.user, action=action, version=form.cleaned_data["version"],
+                payload=form.payload(), now=timezone.now())
+    except TransitionNotAllowed as exc:
+        messages.error(request, error_text(exc))
+        return 400, None
+    except ConflictError as exc:
+        messages.error(request, exc.message)
+        return 409, None
+    except ValidationError as exc:
+        form_add_service_errors(form, exc)
+        messages.error(request, _("“%(action)s” was not done: %(errors)s")
+                       % {"action": transition.label, "errors": error_text(exc)})
+        return 400, form
+    messages.success(request, _("%(action)s: done.") % {"action": transition.label})
+    return 200, None
+
+
+def attachment_response(*, ticket: TicketBase, user: Any, attachment_id: int) -> FileResponse:
+    """Stream an attachment of a ticket the user can see; customers get public files only."""
+    attachment = ticket_attachment_get(user=user, ticket=ticket, pk=attachment_id)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
+                        content_type=attachment.content_type or "application/octet-stream")
+
+
+# --- Service requests -------------------------------------------------------------------------
+
+@require_GET
+@staff_required
+def request_list_view(request: HttpRequest) -> HttpResponse:
+    params = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        kept = [v for v in values if v.strip()]
+        if key != "after" and kept:
+            params.setlist(key, kept)
+    filterset = ServiceRequestFilterSet(params)
+    try:
+        qs = request_list(user=request.user, filters=params if params else None)
+        rows, cursor = keyset_page(qs, after=request.GET.get("after"), fields=("reported_at", "id"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(m for ms in getattr(exc, "message_dict", {"": exc.messages}).values()
+                                         for m in ms))
+        rows, cursor = [], None
+    return render(request, "tickets/request_list.html", {
+        "requests": rows, "form": filterset.form, "next_cursor": cursor, "base_query": querystring_without(request, "after"),
+    })
+
+
+def _request_detail(request: HttpRequest, req: Any, *, status: int = 200, bound: TransitionForm | None = None,
+                    forms: dict[str, Any] | None = None) -> HttpResponse:
+    timeline = timeline_decorate(ticket_timeline(user=request.user, ticket=req), workflow=REQUEST_WORKFLOW,
+                                 status_labels=dict(RequestStatus.choices))
+    context = {
+        "ticket": req, "timeline": timeline,
+        "transition_forms": transition_forms(REQUEST_WORKFLOW, req, request.user, bound=bound),
+        "comment_form": CommentForm(), "worklog_form": WorkLogForm(), "attachment_form": AttachmentForm(),
+        "timeline_url": "tickets:timeline_add", "attachment_url": "tickets:attachment",
+        "transition_url": "tickets:transition",
+    }
+    context.update(forms or {})
+    return render(request, "tickets/request_detail.html", context, status=status)
+
+
+@require_GET
+@staff_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _request_detail(request, request_get(user=request.user, pk=pk))
+
+
+@require_POST
+@staff_required
+def request_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
+    req = request_get(user=request.user, pk=pk)
+    status, bound = run_transition(request, ticket=req, workflow=REQUEST_WORKFLOW, service=request_transition,
+                                   id_kwarg="request_id")
+    if status == 200:
+        return redirect("tickets:detail", pk=req.pk)
+    return _request_detail(request, request_get(user=request.user, pk=pk), status=status, bound=bound)
+
+
+@require_POST
+@staff_required
+def request_timeline_add(request: HttpRequest, pk: int, what: str) -> HttpResponse:
+    req = request_get(user=request.user, pk=pk)
+    saved, form = timeline_add(request, req, what)
+    if saved:
+        return redirect("tickets:detail", pk=req.pk)
+    return _request_detail(request, req, status=400, forms={f"{what}_form": form})
+
+
+@require_GET
+@staff_required
+def request_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    req = request_get(user=request.user, pk=pk)
+    return attachment_response(ticket=req, user=request.user, attachment_id=attachment_id)
