@@ -41,6 +41,8 @@ class Incident(TicketBase):
     resolve_due = models.DateTimeField(_("resolve due"), null=True, blank=True)
     sla_paused_at = models.DateTimeField(_("SLA clock paused at"), null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
+    # The nearest unmet deadline of any running clock: the dispatcher queue's order.
+    sla_next_due = models.DateTimeField(_("next deadline"), null=True, blank=True)
 
     class Meta:
         ordering = ["-reported_at", "-id"]
@@ -70,3 +72,70 @@ class Incident(TicketBase):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+
+class ProgressUpdate(models.Model):
+    """A progress report on a major incident (due every hour for level I until restored); the
+    customer sees them as a timeline."""
+
+    incident = models.ForeignKey(Incident, verbose_name=_("incident"), on_delete=models.PROTECT,
+                                 related_name="progress_updates")
+    author = models.ForeignKey("accounts.User", verbose_name=_("author"), on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("progress"))
+    created_at = models.DateTimeField(_("time"))
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("progress update")
+        verbose_name_plural = _("progress updates")
+
+
+class FaultReportStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+
+
+class FaultReport(models.Model):
+    """The written fault-handling analysis report (故障处理分析报告, ST.FO05-96), due within 3 days of
+    resolution for every I–IV incident."""
+
+    incident = models.OneToOneField(Incident, verbose_name=_("incident"), on_delete=models.PROTECT,
+                                    related_name="fault_report")
+    author = models.ForeignKey("accounts.User", verbose_name=_("author"), on_delete=models.PROTECT, related_name="+")
+    summary = models.TextField(_("fault description"), blank=True)
+    cause = models.TextField(_("cause analysis"), blank=True)
+    handling = models.TextField(_("handling process"), blank=True)
+    prevention = models.TextField(_("preventive measures"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=FaultReportStatus.choices,
+                              default=FaultReportStatus.DRAFT)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        verbose_name = _("fault report")
+        verbose_name_plural = _("fault reports")
+
+
+class SpareLoan(models.Model):
+    """A standby device lent to the customer while a faulty one is repaired (within 24 h when a
+    fault is not fixed in time), tracked until the repaired device is back."""
+
+    incident = models.ForeignKey(Incident, verbose_name=_("incident"), on_delete=models.PROTECT,
+                                 related_name="spare_loans")
+    faulty_ci = models.ForeignKey(CI, verbose_name=_("faulty device"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    standby_ci = models.ForeignKey(CI, verbose_name=_("standby device"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(_("standby device"), max_length=200)
+    lent_at = models.DateTimeField(_("lent at"))
+    lent_by = models.ForeignKey("accounts.User", verbose_name=_("lent by"), on_delete=models.PROTECT,
+                                related_name="+")
+    returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["-lent_at"]
+        verbose_name = _("spare device loan")
+        verbose_name_plural = _("spare device loans")

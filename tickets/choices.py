@@ -46,3 +46,49 @@ class EventAction(models.TextChoices):
     WORKLOG = "worklog", _("Work logged")
     ATTACHMENT = "attachment", _("Attachment added")
     CALL_LINKED = "call_linked", _("Call linked")
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACH = "sla_breach", _("SLA breached")
+    SLA_MET = "sla_met", _("SLA target met")
+    ESCALATED = "escalated", _("Escalated")
+    PROGRESS = "progress", _("Progress update")
+    REPORT = "report", _("Fault report")
+    LOAN = "loan", _("Spare device loan")
+    NOTIFIED = "notified", _("Notified")
+
+
+class SLATargetName(models.TextChoices):
+    RESPOND = "respond", _("Response")
+    ONSITE = "onsite", _("On site")
+    RESTORE = "restore", _("Restore")
+    RESOLVE = "resolve", _("Resolve")
+    PROGRESS = "progress", _("Progress update")
+    REPORT = "report", _("Fault report")
+
+
+class ClockKind(models.TextChoices):
+    ALWAYS = "24x7", _("24×7")
+    BUSINESS = "business", _("Business hours")
+
+
+class ClockState(models.TextChoices):
+    RUNNING = "running", _("Running")
+    PAUSED = "paused", _("Paused")
+    MET = "met", _("Met")
+    BREACHED = "breached", _("Breached")
+
+
+class CalendarDayKind(models.TextChoices):
+    HOLIDAY = "holiday", _("Holiday (not worked)")
+    WORKDAY = "workday", _("Make-up working day (调休)")
+
+
+class CalendarDaySource(models.TextChoices):
+    OFFICIAL = "official", _("Official (holidays package)")
+    ADMIN = "admin", _("Admin override")
+
+
+class EscalationRecipient(models.TextChoices):
+    GROUP_LEAD = "group_lead", _("The support group's lead")
+    ROLE = "role", _("Everyone with a role")
+    USER = "user", _("A named user")
+    CUSTOMER_CONTACT = "customer_contact", _("The customer's contact")

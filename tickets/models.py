@@ -8,7 +8,20 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Contact, Organization, SupportGroup
 
-from .choices import CallOutcome, Channel, EventAction, RequestStatus, RequestType, TicketKind
+from .choices import (
+    CalendarDayKind,
+    CalendarDaySource,
+    CallOutcome,
+    Channel,
+    ClockKind,
+    ClockState,
+    EscalationRecipient,
+    EventAction,
+    RequestStatus,
+    RequestType,
+    SLATargetName,
+    TicketKind,
+)
 
 
 class TicketQuerySet(models.QuerySet[Any]):
@@ -210,3 +223,181 @@ class NumberCounter(models.Model):
 
     prefix = models.CharField(max_length=10, primary_key=True)
     value = models.BigIntegerField(default=0)
+
+
+# --- SLA configuration (DESIGN.md rule 10: configuration is data) ------------------------------
+
+def default_week() -> dict[str, list[list[str]]]:
+    day = [["09:00", "12:00"], ["13:30", "18:00"]]
+    return {str(d): (day if d < 5 else []) for d in range(7)}
+
+
+class WorkCalendar(models.Model):
+    """Working hours per weekday plus dated exceptions (holidays, make-up working days 调休)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    # {"0": [["09:00", "12:00"], ["13:30", "18:00"]], …, "6": []}; 0 = Monday
+    week = models.JSONField(_("working hours per weekday"), default=default_week)
+    makeup_weekday = models.PositiveSmallIntegerField(
+        _("make-up days follow the hours of weekday"), default=0,
+        help_text=_("0 = Monday … 6 = Sunday"),
+    )
+    holiday_country = models.CharField(_("public holidays of (country code)"), max_length=8, default="CN", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("work calendar")
+        verbose_name_plural = _("work calendars")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CalendarDay(models.Model):
+    """One dated exception to a calendar's week: a holiday, or a make-up working day."""
+
+    calendar = models.ForeignKey(WorkCalendar, verbose_name=_("calendar"), on_delete=models.CASCADE,
+                                 related_name="days")
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=10, choices=CalendarDayKind.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=CalendarDaySource.choices,
+                              default=CalendarDaySource.ADMIN)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="calendar_day_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()}"
+
+
+class CalendarYear(models.Model):
+    """Whether a year's holidays are official data; an unconfirmed year is shown as such, not guessed."""
+
+    calendar = models.ForeignKey(WorkCalendar, verbose_name=_("calendar"), on_delete=models.CASCADE,
+                                 related_name="years")
+    year = models.PositiveSmallIntegerField(_("year"))
+    confirmed = models.BooleanField(_("official data"), default=False)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+        constraints = [models.UniqueConstraint(fields=["calendar", "year"], name="calendar_year_unique")]
+
+
+class SLAPolicy(models.Model):
+    """Targets per fault level for one organisation's contract, or the default policy."""
+
+    name = models.CharField(_("name"), max_length=100)
+    organization = models.OneToOneField(
+        Organization, verbose_name=_("organisation"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="sla_policy", help_text=_("Empty: the default policy for organisations without their own."),
+    )
+    calendar = models.ForeignKey(WorkCalendar, verbose_name=_("business calendar"), on_delete=models.PROTECT,
+                                 related_name="policies")
+    warn_thresholds = models.JSONField(_("warning thresholds (% of the target)"), default=list)
+    observation_days = models.PositiveSmallIntegerField(_("observation period (days)"), default=7)
+    escalation_step = models.DurationField(
+        _("escalate again every"), null=True, blank=True,
+        help_text=_("While a target stays breached, climb one more escalation level after this time."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        constraints = [
+            models.UniqueConstraint(fields=["is_active"], condition=models.Q(organization__isnull=True),
+                                    name="one_default_sla_policy"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SLATarget(models.Model):
+    """One target of one fault level in a policy: e.g. level I, restore, 4 h, 24×7."""
+
+    policy = models.ForeignKey(SLAPolicy, verbose_name=_("policy"), on_delete=models.CASCADE, related_name="targets")
+    fault_level = models.CharField(_("fault level"), max_length=3)
+    target = models.CharField(_("target"), max_length=10, choices=SLATargetName.choices)
+    duration = models.DurationField(_("duration"), null=True, blank=True,
+                                    help_text=_("Empty with no business days: no target."))
+    business_days = models.PositiveSmallIntegerField(_("business days"), null=True, blank=True)
+    clock = models.CharField(_("clock"), max_length=10, choices=ClockKind.choices, default=ClockKind.ALWAYS)
+
+    class Meta:
+        ordering = ["policy", "fault_level", "target"]
+        verbose_name = _("SLA target")
+        verbose_name_plural = _("SLA targets")
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "fault_level", "target"], name="sla_target_unique"),
+            models.CheckConstraint(condition=models.Q(duration__isnull=True) | models.Q(business_days__isnull=True),
+                                   name="sla_target_one_unit"),
+        ]
+
+
+class EscalationStep(models.Model):
+    """Who is told at each escalation level (1–4), for one organisation or by default."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organisation"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="escalation_steps",
+    )
+    level = models.PositiveSmallIntegerField(_("escalation level"))
+    recipient = models.CharField(_("recipient"), max_length=20, choices=EscalationRecipient.choices)
+    role = models.CharField(_("role"), max_length=20, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["organization", "level"]
+        verbose_name = _("escalation step")
+        verbose_name_plural = _("escalation steps")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=4), name="escalation_level_1_4"),
+        ]
+
+
+class SLAClock(models.Model):
+    """One running target of one ticket. Deadlines and the next instant worth checking are stored,
+    so the beat sweep only reads rows whose `next_check_at` has passed (DESIGN.md rule 5)."""
+
+    ticket_kind = models.CharField(_("ticket type"), max_length=20, choices=TicketKind.choices)
+    ticket_id = models.BigIntegerField(_("ticket id"))
+    organization = models.ForeignKey(Organization, verbose_name=_("organisation"), on_delete=models.PROTECT,
+                                     related_name="+")
+    target = models.CharField(_("target"), max_length=10, choices=SLATargetName.choices)
+    clock = models.CharField(_("clock"), max_length=10, choices=ClockKind.choices, default=ClockKind.ALWAYS)
+    state = models.CharField(_("state"), max_length=10, choices=ClockState.choices, default=ClockState.RUNNING)
+    started_at = models.DateTimeField(_("started at"))
+    due_at = models.DateTimeField(_("due at"))
+    # [{"pct": 50, "at": "…iso…"}, …] computed with the calendar when the clock (re)starts
+    warnings = models.JSONField(_("warning times"), default=list)
+    warned_pct = models.PositiveSmallIntegerField(_("highest warning sent (%)"), default=0)
+    next_check_at = models.DateTimeField(_("next check"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    breached_at = models.DateTimeField(_("breached at"), null=True, blank=True)
+    escalations = models.PositiveSmallIntegerField(_("escalations caused"), default=0)
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = _("SLA clock")
+        verbose_name_plural = _("SLA clocks")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket_kind", "ticket_id", "target"], name="sla_clock_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["next_check_at"], name="sla_clock_sweep",
+                         condition=models.Q(next_check_at__isnull=False)),
+            models.Index(fields=["ticket_kind", "ticket_id"], name="sla_clock_ticket"),
+        ]
