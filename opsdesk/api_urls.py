@@ -1,7 +1,7 @@
 """Public REST API v1 (shared/API.md). The composition root of the API: every app's viewsets are
 registered here, and the audit endpoint is told which ticket types exist."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import ContactViewSet, ObtainTokenView, OrganizationViewSet, UserViewSet
@@ -31,4 +31,5 @@ urlpatterns = [
     path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
     path("audit/verify/", AuditVerifyView.as_view(targets=AUDIT_TARGETS), name="api-audit-verify"),
     *router.urls,
+    path("", include("notifications.api.urls")),
 ]

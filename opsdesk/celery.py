@@ -12,4 +12,7 @@ app.autodiscover_tasks()
 
 # Schedules that admins define (report runs, inspection plans) are DB rows swept by these tasks;
 # this table itself never changes at run time.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Notifications: retries after backoff, lost send tasks, and rate-limited backlogs merged into digests.
+    "notifications-flush": {"task": "notifications.deliveries_flush_task", "schedule": 30.0},
+}

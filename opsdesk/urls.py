@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("requests/", include("tickets.urls")),
     path("cmdb/", include("cmdb.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", home, name="home"),
     path("", include("incidents.urls")),
 ]

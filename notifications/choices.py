@@ -1,0 +1,56 @@
+"""Readable slugs for channel kinds, events, delivery states and recipient kinds."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Fault levels as the incidents app spells them; repeated here because this app sits below
+# incidents in the layering and must not import it.
+FAULT_LEVELS = ("I", "II", "III", "IV")
+
+
+class ChannelKind(models.TextChoices):
+    INAPP = "inapp", _("In-app")
+    EMAIL = "email", _("Email")
+    WECOM = "wecom", _("WeCom robot")
+    DINGTALK = "dingtalk", _("DingTalk robot")
+    FEISHU = "feishu", _("Feishu robot")
+    SMS = "sms", _("SMS (Aliyun SendSms)")
+
+
+CHAT_ROBOT_KINDS = frozenset({ChannelKind.WECOM, ChannelKind.DINGTALK, ChannelKind.FEISHU})
+"""Robots post into one group chat: one delivery per event, not one per person."""
+
+
+class NotificationEvent(models.TextChoices):
+    SLA_WARNING = "sla.warning", _("SLA warning threshold passed")
+    SLA_BREACH = "sla.breach", _("SLA target breached")
+    ESCALATION = "escalation", _("Escalated")
+    INCIDENT_MAJOR = "incident.major", _("Major incident")
+    INCIDENT_ASSIGNED = "incident.assigned", _("Incident assigned")
+    PROGRESS_OVERDUE = "progress.overdue", _("Progress update overdue")
+    REPORT_OVERDUE = "report.overdue", _("Fault report overdue")
+    OBSERVATION_CLOSED = "observation.closed", _("Observation period ended")
+    CI_REPLACEMENT = "ci.replacement", _("Device flagged for replacement")
+    DIGEST = "digest", _("Digest of merged notifications")
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    MERGED = "merged", _("Merged into a digest")
+
+
+class RecipientKind(models.TextChoices):
+    """Who a rule notifies. `role:<role>` and `user:<id>` take a suffix."""
+
+    ASSIGNEE = "assignee", _("The assignee")
+    GROUP_LEAD = "group_lead", _("The group lead")
+    TARGET = "target", _("The people the event names (e.g. the escalation target)")
+    CUSTOMER_CONTACT = "customer_contact", _("The customer's contact")
+    ORG_USERS = "org_users", _("The organisation's portal users")
+    ROLE = "role", _("Everyone with a role (role:<role>)")
+    USER = "user", _("One user (user:<id>)")

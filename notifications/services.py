@@ -1,0 +1,452 @@
+"""Every write of the notifications app: emitting an event into deliveries, sending a delivery
+(rate-limited per channel, retried with backoff, every attempt logged), merging a backlog into a
+digest, and the in-app inbox's read marks.
+
+The database is the source of truth (DESIGN.md rule 7): a delivery is a row first, the Celery
+task that sends it is only a nudge, and `deliveries_flush` (beat, every 30 s) re-derives what is
+due, so a lost or duplicated task message changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from django.utils.translation import gettext as _
+
+from accounts.choices import Role
+from accounts.models import User
+
+from . import channels as senders
+from .choices import CHAT_ROBOT_KINDS, ChannelKind, DeliveryStatus, NotificationEvent, RecipientKind
+from .models import Delivery, DeliveryAttempt, Notification, NotificationChannel, NotificationRule
+
+RATE_WINDOW = timedelta(seconds=60)
+RETRY_BASE_SECONDS = 30
+RETRY_MAX_SECONDS = 30 * 60
+SENDING_STALE_AFTER = timedelta(minutes=10)
+FLUSH_BATCH = 500
+DIGEST_MAX_LINES = 30
+
+
+# --- recipients -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone a rule names: a user, or a customer contact who has no account."""
+
+    name: str
+    user: User | None = None
+    email: str = ""
+    phone: str = ""
+
+
+@dataclass
+class Target:
+    """Where one delivery goes on one channel."""
+
+    key: str
+    label: str
+    user: User | None = None
+    address: str = ""
+    mobiles: list[str] = field(default_factory=list)
+
+
+def _int_ids(values: Iterable[Any]) -> list[int]:
+    ids: list[int] = []
+    for value in values:
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            continue
+    return ids
+
+
+def _rule_people(*, rule: NotificationRule, context: Mapping[str, Any], organization_id: int | None) -> list[Person]:
+    user_ids: list[Any] = []
+    by_query = Q(pk__in=[])
+    contacts: list[Person] = []
+    for entry in rule.recipients:
+        kind, _sep, arg = str(entry).partition(":")
+        if kind == RecipientKind.ASSIGNEE:
+            user_ids.append(context.get("assignee_id"))
+        elif kind == RecipientKind.GROUP_LEAD:
+            user_ids.append(context.get("group_lead_id"))
+        elif kind == RecipientKind.TARGET:
+            user_ids.extend(context.get("target_user_ids") or [])
+        elif kind == RecipientKind.USER:
+            user_ids.append(arg)
+        elif kind == RecipientKind.ROLE and arg == Role.CUSTOMER:
+            if organization_id is not None:
+                by_query |= Q(role=Role.CUSTOMER, organization_id=organization_id)
+        elif kind == RecipientKind.ROLE:
+            by_query |= Q(role=arg)
+        elif kind == RecipientKind.ORG_USERS and organization_id is not None:
+            by_query |= Q(role=Role.CUSTOMER, organization_id=organization_id)
+        elif kind == RecipientKind.CUSTOMER_CONTACT:
+            if context.get("contact_user_id"):
+                user_ids.append(context["contact_user_id"])
+            elif context.get("contact_email") or context.get("contact_phone"):
+                contacts.append(Person(name=str(context.get("contact_name") or _("Customer contact")),
+                                       email=str(context.get("contact_email") or ""),
+                                       phone=str(context.get("contact_phone") or "")))
+    users = User.objects.filter(is_active=True).filter(Q(pk__in=_int_ids(user_ids)) | by_query).order_by("pk")
+    people = [Person(name=u.display_name, user=u, email=u.email, phone=u.phone) for u in users]
+    return people + contacts
+
+
+def _targets(channel: NotificationChannel, people: list[Person]) -> list[Target]:
+    """People → delivery targets for one channel: one per person, or one per group chat."""
+    if channel.kind in CHAT_ROBOT_KINDS:
+        mobiles = sorted({p.phone for p in people if p.phone})
+        return [Target(key="group", label=channel.name, mobiles=mobiles)]
+    targets: list[Target] = []
+    for person in people:
+        if channel.kind == ChannelKind.INAPP and person.user is not None:
+            targets.append(Target(key=f"user:{person.user.pk}", label=person.name, user=person.user))
+        elif channel.kind == ChannelKind.EMAIL and person.email:
+            targets.append(Target(key=f"email:{person.email.strip().lower()}", label=person.name,
+                                  user=person.user, address=person.email.strip()))
+        elif channel.kind == ChannelKind.SMS and person.phone:
+            phone = "".join(ch for ch in person.phone if ch.isdigit() or ch == "+")
+            targets.append(Target(key=f"phone:{phone}", label=person.name, user=person.user, address=phone))
+    return targets
+
+
+def _payload(*, event: str, context: Mapping[str, Any], target: Target) -> dict[str, Any]:
+    title = str(context["title"])
+    number = str(context.get("number") or "")
+    payload: dict[str, Any] = {
+        "title": title,
+        "body": str(context.get("body") or ""),
+        "link": str(context.get("link") or ""),
+        "number": number,
+        "sms_params": dict(context.get("sms_params") or {"number": number, "title": title, "event": event}),
+    }
+    if target.mobiles:
+        payload["mobiles"] = target.mobiles
+    return payload
+
+
+# --- emitting -------------------------------------------------------------------------------
+
+
+def _queue_send(delivery_id: int) -> None:
+    from .tasks import delivery_send_task
+
+    delivery_send_task.delay(delivery_id)
+
+
+@transaction.atomic
+def notification_emit(*, event: str, fault_level: str | None, organization_id: int | None,
+                      context: Mapping[str, Any], dedup_key: str, now: datetime) -> list[Delivery]:
+    """Turn one event into deliveries by the matching rules; return the deliveries created now.
+
+    `context`: title (required), body, link (e.g. "/incidents/5/"), number, assignee_id,
+    group_lead_id, target_user_ids (e.g. the escalation target), contact_name, contact_email,
+    contact_phone, contact_user_id, sms_params (SMS template variables).
+    Idempotent: the same `dedup_key` (e.g. "inc:42:sla.breach:resolve") never creates a delivery
+    twice for the same channel and recipient. In-app messages are written at once; everything else
+    is sent after commit by `delivery_send_task`."""
+    if event not in NotificationEvent.values:
+        raise ValidationError({"event": [_("Unknown notification event.")]})
+    if not str(context.get("title") or "").strip():
+        raise ValidationError({"title": [_("A notification needs a title.")]})
+    if not dedup_key:
+        raise ValidationError({"dedup_key": [_("A notification needs a deduplication key.")]})
+    active_channels = NotificationChannel.objects.filter(is_active=True)
+    rules = (
+        NotificationRule.objects.filter(is_active=True, event=event)
+        .filter(Q(organization__isnull=True) | Q(organization_id=organization_id))
+        .prefetch_related(Prefetch("channels", queryset=active_channels))
+        .order_by("pk")
+    )
+    created: list[Delivery] = []
+    planned: set[tuple[int, str]] = set()
+    for rule in rules:
+        if not rule.matches_level(fault_level):
+            continue
+        people = _rule_people(rule=rule, context=context, organization_id=organization_id)
+        for channel in rule.channels.all():
+            for target in _targets(channel, people):
+                if (channel.pk, target.key) in planned:
+                    continue
+                planned.add((channel.pk, target.key))
+                delivery = _delivery_create(channel=channel, rule=rule, event=event, context=context,
+                                            dedup_key=dedup_key, target=target, now=now)
+                if delivery is not None:
+                    created.append(delivery)
+    return created
+
+
+def _delivery_create(*, channel: NotificationChannel, rule: NotificationRule, event: str,
+                     context: Mapping[str, Any], dedup_key: str, target: Target, now: datetime) -> Delivery | None:
+    inapp = channel.kind == ChannelKind.INAPP
+    delivery, was_created = Delivery.objects.get_or_create(
+        channel=channel, dedup_key=dedup_key[:200], recipient_key=target.key[:200],
+        defaults={
+            "rule": rule, "event": event, "recipient": target.label[:300], "address": target.address[:254],
+            "user": target.user, "payload": _payload(event=event, context=context, target=target),
+            "status": DeliveryStatus.SENT if inapp else DeliveryStatus.QUEUED,
+            "sent_at": now if inapp else None, "next_attempt_at": None if inapp else now, "created_at": now,
+        },
+    )
+    if not was_created:
+        return None
+    if inapp and target.user is not None:
+        Notification.objects.create(
+            user=target.user, event=event, delivery=delivery, created_at=now,
+            title=delivery.payload["title"][:300], body=delivery.payload["body"], link=delivery.payload["link"][:500],
+        )
+    else:
+        delivery_pk = delivery.pk
+        transaction.on_commit(lambda: _queue_send(delivery_pk), robust=True)
+    return delivery
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+def _window_count(channel: NotificationChannel, now: datetime) -> int:
+    # No upper bound: an attempt stamped a little "later" by a worker with a faster clock still counts.
+    return DeliveryAttempt.objects.filter(channel=channel, at__gt=now - RATE_WINDOW).count()
+
+
+def _free_slots(channel: NotificationChannel, now: datetime) -> int | None:
+    """How many more attempts the channel may make in the current minute (None = unlimited)."""
+    if not channel.rate_limit_per_minute:
+        return None
+    return max(channel.rate_limit_per_minute - _window_count(channel, now), 0)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 30 s, 1 min, 2 min, … capped at 30 min."""
+    return timedelta(seconds=min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_MAX_SECONDS))
+
+
+def _claim(*, delivery_id: int, now: datetime) -> tuple[Delivery, DeliveryAttempt] | None:
+    """Reserve one slot of the channel's minute for this delivery, or leave it queued.
+
+    The channel row is locked while counting, so several workers never overrun the limit
+    together; the HTTP call itself happens outside any transaction."""
+    channel_id = Delivery.objects.filter(pk=delivery_id).values_list("channel_id", flat=True).first()
+    if channel_id is None:
+        return None
+    with transaction.atomic():
+        channel = NotificationChannel.objects.select_for_update().get(pk=channel_id)  # lock order: channel, delivery
+        delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+        if delivery.status != DeliveryStatus.QUEUED or (delivery.next_attempt_at and delivery.next_attempt_at > now):
+            return None
+        if not channel.is_active:
+            delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = _("The channel is switched off.")
+            delivery.save(update_fields=["status", "last_error"])
+            return None
+        free = _free_slots(channel, now)
+        if free is not None and free <= 0:
+            return None  # stays queued: deliveries_flush merges the backlog when the minute frees up
+        delivery.attempts += 1
+        delivery.status = DeliveryStatus.SENDING
+        delivery.next_attempt_at = now + SENDING_STALE_AFTER  # reclaimed by the flush if this worker dies
+        delivery.save(update_fields=["attempts", "status", "next_attempt_at"])
+        attempt = DeliveryAttempt.objects.create(delivery=delivery, channel=channel, at=now)
+    delivery.channel = channel
+    return delivery, attempt
+
+
+@transaction.atomic
+def _record(*, delivery: Delivery, attempt: DeliveryAttempt, result: senders.SendResult, now: datetime) -> Delivery:
+    channel = delivery.channel
+    secrets = channel.secret_values()
+    DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+        finished_at=now, ok=result.ok, http_status=result.http_status, request_url=result.request_url[:500],
+        response_excerpt=result.response_excerpt, error=result.error,
+    )
+    locked = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if locked.status != DeliveryStatus.SENDING:
+        return locked  # reclaimed meanwhile; the attempt is logged all the same
+    if result.ok:
+        locked.status = DeliveryStatus.SENT
+        locked.sent_at = now
+        locked.last_error = ""
+        locked.next_attempt_at = None
+    elif locked.attempts >= channel.max_attempts:
+        locked.status = DeliveryStatus.FAILED
+        locked.last_error = result.error
+        locked.next_attempt_at = None
+    else:
+        locked.status = DeliveryStatus.QUEUED
+        locked.last_error = result.error
+        locked.next_attempt_at = now + retry_delay(locked.attempts)
+    if secrets:
+        from .redaction import scrub
+
+        locked.last_error = scrub(locked.last_error, secrets)
+    locked.save(update_fields=["status", "sent_at", "last_error", "next_attempt_at"])
+    return locked
+
+
+def delivery_send(*, delivery_id: int, now: datetime) -> Delivery | None:
+    """Try one queued, due delivery once. Safe to call twice or from several workers: a delivery
+    that is not queued, not due, or over its channel's rate limit is left as it is."""
+    claimed = _claim(delivery_id=delivery_id, now=now)
+    if claimed is None:
+        return Delivery.objects.filter(pk=delivery_id).first()
+    delivery, attempt = claimed
+    result = senders.send(delivery.channel, delivery, now=now)
+    return _record(delivery=delivery, attempt=attempt, result=result, now=now)
+
+
+# --- flushing: retries, backlog digests, lost tasks -----------------------------------------
+
+
+@dataclass
+class FlushSummary:
+    reclaimed: int = 0
+    merged: int = 0
+    digests: int = 0
+    tried: int = 0
+
+
+def _digest_create(*, channel: NotificationChannel, items: list[Delivery], now: datetime) -> Delivery:
+    titles = [str(d.payload.get("title") or "") for d in items]
+    title = _("%(count)d notifications: %(first)s …") % {"count": len(items), "first": titles[0]}
+    lines = [f"- {t}" for t in titles[:DIGEST_MAX_LINES]]
+    if len(titles) > DIGEST_MAX_LINES:
+        lines.append(_("… and %(count)d more") % {"count": len(titles) - DIGEST_MAX_LINES})
+    mobiles = sorted({m for d in items for m in d.payload.get("mobiles") or []})
+    first = items[0]
+    payload: dict[str, Any] = {
+        "title": title, "body": "\n".join(lines), "link": "", "number": "",
+        "sms_params": {"number": "", "title": title, "event": NotificationEvent.DIGEST.value},
+    }
+    if mobiles:
+        payload["mobiles"] = mobiles
+    digest = Delivery.objects.create(
+        channel=channel, rule=None, event=NotificationEvent.DIGEST,
+        dedup_key=f"digest:{items[0].pk}-{items[-1].pk}:{uuid.uuid4().hex[:12]}", recipient_key=first.recipient_key,
+        recipient=first.recipient, address=first.address, user=first.user, payload=payload,
+        status=DeliveryStatus.QUEUED, next_attempt_at=now, created_at=now,
+    )
+    Delivery.objects.filter(pk__in=[d.pk for d in items]).update(
+        status=DeliveryStatus.MERGED, merged_into=digest, next_attempt_at=None,
+    )
+    return digest
+
+
+@transaction.atomic
+def _channel_plan(*, channel_id: int, now: datetime, summary: FlushSummary) -> list[int]:
+    """Pick what a channel sends in this flush: retries one by one, and a recipient's backlog of
+    two or more fresh messages merged into one digest, within the free slots of the minute."""
+    channel = NotificationChannel.objects.select_for_update().get(pk=channel_id)
+    due = list(
+        Delivery.objects.select_for_update(skip_locked=True)
+        .filter(channel=channel, status=DeliveryStatus.QUEUED, next_attempt_at__lte=now)
+        .order_by("created_at", "id")[:FLUSH_BATCH]
+    )
+    if not channel.is_active:
+        return [d.pk for d in due]  # delivery_send marks them failed
+    free = _free_slots(channel, now)
+    if free is not None and free <= 0:
+        return []
+    groups: dict[str, list[Delivery]] = {}
+    for delivery in due:
+        groups.setdefault(delivery.recipient_key, []).append(delivery)
+    plan: list[int] = []
+    for items in groups.values():
+        fresh = [d for d in items if d.attempts == 0 and d.event != NotificationEvent.DIGEST]
+        if len(fresh) >= 2:
+            digest = _digest_create(channel=channel, items=fresh, now=now)
+            summary.merged += len(fresh)
+            summary.digests += 1
+            plan.append(digest.pk)
+            plan.extend(d.pk for d in items if d not in fresh)
+        else:
+            plan.extend(d.pk for d in items)
+    return plan if free is None else plan[:free]
+
+
+def deliveries_flush(*, now: datetime) -> FlushSummary:
+    """The periodic sweep: reclaim deliveries whose worker died mid-send, then per channel send
+    what is due (retries after their backoff, queued messages whose task was lost, and the backlog
+    a saturated channel held back, merged into one digest per recipient)."""
+    summary = FlushSummary()
+    summary.reclaimed = Delivery.objects.filter(status=DeliveryStatus.SENDING, next_attempt_at__lte=now).update(
+        status=DeliveryStatus.QUEUED, next_attempt_at=now, last_error=_("The sending worker stopped; trying again."),
+    )
+    channel_ids = list(
+        Delivery.objects.filter(status=DeliveryStatus.QUEUED, next_attempt_at__lte=now)
+        .order_by().values_list("channel_id", flat=True).distinct()
+    )
+    for channel_id in channel_ids:
+        for delivery_id in _channel_plan(channel_id=channel_id, now=now, summary=summary):
+            delivery_send(delivery_id=delivery_id, now=now)
+            summary.tried += 1
+    return summary
+
+
+# --- in-app inbox ---------------------------------------------------------------------------
+
+
+def notification_mark_read(*, user: Any, notification_id: int, now: datetime) -> Notification:
+    """Mark one of the user's own notifications read (someone else's is DoesNotExist → 404)."""
+    notification = Notification.objects.get(pk=notification_id, user_id=user.pk)
+    if notification.read_at is None:
+        notification.read_at = now
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notification_mark_all_read(*, user: Any, now: datetime) -> int:
+    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).update(read_at=now)
+
+
+# --- configuration (API writes) -------------------------------------------------------------
+
+CHANNEL_FIELDS = frozenset({
+    "kind", "name", "is_active", "webhook_url", "secret", "access_key_id", "access_key_secret", "sign_name",
+    "template_code", "endpoint", "rate_limit_per_minute", "max_attempts",
+})
+CHANNEL_SECRET_FIELDS = frozenset({"webhook_url", "secret", "access_key_secret"})
+
+
+def channel_save(*, channel: NotificationChannel | None, data: Mapping[str, Any]) -> NotificationChannel:
+    """Create or update a channel. A blank secret field in an update keeps the stored secret, so a
+    form or client that never sees the secrets can still edit the rest."""
+    channel = channel or NotificationChannel()
+    creating = channel.pk is None
+    for key, value in data.items():
+        if key not in CHANNEL_FIELDS:
+            raise ValidationError({key: [_("This field cannot be changed here.")]})
+        if key in CHANNEL_SECRET_FIELDS and not creating and value in ("", None):
+            continue
+        setattr(channel, key, value)
+    if creating and "rate_limit_per_minute" not in data and channel.kind in CHAT_ROBOT_KINDS:
+        channel.rate_limit_per_minute = 20
+    channel.full_clean()
+    channel.save()
+    return channel
+
+
+RULE_FIELDS = frozenset({"name", "event", "fault_levels", "organization", "recipients", "is_active"})
+
+
+@transaction.atomic
+def rule_save(*, rule: NotificationRule | None, data: Mapping[str, Any],
+              channels: Iterable[NotificationChannel] | None = None) -> NotificationRule:
+    rule = rule or NotificationRule()
+    for key, value in data.items():
+        if key not in RULE_FIELDS:
+            raise ValidationError({key: [_("This field cannot be changed here.")]})
+        setattr(rule, key, value)
+    rule.full_clean()
+    rule.save()
+    if channels is not None:
+        rule.channels.set(list(channels))
+    return rule
