@@ -354,7 +354,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{username:<18} {role!s:<15} {DEMO_PASSWORD:<20} {org}")
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS(
-            "Run `python manage.py runserver` and open http://127.0.0.1:8000/ (admin: /admin/, API: /api/docs/)."))
+            "Sign in with any of these at the web address (scripts/run prints it); admin: /admin/, API: /api/docs/."))
 
 
 class Clock:
