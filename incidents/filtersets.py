@@ -29,6 +29,10 @@ class IncidentFilterSet(filters.FilterSet):
     reported_after = filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte", label=_("Reported from"))
     reported_before = filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt", label=_("Reported before"))
     month = MonthFilter(field_name="reported_at", label=_("Month (YYYY-MM)"))
+    sla = filters.ChoiceFilter(
+        choices=[("breached", _("Breached")), ("at_risk", _("At risk"))], method="filter_sla", label=_("SLA"),
+        help_text=_("breached: a target is overdue; at_risk: a warning threshold has passed, not yet breached."),
+    )
 
     class Meta:
         model = Incident
@@ -41,6 +45,12 @@ class IncidentFilterSet(filters.FilterSet):
         if value.upper().startswith("INC-"):
             return queryset.filter(number=value.upper())
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+
+    def filter_sla(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
+        # The SLA engine owns what "breached" and "at risk" mean (selectors import this module).
+        from .selectors import incident_sla_filter  # noqa: PLC0415
+
+        return incident_sla_filter(queryset, value) if value else queryset
 
     @property
     def qs(self) -> Any:

@@ -158,3 +158,56 @@ class IncidentEditForm(CallerFieldsMixin, forms.Form):
 
     def changes(self) -> dict[str, Any]:
         return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+# --- SLA follow-ups: progress updates, fault report, spare-device loans -------------------------
+
+class ProgressForm(forms.Form):
+    body = forms.CharField(label=_("Progress"), max_length=20000, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text=_("What has been done and what happens next. The customer sees this."))
+
+
+class FaultReportForm(forms.Form):
+    """The fault-handling analysis report (ST.FO05-96). `version` makes a concurrent save a conflict."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+    summary = forms.CharField(label=_("Fault description"), required=False, max_length=20000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+    cause = forms.CharField(label=_("Cause analysis"), required=False, max_length=20000,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+    handling = forms.CharField(label=_("Handling process"), required=False, max_length=20000,
+                               widget=forms.Textarea(attrs={"rows": 3}))
+    prevention = forms.CharField(label=_("Preventive measures"), required=False, max_length=20000,
+                                 widget=forms.Textarea(attrs={"rows": 3}))
+
+    SECTIONS = ("summary", "cause", "handling", "prevention")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "report")
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def initial_for(cls, report: Any) -> dict[str, Any]:
+        if report is None:
+            return {"version": 0}
+        return {"version": report.version, **{name: getattr(report, name) for name in cls.SECTIONS}}
+
+    def sections(self) -> dict[str, str]:
+        return {name: self.cleaned_data.get(name) or "" for name in self.SECTIONS}
+
+
+class SpareLoanForm(forms.Form):
+    description = forms.CharField(label=_("Standby device"), required=False, max_length=200,
+                                  help_text=_("Type it, or choose the standby device from the CMDB."))
+    standby_ci = CIChoiceField(queryset=None, required=False, label=_("Standby device (CMDB)"),
+                               empty_label=_("— not in the CMDB —"))
+    faulty_ci = CIChoiceField(queryset=None, required=False, label=_("Faulty device"),
+                              empty_label=_("— the incident's device —"))
+    note = forms.CharField(label=_("Note"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, user: Any, incident: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "loan")
+        super().__init__(*args, **kwargs)
+        cis = ci_list(user=user).exclude(status=CIStatus.RETIRED).order_by("name", "id")
+        self.fields["standby_ci"].queryset = cis.filter(status=CIStatus.STANDBY)  # type: ignore[attr-defined]
+        self.fields["faulty_ci"].queryset = cis.filter(organization_id=incident.organization_id)  # type: ignore[attr-defined]

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import DateTimeField, F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import CI
@@ -9,6 +12,15 @@ from tickets.choices import TicketKind
 from tickets.models import TicketBase
 
 from .choices import OPEN_STATUSES, QUEUE_STATUSES, CauseCategory, FaultLevel, Impact, IncidentStatus, Urgency
+
+# Work lists run by the nearest deadline. A keyset cannot compare NULLs, so an incident without a
+# running clock sorts as if due at this far-future instant; the same expression is indexed below.
+NO_DEADLINE = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def sla_order_expression() -> Coalesce:
+    return Coalesce(F("sla_next_due"), Value(NO_DEADLINE, output_field=DateTimeField()),
+                    output_field=DateTimeField())
 
 
 class Incident(TicketBase):
@@ -49,15 +61,15 @@ class Incident(TicketBase):
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
         indexes = [
-            # Dispatcher queue: unassigned open incidents by level, then age.
+            # Dispatcher queue: unassigned open incidents by the nearest deadline, then level, then age.
             models.Index(
-                fields=["fault_level", "reported_at", "id"], name="inc_dispatch_queue",
+                sla_order_expression(), F("fault_level"), F("reported_at"), F("id"), name="inc_dispatch_queue",
                 condition=Q(assignee__isnull=True, status__in=QUEUE_STATUSES),
             ),
-            # An engineer's open work.
+            # An engineer's open work, in the same order (the assignee is an equality, so it goes first).
             models.Index(
-                fields=["assignee", "fault_level", "reported_at"], name="inc_my_work",
-                condition=Q(status__in=OPEN_STATUSES),
+                F("assignee"), sla_order_expression(), F("fault_level"), F("reported_at"), F("id"),
+                name="inc_my_work", condition=Q(status__in=OPEN_STATUSES),
             ),
             models.Index(fields=["organization", "status", "reported_at"], name="inc_org_status_rep"),
             models.Index(fields=["organization", "reported_at"], name="inc_org_rep"),

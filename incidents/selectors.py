@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import QuerySet
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce, TruncMonth
 from django.http import Http404
 
+from cmdb.models import CI
+from tickets.choices import ClockState, SLATargetName, TicketKind
+from tickets.models import CalendarYear, SLAClock, SLAPolicy
 from tickets.selectors import ticket_timeline
 
-from .choices import OPEN_STATUSES, QUEUE_STATUSES
+from .choices import OPEN_STATUSES, QUEUE_STATUSES, FaultLevel, IncidentStatus
 from .filtersets import IncidentFilterSet
-from .models import Incident
+from .models import FaultReport, FaultReportStatus, Incident, ProgressUpdate, SpareLoan, sla_order_expression
 
 LIST_RELATED = ("organization", "contact", "ci", "assignee", "group")
+
+# Nearest deadline first (no deadline last: see sla_order_expression), then level, then age.
+WORK_ORDER = ("sla_order", "fault_level", "reported_at", "id")
+# Faults are counted per calendar month of the customer's wall clock.
+FAULT_MONTH_TZ = ZoneInfo("Asia/Shanghai")
+REPLACEMENT_THRESHOLD = 3
+REPORT_DUE_AFTER = timedelta(days=3)
 
 
 def incident_base(*, user: Any) -> QuerySet[Incident]:
@@ -40,19 +63,22 @@ def incident_get(*, user: Any, pk: Any) -> Incident:
 
 
 def incident_dispatch_queue(*, user: Any) -> QuerySet[Incident]:
-    """New and unassigned incidents, most severe first, then oldest."""
+    """New and unassigned incidents by the nearest deadline (none last), then most severe, then oldest."""
     return (
         incident_base(user=user).select_related(*LIST_RELATED)
         .filter(assignee__isnull=True, status__in=QUEUE_STATUSES)
-        .order_by("fault_level", "reported_at", "id")
+        .annotate(sla_order=sla_order_expression())
+        .order_by(*WORK_ORDER)
     )
 
 
 def incident_my_work(*, user: Any) -> QuerySet[Incident]:
+    """The user's open incidents by the nearest deadline (none last), then most severe, then oldest."""
     return (
         incident_base(user=user).select_related(*LIST_RELATED)
         .filter(assignee=user, status__in=OPEN_STATUSES)
-        .order_by("fault_level", "reported_at", "id")
+        .annotate(sla_order=sla_order_expression())
+        .order_by(*WORK_ORDER)
     )
 
 
@@ -73,3 +99,137 @@ def incident_possible_duplicates(*, user: Any, organization_id: int | None, ci_i
 def incident_timeline(*, user: Any, incident: Incident) -> list[Any]:
     """Events, comments, work logs and attachments in time order; customers see public items only."""
     return ticket_timeline(user=user, ticket=incident)
+
+
+# --- SLA follow-ups: progress updates, fault reports, spare loans, major incidents -----------
+
+def progress_update_list(*, user: Any, incident: Incident) -> QuerySet[ProgressUpdate]:
+    """An incident's progress updates, oldest first; customers see those of their organisation."""
+    visible = incident_base(user=user).filter(pk=incident.pk).values("pk")
+    return ProgressUpdate.objects.filter(incident__in=visible).select_related("author").order_by("created_at", "id")
+
+
+def fault_report_get(*, user: Any, incident: Incident) -> FaultReport | None:
+    """The incident's fault report. Staff see drafts; customers only a submitted report."""
+    qs = FaultReport.objects.filter(incident__in=incident_base(user=user).filter(pk=incident.pk).values("pk"))
+    if getattr(user, "is_customer", True) and not getattr(user, "is_superuser", False):
+        qs = qs.filter(status=FaultReportStatus.SUBMITTED)
+    return qs.select_related("author").first()
+
+
+def _report_clock(field: str) -> Subquery:
+    return Subquery(
+        SLAClock.objects.filter(ticket_kind=TicketKind.INCIDENT, ticket_id=OuterRef("pk"),
+                                target=SLATargetName.REPORT).values(field)[:1])
+
+
+def fault_report_overdue(*, user: Any, now: datetime) -> QuerySet[Incident]:
+    """Resolved incidents whose fault report is not submitted although its clock breached or its due
+    time passed (3 days after resolution when no report clock exists). Most overdue first."""
+    report_clock = SLAClock.objects.filter(ticket_kind=TicketKind.INCIDENT, ticket_id=OuterRef("pk"),
+                                           target=SLATargetName.REPORT)
+    submitted = FaultReport.objects.filter(incident=OuterRef("pk"), status=FaultReportStatus.SUBMITTED)
+    breached = report_clock.filter(Q(state=ClockState.BREACHED) | Q(state=ClockState.RUNNING, due_at__lt=now))
+    return (
+        incident_base(user=user).select_related(*LIST_RELATED)
+        .filter(resolved_at__isnull=False)
+        .exclude(status=IncidentStatus.CANCELLED)
+        .filter(~Exists(submitted))
+        .filter(Exists(breached) | (~Exists(report_clock) & Q(resolved_at__lt=now - REPORT_DUE_AFTER)))
+        .annotate(report_due=Coalesce(_report_clock("due_at"),
+                                      ExpressionWrapper(F("resolved_at") + REPORT_DUE_AFTER, output_field=DateTimeField()),
+                                      output_field=DateTimeField()),
+                  report_status=Subquery(FaultReport.objects.filter(incident=OuterRef("pk")).values("status")[:1]))
+        .order_by("report_due", "id")
+    )
+
+
+def incident_major_list(*, user: Any) -> QuerySet[Incident]:
+    """Open level I incidents (major incidents), with the time of their last progress update."""
+    last_progress = ProgressUpdate.objects.filter(incident=OuterRef("pk")).order_by("-created_at", "-id")
+    return (
+        incident_base(user=user).select_related(*LIST_RELATED)
+        .filter(fault_level=FaultLevel.I, status__in=OPEN_STATUSES)
+        .annotate(sla_order=sla_order_expression(),
+                  last_progress_at=Subquery(last_progress.values("created_at")[:1]))
+        .order_by("sla_order", "reported_at", "id")
+    )
+
+
+def spare_loan_list(*, user: Any, incident: Incident | None = None, open_only: bool = False) -> QuerySet[SpareLoan]:
+    """Spare-device loans of visible incidents (of one incident when given), longest out first."""
+    visible = incident_base(user=user)
+    if incident is not None:
+        visible = visible.filter(pk=incident.pk)
+    qs = SpareLoan.objects.filter(incident__in=visible.values("pk"))
+    if open_only:
+        qs = qs.filter(returned_at__isnull=True)
+    return qs.select_related("incident", "incident__organization", "faulty_ci", "standby_ci", "lent_by").order_by(
+        "lent_at", "id")
+
+
+def spare_loan_get(*, user: Any, pk: Any) -> SpareLoan:
+    try:
+        return spare_loan_list(user=user).get(pk=int(pk))
+    except (SpareLoan.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def _month_bounds(month: date) -> tuple[datetime, datetime]:
+    start = datetime(month.year, month.month, 1, tzinfo=FAULT_MONTH_TZ)
+    end = datetime(month.year + (month.month == 12), month.month % 12 + 1, 1, tzinfo=FAULT_MONTH_TZ)
+    return start, end
+
+
+def _counted_faults(qs: QuerySet[Incident]) -> QuerySet[Incident]:
+    # A cancelled incident (logged in error, a duplicate) is not a fault of the device.
+    return qs.filter(ci__isnull=False).exclude(status=IncidentStatus.CANCELLED)
+
+
+def ci_replacement_list(*, user: Any, month: date | None = None) -> QuerySet[Any]:
+    """CIs with 3 or more incidents in one calendar month (Asia/Shanghai), computed in one
+    aggregated query: GROUP BY ci, month HAVING COUNT >= 3. With `month`, that month only.
+    Rows are dicts: ci_id, ci_name, ci_location, organization_name, month, faults."""
+    qs = _counted_faults(incident_base(user=user))
+    if month is not None:
+        start, end = _month_bounds(month)
+        qs = qs.filter(reported_at__gte=start, reported_at__lt=end)
+    return (
+        qs.annotate(month=TruncMonth("reported_at", tzinfo=FAULT_MONTH_TZ))
+        .values("ci_id", "month")
+        .annotate(faults=Count("id"), ci_name=F("ci__name"), ci_location=F("ci__location"),
+                  organization_name=F("ci__organization__name"))
+        .filter(faults__gte=REPLACEMENT_THRESHOLD)
+        .order_by("-month", "-faults", "ci_name", "ci_id")
+    )
+
+
+def ci_fault_count_this_month(ci: CI, *, now: datetime) -> int:
+    """Incidents on `ci` in the current calendar month (Asia/Shanghai): 3 or more flags it for replacement."""
+    local = now.astimezone(FAULT_MONTH_TZ)
+    start, end = _month_bounds(date(local.year, local.month, 1))
+    return _counted_faults(Incident.objects.filter(ci=ci, reported_at__gte=start, reported_at__lt=end)).count()
+
+
+def sla_unconfirmed_years(*, incident: Incident, years: Any) -> list[int]:
+    """Years among `years` whose holidays are not confirmed official data in the calendar of the
+    incident's SLA policy (its organisation's, else the default): business-hour deadlines in such a
+    year may still move, and the page says so instead of pretending."""
+    wanted = {int(y) for y in years}
+    if not wanted:
+        return []
+    policy = (SLAPolicy.objects.filter(organization_id=incident.organization_id, is_active=True).first()
+              or SLAPolicy.objects.filter(organization__isnull=True, is_active=True).first())
+    if policy is None:
+        return []
+    confirmed = set(CalendarYear.objects.filter(calendar_id=policy.calendar_id, confirmed=True, year__in=wanted)
+                    .values_list("year", flat=True))
+    return sorted(wanted - confirmed)
+
+
+def incident_sla_filter(qs: QuerySet[Incident], value: str) -> QuerySet[Incident]:
+    """IncidentFilterSet `sla=`: "breached" (a target is past due and unmet) or "at_risk" (a warning
+    threshold has passed on a running target); the SLA engine owns the definitions."""
+    from .sla import sla_filter
+
+    return sla_filter(qs, value)

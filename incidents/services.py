@@ -17,8 +17,8 @@ from tickets.choices import Channel, EventAction
 from tickets.numbering import next_number
 from tickets.services import ticket_lock, ticket_touch, version_check
 from tickets.sla.calendar import BusinessCalendar
-from tickets.sla.deadlines import DEFAULT_TARGETS, deadlines_compute
 
+from . import sla
 from .choices import CauseCategory, FaultLevel, Impact, IncidentStatus, Urgency, suggest_level
 from .models import Incident
 from .workflow import INCIDENT_WORKFLOW
@@ -29,13 +29,9 @@ DEADLINE_FIELDS = ("respond_due", "onsite_due", "restore_due", "resolve_due")
 
 
 def sla_calendar() -> BusinessCalendar:
+    """The calendar of the code defaults (no holidays): what `seed_bulk` lays out for bulk data.
+    Live incidents use their organisation's policy and calendar (incidents/sla.py)."""
     return BusinessCalendar()
-
-
-def _apply_deadlines(incident: Incident, *, start: datetime) -> None:
-    deadlines = deadlines_compute(start=start, level=incident.fault_level, calendar=sla_calendar())
-    for name in DEADLINE_FIELDS:
-        setattr(incident, name, getattr(deadlines, name))
 
 
 def _validate_level(*, impact: str, urgency: str, fault_level: str | None, level_reason: str) -> str:
@@ -88,7 +84,7 @@ def incident_create(
         fault_level=level, level_reason=level_reason.strip(), reported_at=reported_at, created_by=actor,
         status=IncidentStatus.NEW,
     )
-    _apply_deadlines(incident, start=reported_at)
+    prepared = sla.incident_sla_prepare(incident=incident, now=now)
     incident.save()
     event_record(ticket=incident, actor=actor, action=EventAction.CREATED, now=now, public=True, data={
         "number": incident.number, "title": incident.title, "fault_level": level,
@@ -96,6 +92,7 @@ def incident_create(
         "channel": channel, "organization": organization.pk, "contact": contact.pk if contact else None,
         "ci": ci.pk if ci else None, "reported_at": reported_at,
     })
+    sla.incident_sla_start(incident=incident, prepared=prepared, actor=actor, now=now)
     return incident
 
 
@@ -143,14 +140,17 @@ def incident_update(*, incident_id: int, actor: Any, version: int | None, change
             impact=incident.impact, urgency=incident.urgency, fault_level=incident.fault_level,
             level_reason=incident.level_reason,
         )
-        if "fault_level" in diff:
-            before = {name: getattr(incident, name) for name in DEADLINE_FIELDS}
-            _apply_deadlines(incident, start=incident.reported_at)
-            diff.update({name: [before[name], getattr(incident, name)] for name in DEADLINE_FIELDS
-                         if before[name] != getattr(incident, name)})
+    silent: list[str] = []
+    if "fault_level" in diff:
+        before = {name: getattr(incident, name) for name in DEADLINE_FIELDS}
+        silent = sla.incident_sla_level_changed(incident=incident, old_level=diff["fault_level"][0], now=now)
+        diff.update({name: [before[name], getattr(incident, name)] for name in DEADLINE_FIELDS
+                     if before[name] != getattr(incident, name)})
     ticket_touch(incident, fields=[f for f in UPDATABLE_FIELDS if f in diff] + [
-        f for f in DEADLINE_FIELDS if f in diff])
+        f for f in DEADLINE_FIELDS if f in diff] + silent)
     event_record(ticket=incident, actor=actor, action=EventAction.UPDATED, now=now, data={"changes": diff})
+    if "fault_level" in diff:
+        sla.incident_sla_after_update(incident=incident, old_level=diff["fault_level"][0], actor=actor, now=now)
     return incident
 
 
@@ -224,8 +224,6 @@ def incident_transition(*, incident_id: int, actor: Any, action: str, version: i
             stamp("responded_at", now)
     elif action == "pend":
         stamp("sla_paused_at", now)
-    elif action == "resume":
-        _sla_resume(incident, now=now, stamp=stamp)
     elif action == "restore":
         stamp("restored_at", now)
         stamp("workaround", str(payload["workaround"]).strip())
@@ -240,7 +238,7 @@ def incident_transition(*, incident_id: int, actor: Any, action: str, version: i
             stamp("workaround", str(payload["workaround"]).strip())
         stamp("resolved_at", now)
     elif action == "observe":
-        stamp("observation_until", now + OBSERVATION_PERIOD)
+        stamp("observation_until", now + sla.observation_period(incident=incident, now=now))
     elif action == "close":
         stamp("closed_at", now)
     elif action == "reopen":
@@ -250,6 +248,7 @@ def incident_transition(*, incident_id: int, actor: Any, action: str, version: i
     elif action == "cancel":
         stamp("cancel_reason", reason)
         stamp("closed_at", now)
+    changed.extend(sla.incident_sla_transition(incident=incident, action=action, now=now, stamp=stamp))
     if transition.target is not None and transition.target != old_status:
         incident.status = transition.target
         changed.append("status")
@@ -257,22 +256,3 @@ def incident_transition(*, incident_id: int, actor: Any, action: str, version: i
     ticket_touch(incident, fields=changed)
     event_record(ticket=incident, actor=actor, action=EventAction.TRANSITION, now=now, data=data, public=True)
     return incident
-
-
-def _sla_resume(incident: Incident, *, now: datetime, stamp: Any) -> None:
-    """Clocks pause while pending the customer: push every unmet deadline by the paused time."""
-    if incident.sla_paused_at is None:
-        return
-    paused = max(now - incident.sla_paused_at, timedelta(0))
-    # Business-hours levels count the pause in business time too: a pause from Friday evening to
-    # Monday morning costs the clock nothing, so it must not push deadlines by 64 hours.
-    targets = DEFAULT_TARGETS.get(incident.fault_level)
-    calendar = sla_calendar()
-    business_paused = calendar.between(incident.sla_paused_at, now) if targets and targets.business_hours else None
-    met = {"respond_due": incident.responded_at, "onsite_due": incident.onsite_at,
-           "restore_due": incident.restored_at, "resolve_due": incident.resolved_at}
-    for name in DEADLINE_FIELDS:
-        due = getattr(incident, name)
-        if due is not None and met[name] is None:
-            stamp(name, due + paused if business_paused is None else calendar.add(due, business_paused))
-    stamp("sla_paused_at", None)

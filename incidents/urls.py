@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import sla_views, views
 
 app_name = "incidents"
 urlpatterns = [
@@ -17,4 +17,12 @@ urlpatterns = [
     path("incidents/<int:pk>/transition/", views.incident_transition_view, name="transition"),
     path("incidents/<int:pk>/add/<str:what>/", views.incident_timeline_add, name="timeline_add"),
     path("incidents/<int:pk>/attachments/<int:attachment_id>/", views.incident_attachment, name="attachment"),
+    path("incidents/<int:pk>/progress/", sla_views.progress_add, name="progress_add"),
+    path("incidents/<int:pk>/fault-report/", sla_views.fault_report_post, name="fault_report"),
+    path("incidents/<int:pk>/loans/", sla_views.loan_add, name="loan_add"),
+    path("loans/<int:pk>/return/", sla_views.loan_return, name="loan_return"),
+    path("sla/fault-reports/overdue/", sla_views.reports_overdue, name="reports_overdue"),
+    path("sla/major-incidents/", sla_views.major_incidents, name="major"),
+    path("sla/replacements/", sla_views.replacements, name="replacements"),
+    path("sla/loans/", sla_views.loans_open, name="loans_open"),
 ]

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.choices import Role
@@ -38,16 +39,22 @@ from tickets.views import attachment_response, run_transition, timeline_add, tim
 
 from .choices import LEVEL_MATRIX, CauseCategory, IncidentStatus
 from .filtersets import IncidentFilterSet
-from .forms import INCIDENT, HotlineForm, IncidentEditForm, MissedCallForm
+from .followups import progress_update_allowed
+from .forms import INCIDENT, FaultReportForm, HotlineForm, IncidentEditForm, MissedCallForm, ProgressForm, SpareLoanForm
 from .selectors import (
+    fault_report_get,
     incident_dispatch_queue,
     incident_get,
     incident_list,
     incident_my_work,
     incident_possible_duplicates,
     incident_timeline,
+    progress_update_list,
+    sla_unconfirmed_years,
+    spare_loan_list,
 )
 from .services import incident_create, incident_transition, incident_update
+from .sla import incident_sla_view
 from .workflow import INCIDENT_WORKFLOW
 
 QUEUE_SIZE = 50
@@ -208,11 +215,25 @@ def hotline_missed(request: HttpRequest) -> HttpResponse:
 
 # --- Queue, my work, list ------------------------------------------------------------------
 
+SLA_FILTERS = ("breached", "at_risk")
+
+
+def _sla_filtered(request: HttpRequest, qs: Any) -> tuple[Any, str]:
+    """The work lists' `?sla=breached|at_risk` filter (the same one the API and the list page use)."""
+    value = request.GET.get("sla", "")
+    if value not in SLA_FILTERS:
+        return qs, ""
+    from .selectors import incident_sla_filter  # noqa: PLC0415  (provided by the SLA engine)
+
+    return incident_sla_filter(qs, value), value
+
+
 @require_GET
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
+    incidents, sla_filter = _sla_filtered(request, incident_dispatch_queue(user=request.user))
     return render(request, "incidents/queue.html", {
-        "incidents": list(incident_dispatch_queue(user=request.user)[:QUEUE_SIZE]),
+        "incidents": list(incidents[:QUEUE_SIZE]), "sla_filter": sla_filter,
         "groups": list(active_groups()), "engineers": list(assignable_users()),
         "can_assign": request.user.is_superuser or request.user.role in INCIDENT_WORKFLOW.by_action["assign"].roles,
         "now": timezone.now(),
@@ -222,8 +243,9 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def my_work(request: HttpRequest) -> HttpResponse:
+    incidents, sla_filter = _sla_filtered(request, incident_my_work(user=request.user))
     return render(request, "incidents/my_work.html", {
-        "incidents": list(incident_my_work(user=request.user)[:200]), "now": timezone.now(),
+        "incidents": list(incidents[:200]), "now": timezone.now(), "sla_filter": sla_filter,
     })
 
 
@@ -253,6 +275,36 @@ def incident_list_view(request: HttpRequest) -> HttpResponse:
 
 # --- Detail --------------------------------------------------------------------------------
 
+SLA_STATE_LABELS = {
+    "running": _lazy("Running"), "paused": _lazy("Paused"), "met": _lazy("Met"), "warned": _lazy("Warned"),
+    "breached": _lazy("Breached"),
+}
+TICKING = ("running", "warned", "breached")
+
+
+def sla_detail_context(request: HttpRequest, incident: Any, *, now: Any) -> dict[str, Any]:
+    """The SLA panel and the follow-up panels (progress updates, fault report, spare loans)."""
+    targets = [{**t, "state_label": SLA_STATE_LABELS.get(t["state"], t["state"]), "ticking": t["state"] in TICKING
+                and t.get("due_at") is not None} for t in incident_sla_view(incident=incident, now=now)]
+    local = timezone.localtime
+    years = {local(now).year, local(incident.reported_at).year}
+    years |= {local(t["due_at"]).year for t in targets if t.get("due_at") is not None and t["state"] != "met"}
+    progress_due = next((t["due_at"] for t in targets if t["target"] == "progress" and t["ticking"]), None)
+    report = fault_report_get(user=request.user, incident=incident)
+    return {
+        "sla_targets": targets,
+        "sla_unconfirmed_years": sla_unconfirmed_years(incident=incident, years=years),
+        "progress_updates": list(progress_update_list(user=request.user, incident=incident)),
+        "progress_allowed": progress_update_allowed(incident),
+        "progress_due": progress_due,
+        "progress_form": ProgressForm(prefix="progress"),
+        "fault_report": report,
+        "report_form": FaultReportForm(initial=FaultReportForm.initial_for(report)),
+        "loans": list(spare_loan_list(user=request.user, incident=incident)),
+        "loan_form": SpareLoanForm(user=request.user, incident=incident),
+    }
+
+
 def _detail(request: HttpRequest, incident: Any, *, status: int = 200, bound: TransitionForm | None = None,
             forms: dict[str, Any] | None = None) -> HttpResponse:
     timeline = timeline_decorate(incident_timeline(user=request.user, incident=incident),
@@ -268,6 +320,7 @@ def _detail(request: HttpRequest, incident: Any, *, status: int = 200, bound: Tr
         "transition_url": "incidents:transition", "now": timezone.now(),
         "level_matrix": {f"{i}|{u}": lvl for (i, u), lvl in LEVEL_MATRIX.items()},
     }
+    context.update(sla_detail_context(request, incident, now=context["now"]))
     context.update(forms or {})
     return render(request, "incidents/incident_detail.html", context, status=status)
 

@@ -6,9 +6,10 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import ContactViewSet, ObtainTokenView, OrganizationViewSet, UserViewSet
 from cmdb.api.views import CIViewSet
-from incidents.api.views import IncidentViewSet
+from incidents.api.views import IncidentViewSet, SpareLoanViewSet
 from incidents.models import Incident
 from incidents.selectors import incident_base
+from tickets.api.sla import SLAPolicyViewSet, WorkCalendarViewSet
 from tickets.api.views import AuditTarget, AuditVerifyView, ServiceRequestViewSet
 from tickets.models import ServiceRequest
 from tickets.selectors import request_list
@@ -21,6 +22,9 @@ router.register("contacts", ContactViewSet, basename="contact")
 router.register("cis", CIViewSet, basename="ci")
 router.register("incidents", IncidentViewSet, basename="incident")
 router.register("requests", ServiceRequestViewSet, basename="request")
+router.register("loans", SpareLoanViewSet, basename="loan")
+router.register("sla/policies", SLAPolicyViewSet, basename="sla-policy")
+router.register("calendars", WorkCalendarViewSet, basename="calendar")
 
 AUDIT_TARGETS = {
     "incident": AuditTarget(model=Incident, visible=incident_base),

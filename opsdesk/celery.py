@@ -9,10 +9,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsdesk.settings")
 app = Celery("opsdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# One broker shared by several deployments or test runs: each may name its own queue.
+app.conf.task_default_queue = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 
 # Schedules that admins define (report runs, inspection plans) are DB rows swept by these tasks;
 # this table itself never changes at run time.
 app.conf.beat_schedule = {
     # Notifications: retries after backoff, lost send tasks, and rate-limited backlogs merged into digests.
     "notifications-flush": {"task": "notifications.deliveries_flush_task", "schedule": 30.0},
+    # SLA: warnings, breaches, escalations, progress reminders, observation auto-close (incidents/sla.py).
+    "sla-sweep": {"task": "incidents.sla_sweep_task", "schedule": float(os.environ.get("SLA_SWEEP_SECONDS", "15"))},
 }

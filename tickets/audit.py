@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
@@ -49,24 +49,51 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, cls=AuditJSONEncoder, ensure_ascii=False))
 
 
+def _event_build(
+    *, ticket: TicketBase, seq: int, prev_hash: str, actor_id: int | None, action: str, data: dict[str, Any],
+    now: datetime, public: bool,
+) -> TicketEvent:
+    """The unsaved event `seq` of `ticket`'s chain, following the event whose hash is `prev_hash`."""
+    clean = normalise(data)
+    digest = event_digest(
+        ticket_kind=ticket.KIND, ticket_id=ticket.pk, seq=seq, actor_id=actor_id, action=action, data=clean,
+        public=public, created_at=now, prev_hash=prev_hash,
+    )
+    return TicketEvent(
+        ticket_kind=ticket.KIND, ticket_id=ticket.pk, seq=seq, actor_id=actor_id, action=action, data=clean,
+        public=public, created_at=now, prev_hash=prev_hash, hash=digest,
+    )
+
+
 def event_record(
     *, ticket: TicketBase, actor: Any, action: str, data: dict[str, Any], now: datetime, public: bool = False,
 ) -> TicketEvent:
     """Append one event to `ticket`'s chain. The caller holds the ticket row lock (select_for_update)."""
-    seq = ticket.audit_seq + 1
-    clean = normalise(data)
-    actor_id = actor.pk if actor is not None else None
-    digest = event_digest(
-        ticket_kind=ticket.KIND, ticket_id=ticket.pk, seq=seq, actor_id=actor_id, action=action, data=clean,
-        public=public, created_at=now, prev_hash=ticket.audit_head,
-    )
-    event = TicketEvent.objects.create(
-        ticket_kind=ticket.KIND, ticket_id=ticket.pk, seq=seq, actor_id=actor_id, action=action, data=clean,
-        public=public, created_at=now, prev_hash=ticket.audit_head, hash=digest,
-    )
-    type(ticket).objects.filter(pk=ticket.pk).update(audit_seq=seq, audit_head=digest)
-    ticket.audit_seq, ticket.audit_head = seq, digest
+    event = _event_build(ticket=ticket, seq=ticket.audit_seq + 1, prev_hash=ticket.audit_head,
+                         actor_id=actor.pk if actor is not None else None, action=action, data=data, now=now,
+                         public=public)
+    event.save(force_insert=True)
+    type(ticket).objects.filter(pk=ticket.pk).update(audit_seq=event.seq, audit_head=event.hash)
+    ticket.audit_seq, ticket.audit_head = event.seq, event.hash
     return event
+
+
+def events_chain(
+    *, ticket: TicketBase, entries: Iterable[tuple[str, dict[str, Any]]], now: datetime, actor: Any = None,
+    public: bool = False,
+) -> list[TicketEvent]:
+    """`event_record` for bulk writers: the (action, data) entries as unsaved events chained onto
+    `ticket`'s head and onto each other, in order; the in-memory head (audit_seq, audit_head) moves
+    to the last one. The caller holds the ticket row lock and, in the same transaction, saves the
+    events (TicketEvent.objects.bulk_create) and stores the ticket's new head."""
+    actor_id = actor.pk if actor is not None else None
+    events: list[TicketEvent] = []
+    for action, data in entries:
+        event = _event_build(ticket=ticket, seq=ticket.audit_seq + 1, prev_hash=ticket.audit_head,
+                             actor_id=actor_id, action=action, data=data, now=now, public=public)
+        ticket.audit_seq, ticket.audit_head = event.seq, event.hash
+        events.append(event)
+    return events
 
 
 @dataclass(frozen=True)

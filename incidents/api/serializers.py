@@ -16,9 +16,14 @@ from accounts.selectors import contact_list
 from cmdb.models import CI
 from cmdb.selectors import ci_list
 from tickets.api.serializers import AllowedActionsMixin, TicketCreateMixin, TransitionInputSerializer, action_field
+from tickets.choices import SLATargetName, TicketKind
+from tickets.clocks import is_business
+from tickets.models import SLAClock
 
 from ..choices import CauseCategory, FaultLevel, Impact, Urgency
-from ..models import Incident
+from ..models import FaultReport, Incident, ProgressUpdate, SpareLoan
+from ..sla import TARGET_ORDER, incident_sla_view
+from ..sla import _view_state as sla_view_state
 from ..workflow import INCIDENT_WORKFLOW
 
 # SLA target name -> (deadline column, the time that meets it)
@@ -42,6 +47,19 @@ def sla_breached(incident: Incident, *, now: datetime) -> list[str]:
     return out
 
 
+class SlaTargetSerializer(serializers.Serializer[dict[str, Any]]):
+    """One target's clock, as incidents.sla.incident_sla_view reports it."""
+
+    target = serializers.CharField(help_text=_("respond, onsite, restore, resolve, progress or report"))
+    label = serializers.CharField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    state = serializers.ChoiceField(choices=["running", "paused", "met", "warned", "breached"])
+    warned_pct = serializers.IntegerField(allow_null=True, required=False)
+    met_at = serializers.DateTimeField(allow_null=True, required=False)
+    breached_at = serializers.DateTimeField(allow_null=True, required=False)
+    seconds_left = serializers.IntegerField(allow_null=True, help_text=_("Negative when overdue; null when stopped."))
+
+
 class SlaSerializer(serializers.Serializer[Incident]):
     respond_due = serializers.DateTimeField(read_only=True, allow_null=True)
     onsite_due = serializers.DateTimeField(read_only=True, allow_null=True)
@@ -51,12 +69,64 @@ class SlaSerializer(serializers.Serializer[Incident]):
     breached = serializers.SerializerMethodField(
         help_text=_("Targets missed: respond, onsite, restore, resolve."))
 
+    targets = serializers.SerializerMethodField(help_text=_("Each target's due time, state and time left."))
+
     def get_paused(self, obj: Incident) -> bool:
         return obj.sla_paused_at is not None
+
+    @extend_schema_field(SlaTargetSerializer(many=True))
+    def get_targets(self, obj: Incident) -> list[dict[str, Any]]:
+        now = self.context.get("now") or timezone.now()
+        batch = self.context.get("sla_clocks")
+        if batch is not None and not _needs_calendar(batch.get(obj.pk, {})):
+            view = _sla_view_from_clocks(batch.get(obj.pk, {}), now=now)
+        else:
+            view = incident_sla_view(incident=obj, now=now)
+        return SlaTargetSerializer(view, many=True).data  # type: ignore[return-value]
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=list(SLA_TARGETS))))
     def get_breached(self, obj: Incident) -> list[str]:
         return sla_breached(obj, now=self.context.get("now") or timezone.now())
+
+
+def _needs_calendar(clocks: dict[str, SLAClock]) -> bool:
+    """A paused business-hours clock's time left is measured on the calendar: ask the engine."""
+    return any(c.paused_at is not None and c.met_at is None and is_business(c) for c in clocks.values())
+
+
+def _sla_view_from_clocks(clocks: dict[str, SLAClock], *, now: datetime) -> list[dict[str, Any]]:
+    """incidents.sla.incident_sla_view for a list page, from clocks read in one query for the page."""
+    out = []
+    for target in TARGET_ORDER:
+        clock = clocks.get(target)
+        if clock is None:
+            continue
+        if clock.met_at is not None:
+            seconds = None
+        elif clock.paused_at is not None:
+            seconds = 0 if clock.breached_at is not None else int(
+                max((clock.due_at - clock.paused_at).total_seconds(), 0))
+        else:
+            seconds = int((clock.due_at - now).total_seconds())
+        out.append({"target": target, "label": str(SLATargetName(target).label), "due_at": clock.due_at,
+                    "state": sla_view_state(clock), "warned_pct": clock.warned_pct, "met_at": clock.met_at,
+                    "breached_at": clock.breached_at, "seconds_left": seconds})
+    return out
+
+
+class IncidentListSerializer(serializers.ListSerializer[Incident]):
+    """Reads the SLA clocks of the whole page in one query, so a list costs the same for 5 rows or 200."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        rows = list(data.all() if hasattr(data, "all") else data)
+        batch: dict[int, dict[str, SLAClock]] = {row.pk: {} for row in rows}
+        for clock in SLAClock.objects.filter(ticket_kind=TicketKind.INCIDENT, ticket_id__in=list(batch)):
+            batch[clock.ticket_id][clock.target] = clock
+        self.child.context["sla_clocks"] = batch  # type: ignore[union-attr]
+        try:
+            return [self.child.to_representation(row) for row in rows]  # type: ignore[union-attr]
+        finally:
+            self.child.context.pop("sla_clocks", None)  # type: ignore[union-attr]
 
 
 class IncidentSerializer(serializers.ModelSerializer[Incident]):
@@ -64,6 +134,7 @@ class IncidentSerializer(serializers.ModelSerializer[Incident]):
 
     class Meta:
         model = Incident
+        list_serializer_class = IncidentListSerializer
         fields = [
             "id", "number", "title", "description", "fault_level", "status", "channel", "organization", "contact",
             "ci", "assignee", "group", "reported_at", "responded_at", "onsite_at", "restored_at", "resolved_at",
@@ -125,3 +196,73 @@ class IncidentTransitionInputSerializer(TransitionInputSerializer):
     action = action_field(INCIDENT_WORKFLOW)
     workaround = serializers.CharField(required=False, allow_blank=True, max_length=20000)
     cause_category = serializers.ChoiceField(choices=CauseCategory.choices, required=False, allow_blank=True)
+
+
+# --- SLA follow-ups: progress updates, fault report, spare-device loans -------------------------
+
+
+class ProgressUpdateSerializer(serializers.ModelSerializer[ProgressUpdate]):
+    author_name = serializers.CharField(source="author.display_name", read_only=True)
+
+    class Meta:
+        model = ProgressUpdate
+        fields = ["id", "incident", "author", "author_name", "body", "created_at"]
+        read_only_fields = fields
+
+
+class ProgressUpdateInputSerializer(serializers.Serializer[Any]):
+    body = serializers.CharField(max_length=20000, help_text=_("What has been done, what happens next."))
+
+
+class FaultReportSerializer(serializers.ModelSerializer[FaultReport]):
+    author_name = serializers.CharField(source="author.display_name", read_only=True)
+
+    class Meta:
+        model = FaultReport
+        fields = ["id", "incident", "author", "author_name", "summary", "cause", "handling", "prevention", "status",
+                  "submitted_at", "created_at", "updated_at", "version"]
+        read_only_fields = fields
+
+
+class FaultReportInputSerializer(serializers.Serializer[Any]):
+    version = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0,
+        help_text=_("The report version you read (omit on the first save); a stale one is refused with 409."))
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    cause = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    handling = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+    prevention = serializers.CharField(required=False, allow_blank=True, max_length=20000)
+
+
+class FaultReportSubmitSerializer(serializers.Serializer[Any]):
+    version = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                       help_text=_("The report version you read; a stale one is refused with 409."))
+
+
+class SpareLoanSerializer(serializers.ModelSerializer[SpareLoan]):
+    incident_number = serializers.CharField(source="incident.number", read_only=True)
+    lent_by_name = serializers.CharField(source="lent_by.display_name", read_only=True)
+
+    class Meta:
+        model = SpareLoan
+        fields = ["id", "incident", "incident_number", "description", "faulty_ci", "standby_ci", "lent_at", "lent_by",
+                  "lent_by_name", "returned_at", "note"]
+        read_only_fields = fields
+
+
+class SpareLoanInputSerializer(serializers.Serializer[Any]):
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
+                                        help_text=_("The standby device; may be omitted when standby_ci is given."))
+    faulty_ci = serializers.PrimaryKeyRelatedField(queryset=CI.objects.none(), required=False, allow_null=True,
+                                                   default=None)
+    standby_ci = serializers.PrimaryKeyRelatedField(queryset=CI.objects.none(), required=False, allow_null=True,
+                                                    default=None)
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is None:  # schema generation
+            return
+        for name in ("faulty_ci", "standby_ci"):
+            self.fields[name].queryset = ci_list(user=request.user)  # type: ignore[attr-defined]

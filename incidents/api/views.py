@@ -6,31 +6,57 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tickets.api.views import TicketViewSet
+from opsdesk.api_errors import parse_id
+from tickets.api.views import TIMELINE_ACTION, TicketViewSet
 from tickets.models import TicketBase
 
 from ..filtersets import IncidentFilterSet
-from ..models import Incident
-from ..selectors import incident_base, incident_dispatch_queue, incident_get, incident_my_work
+from ..followups import (
+    fault_report_save,
+    fault_report_submit,
+    progress_update_add,
+    spare_loan_create,
+    spare_loan_return,
+)
+from ..models import Incident, SpareLoan
+from ..selectors import (
+    WORK_ORDER,
+    fault_report_get,
+    incident_base,
+    incident_dispatch_queue,
+    incident_get,
+    incident_my_work,
+    progress_update_list,
+    spare_loan_get,
+    spare_loan_list,
+)
 from ..services import incident_create, incident_transition, incident_update
 from .serializers import (
+    FaultReportInputSerializer,
+    FaultReportSerializer,
+    FaultReportSubmitSerializer,
     IncidentCreateSerializer,
     IncidentDetailSerializer,
     IncidentSerializer,
     IncidentTransitionInputSerializer,
     IncidentUpdateSerializer,
+    ProgressUpdateInputSerializer,
+    ProgressUpdateSerializer,
+    SpareLoanInputSerializer,
+    SpareLoanSerializer,
 )
 
-WORK_ORDER = ("fault_level", "reported_at", "id")
+LOAN_LIST = {"filter_backends": [], "ordering_fields": ("lent_at",), "ordering": ("lent_at", "id")}
 
 
 class IsStaffMember(BasePermission):
@@ -46,14 +72,17 @@ class IsStaffMember(BasePermission):
     partial_update=extend_schema(request=IncidentUpdateSerializer, responses=IncidentDetailSerializer),
     transition=extend_schema(request=IncidentTransitionInputSerializer, responses=IncidentDetailSerializer),
     queue=extend_schema(responses=IncidentSerializer(many=True),
-                        description="Dispatcher queue: new and unassigned incidents, most severe first, then oldest."),
+                        description="Dispatcher queue: new and unassigned incidents by the nearest SLA deadline "
+                                    "(none last), then most severe, then oldest."),
     mine=extend_schema(responses=IncidentSerializer(many=True),
-                       description="The requesting engineer's open incidents, most severe first, then oldest."),
+                       description="The requesting engineer's open incidents by the nearest SLA deadline (none last), "
+                                   "then most severe, then oldest."),
 )
 class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
     """Incidents (INC-…), fault level I–IV. `allowed_actions` is on the detail and write responses."""
 
     queryset = Incident.objects.none()  # the schema's model; requests go through the selectors
+    http_method_names = ["get", "post", "patch", "put", "head", "options"]  # PUT: the fault report only
     filterset_class = IncidentFilterSet
     ordering_fields = ("reported_at", "fault_level", "number", "updated_at", "id")
     list_serializer_class = IncidentSerializer
@@ -108,3 +137,96 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
             ordering=WORK_ORDER, ordering_fields=())
     def mine(self, request: Request) -> Response:
         return self._work_list(incident_my_work(user=request.user).select_related(None))
+
+    # --- SLA follow-ups -------------------------------------------------------------------------
+
+    @extend_schema(methods=["GET"], responses=ProgressUpdateSerializer(many=True),
+                   description="Progress updates (public: the customer sees them), oldest first.")
+    @extend_schema(methods=["POST"], request=ProgressUpdateInputSerializer, responses={201: ProgressUpdateSerializer},
+                   description="Staff: report progress while service is not yet restored; restarts the progress clock.")
+    @action(detail=True, methods=["get", "post"], **TIMELINE_ACTION)
+    def progress(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        if request.method == "POST":
+            serializer = ProgressUpdateInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            update = progress_update_add(incident_id=incident.pk, author=request.user,
+                                         body=serializer.validated_data["body"], now=self.now)
+            return Response(ProgressUpdateSerializer(update, context=self.get_serializer_context()).data,
+                            status=status.HTTP_201_CREATED)
+        return self.paged(progress_update_list(user=request.user, incident=incident), ProgressUpdateSerializer)
+
+    @extend_schema(methods=["GET"], responses=FaultReportSerializer,
+                   description="The fault-handling analysis report; customers see it once submitted (else 404).")
+    @extend_schema(methods=["PUT"], request=FaultReportInputSerializer, responses=FaultReportSerializer,
+                   description="Staff: save the draft. Send `version` as read; a stale one gets 409.")
+    @action(detail=True, methods=["get", "put"], url_path="fault-report", filter_backends=[])
+    def fault_report(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        if request.method == "PUT":
+            serializer = FaultReportInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+            version = data.pop("version", None)
+            report = fault_report_save(incident_id=incident.pk, author=request.user, data=data, version=version,
+                                       now=self.now)
+            return Response(FaultReportSerializer(report, context=self.get_serializer_context()).data)
+        report = fault_report_get(user=request.user, incident=incident)
+        if report is None:
+            raise NotFound(_("No fault report has been written for this incident yet."))
+        return Response(FaultReportSerializer(report, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=FaultReportSubmitSerializer, responses=FaultReportSerializer,
+                   description="Staff: submit the report (after resolution, every section written); meets its clock.")
+    @action(detail=True, methods=["post"], url_path="fault-report/submit", filter_backends=[])
+    def fault_report_submit(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        serializer = FaultReportSubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = fault_report_submit(incident_id=incident.pk, author=request.user, now=self.now,
+                                     version=serializer.validated_data.get("version"))
+        return Response(FaultReportSerializer(report, context=self.get_serializer_context()).data)
+
+    @extend_schema(methods=["GET"], responses=SpareLoanSerializer(many=True))
+    @extend_schema(methods=["POST"], request=SpareLoanInputSerializer, responses={201: SpareLoanSerializer},
+                   description="Staff: record a standby device lent while the faulty one is repaired.")
+    @action(detail=True, methods=["get", "post"], **LOAN_LIST)
+    def loans(self, request: Request, pk: str | None = None) -> Response:
+        incident = self.get_object()
+        if request.method == "POST":
+            serializer = SpareLoanInputSerializer(data=request.data, context=self.get_serializer_context())
+            serializer.is_valid(raise_exception=True)
+            loan = spare_loan_create(incident_id=incident.pk, actor=request.user, now=self.now,
+                                     **serializer.validated_data)
+            return Response(SpareLoanSerializer(loan, context=self.get_serializer_context()).data,
+                            status=status.HTTP_201_CREATED)
+        return self.paged(spare_loan_list(user=request.user, incident=incident), SpareLoanSerializer)
+
+
+@extend_schema_view(
+    list=extend_schema(description="Spare-device loans of visible incidents, longest out first; "
+                                   "`?open=true` lists those not yet returned."),
+    return_device=extend_schema(request=None, responses=SpareLoanSerializer,
+                                description="Staff: the standby device came back; the loan is closed."),
+)
+class SpareLoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
+    """Spare-device loans (R-INC: a standby device lent within 24 h when a fault is not fixed in time)."""
+
+    queryset = SpareLoan.objects.none()
+    serializer_class = SpareLoanSerializer
+    filter_backends: list[Any] = []
+    ordering = ("lent_at", "id")
+    ordering_fields = ("lent_at",)
+
+    def get_queryset(self) -> QuerySet[SpareLoan]:
+        open_only = self.request.query_params.get("open", "").lower() in ("1", "true", "yes")
+        return spare_loan_list(user=self.request.user, open_only=open_only)
+
+    def get_object(self) -> SpareLoan:
+        return spare_loan_get(user=self.request.user, pk=parse_id(self.kwargs.get("pk")))
+
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_device(self, request: Request, pk: str | None = None) -> Response:
+        loan = self.get_object()
+        updated = spare_loan_return(loan_id=loan.pk, actor=request.user, now=timezone.now())
+        return Response(SpareLoanSerializer(updated, context=self.get_serializer_context()).data)

@@ -27,7 +27,7 @@ def test_staff_creates_incident_and_gets_the_promised_shape(api_as, operator, or
     assert CORE_FIELDS | {"allowed_actions"} <= set(body)
     assert body["number"].startswith("INC-")
     assert body["fault_level"] == "I" and body["status"] == "new" and body["channel"] == "phone"
-    assert set(body["sla"]) == {"respond_due", "onsite_due", "restore_due", "resolve_due", "paused", "breached"}
+    assert set(body["sla"]) == {"respond_due", "onsite_due", "restore_due", "resolve_due", "paused", "breached", "targets"}
     assert body["sla"]["paused"] is False and body["sla"]["breached"] == []
     assert body["allowed_actions"] == ["cancel"]
     assert body["version"] == 1

@@ -374,8 +374,11 @@ def test_level_change_recomputes_deadlines_and_records_old_and_new(make_incident
     incident.refresh_from_db()
     assert incident.respond_due == expected.respond_due
     assert incident.version == before["version"] + 1
-    event = TicketEvent.objects.get(ticket_kind="incident", ticket_id=incident.pk, seq=incident.audit_seq)
+    # Raised to level I: the update is recorded, then the major-incident notification (incidents/sla.py).
+    event = TicketEvent.objects.get(ticket_kind="incident", ticket_id=incident.pk, seq=incident.audit_seq - 1)
     assert event.action == "updated"
+    major = TicketEvent.objects.get(ticket_kind="incident", ticket_id=incident.pk, seq=incident.audit_seq)
+    assert (major.action, major.data["event"]) == ("notified", "incident.major")
     changes = event.data["changes"]
     assert changes["fault_level"] == ["III", "I"]
     assert changes["level_reason"] == ["", "hospital network"]
