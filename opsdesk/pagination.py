@@ -11,7 +11,8 @@ Ordering comes from `?ordering=` (comma separated, each name optionally prefixed
 limited to the view's `ordering_fields`; without it the view's `ordering`, the queryset's explicit
 `order_by()`, or the model's `Meta.ordering`. `id` is always appended as the tie-break (in the
 direction of the last column) so the order is total and stable. Ordering columns must be concrete,
-non-null fields of the model: NULLs cannot be compared in a keyset.
+non-null fields of the model, or annotations of the queryset that are never NULL (e.g. a nullable
+deadline wrapped in COALESCE, as the incident work lists do): NULLs cannot be compared in a keyset.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ class OrderColumn:
     name: str
     descending: bool
     field: Field[Any, Any]
+    # The row attribute / filter name: the field's attname (`organization_id`), or the annotation's name.
+    attr: str = ""
+
+    @property
+    def attname(self) -> str:
+        return self.attr or self.field.attname
 
     @property
     def token(self) -> str:
@@ -94,6 +101,14 @@ class KeysetPagination(BasePagination):
         return min(size, self.max_page_size)
 
     @staticmethod
+    def _annotation_field(queryset: QuerySet[Any], name: str) -> Field[Any, Any] | None:
+        """The output field of a non-aggregate annotation `name` of `queryset`, if there is one."""
+        expression = queryset.query.annotations.get(name)
+        if expression is None or getattr(expression, "contains_aggregate", False):
+            return None
+        return expression.output_field  # type: ignore[no-any-return]
+
+    @staticmethod
     def _field(model: type[Model], name: str) -> Field[Any, Any]:
         if name == "pk":
             name = model._meta.pk.name  # type: ignore[union-attr]
@@ -131,6 +146,12 @@ class KeysetPagination(BasePagination):
         seen: set[str] = set()
         for token in tokens:
             name = token.lstrip("-")
+            annotated = self._annotation_field(queryset, name)
+            if annotated is not None:
+                if name not in seen:
+                    seen.add(name)
+                    columns.append(OrderColumn(name, token.startswith("-"), annotated, attr=name))
+                continue
             field = self._field(model, name)
             if field.name in seen:
                 continue
@@ -166,7 +187,7 @@ class KeysetPagination(BasePagination):
         return Cursor(ordering=ordering, values=values, reverse=reverse)
 
     def encode_cursor(self, row: Any, *, reverse: bool) -> str:
-        values = [_encode_value(getattr(row, c.field.attname)) for c in self.columns]
+        values = [_encode_value(getattr(row, c.attname)) for c in self.columns]
         blob = {"o": [c.token for c in self.columns], "v": values, "r": int(reverse)}
         text = json.dumps(blob, separators=(",", ":"), ensure_ascii=True)
         return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
@@ -187,10 +208,10 @@ class KeysetPagination(BasePagination):
         tree = Q()
         equal: dict[str, Any] = {}
         for col, value in zip(columns, values, strict=True):
-            tree |= Q(**equal, **{f"{col.field.attname}__{op(col, inclusive=False)}": value})
-            equal[col.field.attname] = value
+            tree |= Q(**equal, **{f"{col.attname}__{op(col, inclusive=False)}": value})
+            equal[col.attname] = value
         first = columns[0]
-        return Q(**{f"{first.field.attname}__{op(first, inclusive=True)}": values[0]}) & tree
+        return Q(**{f"{first.attname}__{op(first, inclusive=True)}": values[0]}) & tree
 
     def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
         self.request = request
