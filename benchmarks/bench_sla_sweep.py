@@ -4,9 +4,13 @@ Creates SLA clocks for every open incident with one bulk INSERT … SELECT (resp
 restore, resolve: ~400,000 clock rows), makes a given share of the open incidents due now (half
 warnings, half breaches, which also escalate), runs `incidents.sla.sla_sweep` once and prints its
 time, then repeats with another share to show the cost follows the number due, not the table size.
-The observation auto-close is switched off here. The notifications the sweep queues are counted, not sent (in production they are Celery messages
-published after commit). Afterwards it removes what it wrote (clocks, the sweep's events) and
-resets the touched incidents, so it can be run again.
+The observation auto-close is switched off here (never run it on the shared benchmark database:
+it would really close the observing incidents). The notifications the sweep queues are counted,
+not sent (in production a chunk's notifications are one Celery message published after commit).
+After every run, even a failed one, it removes the sweep's events and restores the touched
+incidents' chain heads, escalation levels and next deadlines from a snapshot, and checks that they
+match; at the end it deletes the clocks it created. It refuses to run when the database already
+has incident clocks of its own (the sweep would act on them for real) unless --drop-existing.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/opsdesk_bench \
         .venv/bin/python benchmarks/bench_sla_sweep.py --due 0.001 0.01
@@ -101,7 +105,7 @@ def snapshot(ids: list[int]) -> None:
 
 def reset(ids: list[int], first_event_id: int, now) -> None:
     """Undo the sweep: its events go, the incidents get their chain head and escalation back."""
-    TicketEvent.objects.filter(pk__gt=first_event_id).delete()
+    TicketEvent.objects.filter(pk__gt=first_event_id, ticket_kind="incident", ticket_id__in=ids).delete()
     sql("""UPDATE incidents_incident i SET audit_seq = s.audit_seq, audit_head = s.audit_head,
              escalation_level = s.escalation_level, sla_next_due = s.sla_next_due
            FROM bench_sla_snapshot s WHERE s.id = i.id""")
@@ -109,6 +113,16 @@ def reset(ids: list[int], first_event_id: int, now) -> None:
              due_at = %s::timestamptz + interval '30 days', warnings = '[]'::jsonb,
              next_check_at = %s::timestamptz + interval '29 days'
            WHERE ticket_kind = 'incident' AND target = 'restore' AND ticket_id = ANY(%s)""", [now, now, ids])
+
+
+def check_restored(ids: list[int], first_event_id: int) -> None:
+    """The touched incidents are exactly as before the run (the HTTP benchmark uses them later)."""
+    changed = scalar("""SELECT count(*) FROM incidents_incident i JOIN bench_sla_snapshot s ON s.id = i.id
+        WHERE (i.audit_seq, i.audit_head, i.escalation_level, i.sla_next_due)
+              IS DISTINCT FROM (s.audit_seq, s.audit_head, s.escalation_level, s.sla_next_due)""")
+    left = TicketEvent.objects.filter(pk__gt=first_event_id).count()  # any ticket: the sweep touched no others
+    if changed or left:
+        raise SystemExit(f"NOT RESTORED: {changed} incidents differ from the snapshot, {left} sweep events left")
 
 
 def explain_selection(now) -> str:
@@ -120,11 +134,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--due", nargs="+", type=float, default=[0.001, 0.01], help="shares of open incidents due")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--chunk", type=int, default=200, help="clocks per sweep transaction")
     parser.add_argument("--keep", action="store_true", help="keep the clocks afterwards")
+    parser.add_argument("--drop-existing", action="store_true", help="delete incident clocks found at the start")
     args = parser.parse_args()
 
     queued: list[dict] = []
-    engine._queue_notification = queued.append  # count, don't publish (no broker needed)
+    engine._queue_notifications = queued.extend  # count, don't publish (no broker needed)
     # Only the clocks are measured: the bench's observing incidents ended their observation long
     # ago, and the auto-close would really close them (it is measured by the tests, not here).
     engine._auto_close = lambda **kwargs: None
@@ -132,7 +148,13 @@ def main() -> None:
     now = timezone.now()
     total = scalar("SELECT count(*) FROM incidents_incident")
     open_count = scalar("SELECT count(*) FROM incidents_incident WHERE status = ANY(%s)", [list(OPEN)])
-    SLAClock.objects.filter(ticket_kind="incident").delete()
+    existing = SLAClock.objects.filter(ticket_kind="incident")
+    if existing.exists():
+        if not args.drop_existing:
+            raise SystemExit(f"{existing.count():,} incident clocks exist already; the sweep would act on them "
+                             "for real. Re-run with --drop-existing to delete them first.")
+        existing.delete()
+    first_clock = SLAClock.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     t0 = time.perf_counter()
     clocks = create_clocks(now)
     print(f"incidents: {total:,}  open: {open_count:,}  clocks created: {clocks:,} in {time.perf_counter() - t0:.1f} s")
@@ -143,20 +165,24 @@ def main() -> None:
                 n, ids = make_due(now, share)
                 snapshot(ids)
                 queued.clear()
-                t = time.perf_counter()
-                summary = engine.sla_sweep(now=now, batch=max(1000, n))
-                elapsed = time.perf_counter() - t
+                try:
+                    t = time.perf_counter()
+                    summary = engine.sla_sweep(now=now, batch=max(1000, n), chunk=args.chunk, close_batch=0)
+                    elapsed = time.perf_counter() - t
+                finally:
+                    reset(ids, first_event, now)
+                    check_restored(ids, first_event)
                 print(f"due {share:.1%} = {n:>5} clocks  run {run + 1}: sweep {elapsed * 1000:7.1f} ms  "
                       f"({elapsed / max(n, 1) * 1000:.2f} ms/clock)  {summary.as_dict()}  notifications queued: "
                       f"{len(queued)}")
-                reset(ids, first_event, now)
         t = time.perf_counter()
-        empty = engine.sla_sweep(now=now)
+        empty = engine.sla_sweep(now=now, close_batch=0)
         print(f"nothing due: sweep {(time.perf_counter() - t) * 1000:.1f} ms  {empty.as_dict()}")
         print("selection query plan:\n" + explain_selection(now))
+        print("incidents restored after every run: yes")
     finally:
         if not args.keep:
-            SLAClock.objects.filter(ticket_kind="incident").delete()
+            SLAClock.objects.filter(ticket_kind="incident", pk__gt=first_clock).delete()
 
 
 if __name__ == "__main__":

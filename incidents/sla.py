@@ -33,7 +33,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Exists, Min, OuterRef, QuerySet
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
@@ -375,20 +375,34 @@ def sla_filter(qs: QuerySet[Incident], value: str) -> QuerySet[Incident]:
 
 # --- escalation ----------------------------------------------------------------------------------
 
+EscalationRows = dict[int | None, list[tuple[int, str, str, int | None]]]
+
+
+def _escalation_rows(organization_id: int | None = None, *, every: bool = False) -> EscalationRows:
+    """Escalation steps by organisation (None: the default steps), in level order: the one
+    organisation's and the default, or `every` organisation's (the sweep reads them once a run)."""
+    qs = EscalationStep.objects.order_by("level", "pk")
+    if not every:
+        qs = qs.filter(Q(organization__isnull=True) | Q(organization_id=organization_id or 0))
+    rows: EscalationRows = {}
+    for org, level, recipient, role, user_id in qs.values_list("organization_id", "level", "recipient", "role",
+                                                               "user_id"):
+        rows.setdefault(org, []).append((level, recipient, role, user_id))
+    return rows
+
+
 def escalation_chain(organization_id: int | None, *,
                      cache: dict[Any, Any] | None = None) -> dict[int, list[tuple[str, str, int | None]]]:
     """Level → (recipient kind, role, user id): the organisation's own steps, else the default
-    steps, else the built-in chain group lead → regional lead → project manager → customer contact."""
+    steps, else the built-in chain group lead → regional lead → project manager → customer contact.
+    `cache`: a per-run memo (the sweep's), which reads every organisation's steps in one query."""
     if cache is not None:
-        key = ("chain", organization_id)
-        if key not in cache:
-            cache[key] = escalation_chain(organization_id)
-        return dict(cache[key])
-    rows = list(EscalationStep.objects.filter(organization_id=organization_id).order_by("level", "pk")
-                .values_list("level", "recipient", "role", "user_id")) if organization_id else []
-    if not rows:
-        rows = list(EscalationStep.objects.filter(organization__isnull=True).order_by("level", "pk")
-                    .values_list("level", "recipient", "role", "user_id"))
+        if "escalation_rows" not in cache:
+            cache["escalation_rows"] = _escalation_rows(every=True)
+        by_org: EscalationRows = cache["escalation_rows"]
+    else:
+        by_org = _escalation_rows(organization_id)
+    rows = (by_org.get(organization_id) if organization_id else None) or by_org.get(None)
     if not rows:
         return {level: [(kind, role, None) for kind, role in steps] for level, steps in DEFAULT_CHAIN.items()}
     chain: dict[int, list[tuple[str, str, int | None]]] = {}

@@ -203,17 +203,20 @@ _CLAIM_COLUMNS = (
 
 
 def values_cte(name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
-    """`name(col, …) AS (VALUES (…), …)` and its parameters, for `WITH … UPDATE … FROM name`: many
-    rows, each with its own values, in one statement (PostgreSQL, and SQLite ≥ 3.35 for RETURNING).
-    PostgreSQL gets a cast per value (a VALUES column holding only NULLs would otherwise be text);
-    SQLite gets the values the way Django stores them there (datetimes as UTC text, JSON as text)."""
-    postgres = connection.vendor == "postgresql"
-    row_sql = "(" + ", ".join(f"%s::{sql_type}" if postgres else "%s" for _name, sql_type in columns) + ")"
-    params: list[Any] = []
-    for row in rows:
-        params.extend(_sql_value(value) for value in row)
+    """`name(col, …) AS (…)`: many rows, each with its own values, as a table for one
+    `WITH … UPDATE … FROM name` statement; returns the SQL and its parameters. `columns` are
+    (name, PostgreSQL type). PostgreSQL gets one typed array per column through unnest(): a few
+    parameters whatever the number of rows, so neither psycopg nor the server parses thousands of
+    literals. Elsewhere (SQLite ≥ 3.35) a plain VALUES list, the values as Django stores them
+    there (datetimes as UTC text, JSON as text)."""
     names = ", ".join(column for column, _type in columns)
-    return f"{name}({names}) AS (VALUES {', '.join([row_sql] * len(rows))})", params
+    values = [[_sql_value(value) for value in row] for row in rows]
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{sql_type}[]" for _name, sql_type in columns)
+        return f"{name}({names}) AS (SELECT * FROM unnest({arrays}))", [list(col) for col in zip(*values, strict=True)]
+    row_sql = "(" + ", ".join("%s" for _column in columns) + ")"
+    return (f"{name}({names}) AS (VALUES {', '.join([row_sql] * len(rows))})",
+            [value for row in values for value in row])
 
 
 def _sql_value(value: Any) -> Any:
