@@ -59,3 +59,7 @@ LEVEL_MATRIX: dict[tuple[str, str], str] = {
 
 def suggest_level(impact: str, urgency: str) -> str:
     return LEVEL_MATRIX[(impact, urgency)]
+
+
+# The account the SLA sweep acts as (auto-close at the end of observation, …).
+SYSTEM_USERNAME = "opsdesk-system"

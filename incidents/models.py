@@ -151,3 +151,43 @@ class SpareLoan(models.Model):
         ordering = ["-lent_at"]
         verbose_name = _("spare device loan")
         verbose_name_plural = _("spare device loans")
+
+
+class ObservationItem(models.Model):
+    """One line of the observation checklist (观察期 Check List) every resolved incident is
+    watched against before it closes. Admin data."""
+
+    text = models.CharField(_("check"), max_length=200)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("observation checklist item")
+        verbose_name_plural = _("observation checklist items")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class ObservationCheck(models.Model):
+    """The latest result of one checklist item for one incident in its observation period."""
+
+    class Result(models.TextChoices):
+        OK = "ok", _("OK")
+        PROBLEM = "problem", _("Problem found")
+
+    incident = models.ForeignKey(Incident, verbose_name=_("incident"), on_delete=models.PROTECT,
+                                 related_name="observation_checks")
+    item = models.ForeignKey(ObservationItem, verbose_name=_("check"), on_delete=models.PROTECT, related_name="+")
+    result = models.CharField(_("result"), max_length=10, choices=Result.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    checked_by = models.ForeignKey("accounts.User", verbose_name=_("checked by"), on_delete=models.PROTECT,
+                                   related_name="+")
+    checked_at = models.DateTimeField(_("checked at"))
+
+    class Meta:
+        ordering = ["item__position", "item_id"]
+        verbose_name = _("observation check")
+        verbose_name_plural = _("observation checks")
+        constraints = [models.UniqueConstraint(fields=["incident", "item"], name="observation_check_unique")]

@@ -84,10 +84,12 @@ def incident_my_work(*, user: Any) -> QuerySet[Incident]:
 
 def incident_possible_duplicates(*, user: Any, organization_id: int | None, ci_id: int | None,
                                  limit: int = 10) -> list[Incident]:
-    """Open incidents on the same CI first, then others of the same organisation."""
+    """Open incidents on the same CI first, then others of the same organisation; resolved and
+    observed ones count too, since a call about them is a recurrence."""
     if not organization_id and not ci_id:
         return []
-    base = incident_base(user=user).select_related("ci", "assignee").filter(status__in=OPEN_STATUSES)
+    base = incident_base(user=user).select_related("ci", "assignee").filter(
+        status__in=(*OPEN_STATUSES, IncidentStatus.RESOLVED, IncidentStatus.OBSERVING))
     same_ci = list(base.filter(ci_id=ci_id).order_by("-reported_at")[:limit]) if ci_id else []
     rest: list[Incident] = []
     if organization_id and len(same_ci) < limit:

@@ -58,7 +58,7 @@ from tickets.sla.calendar import BusinessCalendar
 from tickets.sla.clock import ClockPlan, clock_plan, due_at, measure, progress_roll, sweep_step
 from tickets.sla_config import PolicyMemo, ResolvedPolicy, policy_for
 
-from .choices import IncidentStatus
+from .choices import SYSTEM_USERNAME, IncidentStatus
 from .models import Incident
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,6 @@ logger = logging.getLogger(__name__)
 KIND = TicketKind.INCIDENT
 T = SLATargetName
 MAX_ESCALATION = 4
-SYSTEM_USERNAME = "opsdesk-system"
 # Targets started when the incident is created (the report clock starts at resolution).
 START_TARGETS = (T.RESPOND, T.ONSITE, T.RESTORE, T.RESOLVE, T.PROGRESS)
 TARGET_ORDER = (T.RESPOND, T.ONSITE, T.RESTORE, T.RESOLVE, T.PROGRESS, T.REPORT)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("incidents/<int:pk>/transition/", views.incident_transition_view, name="transition"),
     path("incidents/<int:pk>/add/<str:what>/", views.incident_timeline_add, name="timeline_add"),
     path("incidents/<int:pk>/attachments/<int:attachment_id>/", views.incident_attachment, name="attachment"),
+    path("incidents/<int:pk>/observation/<int:item_id>/", views.observation_check, name="observation_check"),
     path("incidents/<int:pk>/progress/", sla_views.progress_add, name="progress_add"),
     path("incidents/<int:pk>/fault-report/", sla_views.fault_report_post, name="fault_report"),
     path("incidents/<int:pk>/loans/", sla_views.loan_add, name="loan_add"),

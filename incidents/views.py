@@ -41,6 +41,7 @@ from .choices import LEVEL_MATRIX, CauseCategory, IncidentStatus
 from .filtersets import IncidentFilterSet
 from .followups import progress_update_allowed
 from .forms import INCIDENT, FaultReportForm, HotlineForm, IncidentEditForm, MissedCallForm, ProgressForm, SpareLoanForm
+from .observation import incident_call_link, observation_check_record, observation_checklist
 from .selectors import (
     fault_report_get,
     incident_dispatch_queue,
@@ -181,7 +182,8 @@ def hotline_duplicates(request: HttpRequest) -> HttpResponse:
 @require_POST
 @staff_required
 def hotline_link(request: HttpRequest, pk: int) -> HttpResponse:
-    """The call is about an open incident already: record the call on it, create nothing new."""
+    """The call is about an existing incident: record the call on it, create nothing new (and reopen
+    it when it was resolved or under observation: a recurrence)."""
     incident = incident_get(user=request.user, pk=pk)
     phone = request.POST.get("phone", "").strip()
     contact_id = request.POST.get("contact", "")
@@ -191,10 +193,13 @@ def hotline_link(request: HttpRequest, pk: int) -> HttpResponse:
             organization_id=incident.organization_id).first()
     note = " — ".join(part for part in (request.POST.get("title", "").strip(),
                                         request.POST.get("description", "").strip()) if part)
-    now = timezone.now()
-    call_record_create(operator=request.user, received_at=now, caller_phone=phone, outcome=CallOutcome.ANSWERED,
-                       contact=contact, organization=incident.organization, ticket=incident, note=note, now=now)
-    messages.success(request, _("Call linked to %(number)s.") % {"number": incident.number})
+    _call, reopened = incident_call_link(incident_id=incident.pk, operator=request.user, phone=phone,
+                                         contact=contact, note=note, now=timezone.now())
+    if reopened:
+        messages.warning(request, _("Call linked to %(number)s: the fault recurred, so it was reopened.")
+                         % {"number": incident.number})
+    else:
+        messages.success(request, _("Call linked to %(number)s.") % {"number": incident.number})
     return redirect("incidents:detail", pk=incident.pk)
 
 
@@ -321,6 +326,10 @@ def _detail(request: HttpRequest, incident: Any, *, status: int = 200, bound: Tr
         "level_matrix": {f"{i}|{u}": lvl for (i, u), lvl in LEVEL_MATRIX.items()},
     }
     context.update(sla_detail_context(request, incident, now=context["now"]))
+    if incident.status in (IncidentStatus.OBSERVING, IncidentStatus.CLOSED) or incident.observation_until:
+        context["observation"] = observation_checklist(incident=incident)
+        context["observation_outstanding"] = sum(1 for _item, check in context["observation"]
+                                                 if check is None or check.result != "ok")
     context.update(forms or {})
     return render(request, "incidents/incident_detail.html", context, status=status)
 
@@ -329,6 +338,23 @@ def _detail(request: HttpRequest, incident: Any, *, status: int = 200, bound: Tr
 @staff_required
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _detail(request, incident_get(user=request.user, pk=pk))
+
+
+@require_POST
+@staff_required
+def observation_check(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
+    incident = incident_get(user=request.user, pk=pk)
+    try:
+        observation_check_record(incident_id=incident.pk, item_id=item_id, actor=request.user,
+                                 result=request.POST.get("result", ""), note=request.POST.get("note", ""),
+                                 now=timezone.now())
+    except ValidationError as exc:
+        for msgs in exc.message_dict.values():
+            for msg in msgs:
+                messages.error(request, msg)
+        return _detail(request, incident_get(user=request.user, pk=pk), status=400)
+    messages.success(request, _("Check recorded."))
+    return redirect(f"{reverse('incidents:detail', args=[incident.pk])}#observation")
 
 
 @require_POST
