@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Incident
+from .models import Incident, ObservationItem
 
 
 @admin.register(Incident)
@@ -18,6 +18,18 @@ class IncidentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(ObservationItem)
+class ObservationItemAdmin(admin.ModelAdmin):
+    """The observation checklist: switch items off instead of deleting them (checks point at them)."""
+
+    list_display = ("text", "position", "is_active")
+    list_editable = ("position", "is_active")
+    list_filter = ("is_active",)
 
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
