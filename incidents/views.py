@@ -33,7 +33,6 @@ from tickets.forms import (
     assignable_users,
     form_add_service_errors,
 )
-from tickets.selectors import request_list
 from tickets.services import call_record_create, request_create
 from tickets.views import attachment_response, run_transition, timeline_add, timeline_decorate, transition_forms
 
@@ -64,6 +63,7 @@ HOME_BY_ROLE = {
     Role.DISPATCHER: "incidents:queue",
     Role.ENGINEER: "incidents:my_work",
     Role.ANALYST: "incidents:my_work",
+    Role.SUPERVISOR: "quality:callbacks",
 }
 
 
@@ -72,13 +72,10 @@ HOME_BY_ROLE = {
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Send staff to their role's start page; customers get a read-only list of their organisation's tickets."""
+    """Send staff to their role's start page and customers to the portal."""
     user: Any = request.user
     if user.is_customer and not user.is_superuser:
-        return render(request, "incidents/customer_home.html", {
-            "incidents": incident_list(user=user).order_by("-reported_at", "-id")[:QUEUE_SIZE],
-            "requests": request_list(user=user).order_by("-reported_at", "-id")[:QUEUE_SIZE],
-        })
+        return redirect("portal:home")
     return redirect(HOME_BY_ROLE.get(user.role, "incidents:list"))
 
 

@@ -36,4 +36,5 @@ urlpatterns = [
     path("audit/verify/", AuditVerifyView.as_view(targets=AUDIT_TARGETS), name="api-audit-verify"),
     *router.urls,
     path("", include("notifications.api.urls")),
+    path("", include("quality.api.urls")),
 ]

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "notifications",
     "tickets",
     "incidents",
+    "quality",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,9 @@ urlpatterns = [
     path("requests/", include("tickets.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("notifications/", include("notifications.urls")),
+    path("portal/", include("portal.urls")),
+    path("quality/", include("quality.urls")),
+    path("r/", include("portal.link_urls")),
     path("", home, name="home"),
     path("", include("incidents.urls")),
 ]

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("report/", views.report_fault, name="report_fault"),
+    path("requests/new/", views.request_new, name="request_new"),
+    path("incidents/<int:pk>/", views.incident_detail, name="incident"),
+    path("incidents/<int:pk>/action/", views.incident_action, name="incident_action"),
+    path("incidents/<int:pk>/add/<str:what>/", views.incident_add, name="incident_add"),
+    path("incidents/<int:pk>/attachments/<int:attachment_id>/", views.incident_attachment,
+         name="incident_attachment"),
+    path("requests/<int:pk>/", views.request_detail, name="request"),
+    path("requests/<int:pk>/action/", views.request_action, name="request_action"),
+    path("requests/<int:pk>/add/<str:what>/", views.request_add, name="request_add"),
+    path("requests/<int:pk>/attachments/<int:attachment_id>/", views.request_attachment,
+         name="request_attachment"),
+    path("rate/<str:kind>/<int:pk>/", views.rate, name="rate"),
+    path("questionnaires/", views.surveys, name="surveys"),
+    path("questionnaires/<int:pk>/", views.survey_answer, name="survey"),
+]

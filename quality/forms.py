@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization
+
+from .choices import CallbackOutcome, FigureSource
+from .models import Questionnaire
+
+
+class CallbackForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=CallbackOutcome.choices)
+    satisfaction = forms.TypedChoiceField(label=_("Satisfaction"), required=False, coerce=int, empty_value=None,
+                                          choices=[("", "–"), *[(i, str(i)) for i in range(5, 0, -1)]])
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    follow_up = forms.BooleanField(label=_("Unhappy: follow up"), required=False)
+
+
+class RoundForm(forms.Form):
+    questionnaire = forms.ModelChoiceField(label=_("Questionnaire"), queryset=Questionnaire.objects.none())
+    organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.none())
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    half = forms.TypedChoiceField(label=_("Half year"), coerce=int, choices=[(1, _("First half")),
+                                                                            (2, _("Second half"))])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        q: Any = self.fields["questionnaire"]
+        q.queryset = Questionnaire.objects.filter(is_active=True).order_by("title")
+        o: Any = self.fields["organization"]
+        o.queryset = Organization.objects.filter(is_active=True).order_by("name")
+
+
+class FiguresForm(forms.Form):
+    source = forms.ChoiceField(label=_("Source"), choices=FigureSource.choices, required=False)
+    group_by = forms.MultipleChoiceField(
+        label=_("Group by"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[("organization", _("Organisation")), ("assignee", _("Engineer")), ("month", _("Month"))])
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

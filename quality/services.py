@@ -1,0 +1,349 @@
+"""Every write of the quality app: ratings (portal or signed link), the closure sweep that invites
+ratings, questionnaire rounds and answers, and supervisors' call-backs. Emails are Celery tasks
+queued on commit; the sweep re-derives what still needs sending (DESIGN.md rules 7 and 8)."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.models import Contact, Organization
+from incidents.choices import IncidentStatus
+from incidents.models import Incident
+from tickets.choices import RequestStatus, TicketKind
+from tickets.models import ServiceRequest
+
+from .choices import CALLBACK_DONE, UNHAPPY_AT_MOST, CallbackOutcome, QuestionKind, RatingSource
+from .links import LINK_LIFETIME, LinkInvalid, link_token
+from .models import (
+    Callback,
+    Question,
+    Questionnaire,
+    RatingInvitation,
+    SatisfactionRating,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyResponse,
+    SurveyRound,
+)
+from .selectors import is_quality_staff, rateable_ticket
+
+# The sweep looks back this far for closed tickets, so its query stays cheap with millions of them.
+INVITE_LOOKBACK = timedelta(days=30)
+MAX_SEND_ATTEMPTS = 5
+SWEEP_BATCH = 500
+SURVEY_OPEN_FOR = timedelta(days=30)
+
+
+# --- ratings ------------------------------------------------------------------------------------
+
+def _clean_stars(stars: Any) -> int:
+    try:
+        value = int(stars)
+    except (TypeError, ValueError):
+        value = 0
+    if isinstance(stars, bool) or not 1 <= value <= 5:
+        raise ValidationError({"stars": [_("Choose from 1 to 5 stars.")]})
+    return value
+
+
+def _rating_create(*, ticket: Incident | ServiceRequest, stars: int, comment: str, source: str, user: Any,
+                   contact: Contact | None, now: datetime) -> SatisfactionRating:
+    try:
+        with transaction.atomic():
+            return SatisfactionRating.objects.create(
+                ticket_kind=ticket.KIND, ticket_id=ticket.pk, ticket_number=ticket.number,
+                organization_id=ticket.organization_id, assignee_id=ticket.assignee_id, stars=stars,
+                comment=(comment or "").strip(), source=source, rated_by=user, contact=contact, created_at=now)
+    except IntegrityError:
+        raise ValidationError({"stars": [_("This ticket has already been rated. Thank you!")]}) from None
+
+
+@transaction.atomic
+def rating_submit(*, user: Any, ticket_kind: str, ticket_id: int, stars: Any, comment: str = "",
+                  now: datetime) -> SatisfactionRating:
+    """A portal user rates a closed ticket of their organisation, once."""
+    stars = _clean_stars(stars)
+    ticket = rateable_ticket(kind=ticket_kind, ticket_id=ticket_id)
+    if ticket is None or not user.is_customer or ticket.organization_id != user.organization_id:
+        raise PermissionDenied
+    contact = Contact.objects.filter(user=user).first()
+    rating = _rating_create(ticket=ticket, stars=stars, comment=comment, source=RatingSource.PORTAL, user=user,
+                            contact=contact, now=now)
+    RatingInvitation.objects.filter(ticket_kind=ticket.KIND, ticket_id=ticket.pk, used_at__isnull=True).update(
+        used_at=now)
+    return rating
+
+
+@transaction.atomic
+def rating_submit_by_link(*, token: str, stars: Any, comment: str = "", now: datetime) -> SatisfactionRating:
+    """The one-click link: the invitation row is locked and stamped used in the same transaction."""
+    from .selectors import rating_invitation_from_token
+
+    stars = _clean_stars(stars)
+    found = rating_invitation_from_token(token=token, now=now)
+    invitation = RatingInvitation.objects.select_for_update().get(pk=found.pk)
+    if invitation.used_at is not None:
+        raise LinkInvalid("used")
+    ticket = rateable_ticket(kind=invitation.ticket_kind, ticket_id=invitation.ticket_id)
+    if ticket is None:
+        raise LinkInvalid("invalid")
+    rating = _rating_create(ticket=ticket, stars=stars, comment=comment, source=RatingSource.LINK, user=None,
+                            contact=invitation.contact, now=now)
+    invitation.used_at = now
+    invitation.save(update_fields=["used_at"])
+    return rating
+
+
+def _queue(task_name: str, pk: int) -> None:
+    from . import tasks
+
+    getattr(tasks, task_name).delay(pk)
+
+
+def _closed_without_invitation(model: type[Incident] | type[ServiceRequest], kind: str, closed: str,
+                               now: datetime) -> Any:
+    invited = RatingInvitation.objects.filter(ticket_kind=kind, ticket_id=OuterRef("pk"))
+    return (model.objects.filter(status=closed, closed_at__gte=now - INVITE_LOOKBACK)
+            .filter(~Exists(invited)).select_related("contact").order_by("closed_at", "id"))
+
+
+def invitations_sweep(*, now: datetime, batch: int = SWEEP_BATCH) -> dict[str, int]:
+    """Idempotent: closed tickets without a rating invitation get one (a unique row per ticket, so
+    two sweeps at once create one), and every unsent rating or questionnaire invitation with an
+    address is queued for email (a lost task message is simply queued again)."""
+    created = 0
+    with transaction.atomic():
+        for model, kind, closed in ((Incident, TicketKind.INCIDENT, IncidentStatus.CLOSED),
+                                    (ServiceRequest, TicketKind.REQUEST, RequestStatus.CLOSED)):
+            rows = [
+                RatingInvitation(ticket_kind=kind, ticket_id=t.pk, organization_id=t.organization_id,
+                                 contact=t.contact, email=(t.contact.email if t.contact else "") or "",
+                                 created_at=now, expires_at=now + LINK_LIFETIME)
+                for t in _closed_without_invitation(model, kind, closed, now)[:batch]
+            ]
+            created += len(RatingInvitation.objects.bulk_create(rows, ignore_conflicts=True))
+        unsent = list(RatingInvitation.objects.filter(emailed_at__isnull=True, send_attempts__lt=MAX_SEND_ATTEMPTS,
+                                                      expires_at__gt=now).exclude(email="")
+                      .order_by("created_at", "id").values_list("pk", flat=True)[:batch])
+        for pk in unsent:
+            transaction.on_commit(partial(_queue, "rating_invitation_send_task", pk), robust=True)
+        unsent_surveys = list(SurveyInvitation.objects.filter(
+            emailed_at__isnull=True, used_at__isnull=True, send_attempts__lt=MAX_SEND_ATTEMPTS, expires_at__gt=now)
+            .exclude(email="").order_by("created_at", "id").values_list("pk", flat=True)[:batch])
+        for pk in unsent_surveys:
+            transaction.on_commit(partial(_queue, "survey_invitation_send_task", pk), robust=True)
+    return {"created": created, "queued": len(unsent) + len(unsent_surveys)}
+
+
+def _send(*, invitation: RatingInvitation | SurveyInvitation, subject: str, body: str, now: datetime) -> bool:
+    invitation.send_attempts += 1
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+    except (OSError, smtplib.SMTPException):
+        invitation.save(update_fields=["send_attempts"])
+        return False
+    invitation.emailed_at = now
+    invitation.save(update_fields=["send_attempts", "emailed_at"])
+    return True
+
+
+def _ticket_number(invitation: RatingInvitation) -> str:
+    model: Any = Incident if invitation.ticket_kind == TicketKind.INCIDENT else ServiceRequest
+    return str(model.objects.filter(pk=invitation.ticket_id).values_list("number", flat=True).first() or "")
+
+
+@transaction.atomic
+def rating_invitation_send(*, invitation_id: int, now: datetime) -> bool:
+    """Email one rating invitation. Safe to run twice: the row lock and `emailed_at` say it went."""
+    invitation = RatingInvitation.objects.select_for_update().filter(pk=invitation_id).first()
+    if (invitation is None or invitation.emailed_at or invitation.used_at or not invitation.email
+            or invitation.send_attempts >= MAX_SEND_ATTEMPTS or invitation.expires_at <= now):
+        return False
+    link = settings.SITE_URL + reverse("links:rate", args=[
+        link_token(kind="rating", pk=invitation.pk, nonce=invitation.nonce)])
+    number = _ticket_number(invitation)
+    subject = _("How did we do? Rate %(number)s") % {"number": number}
+    body = _("Your ticket %(number)s is closed. Please rate our service with one click (1–5 stars):\n\n"
+             "%(link)s\n\nThe link works once and expires on %(expires)s.") % {
+        "number": number, "link": link, "expires": invitation.expires_at.date().isoformat()}
+    return _send(invitation=invitation, subject=subject, body=body, now=now)
+
+
+# --- call-backs ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def callback_record(*, incident_id: int, actor: Any, outcome: str, satisfaction: Any = None, notes: str = "",
+                    follow_up: bool = False, now: datetime) -> Callback:
+    """Record a call-back of a closed incident (one row per incident; "no answer" counts attempts
+    and keeps it queued). Satisfaction ≤ 2 flags the customer for follow-up."""
+    if not is_quality_staff(actor):
+        raise PermissionDenied
+    errors: dict[str, list[str]] = {}
+    if outcome not in CallbackOutcome.values:
+        errors["outcome"] = [_("Choose the outcome of the call.")]
+    score: int | None = None
+    if satisfaction not in (None, ""):
+        try:
+            score = int(satisfaction)
+        except (TypeError, ValueError):
+            score = 0
+        if isinstance(satisfaction, bool) or not 1 <= score <= 5:
+            errors["satisfaction"] = [_("Satisfaction is from 1 to 5.")]
+    if outcome == CallbackOutcome.REACHED and score is None and "satisfaction" not in errors:
+        errors["satisfaction"] = [_("Ask the customer for a satisfaction score (1–5).")]
+    if outcome != CallbackOutcome.REACHED and score is not None:
+        errors["satisfaction"] = [_("Only a reached customer can give a score.")]
+    if errors:
+        raise ValidationError(errors)
+    incident = Incident.objects.select_for_update().filter(pk=incident_id, status=IncidentStatus.CLOSED).first()
+    if incident is None:
+        raise Incident.DoesNotExist
+    callback = Callback.objects.select_for_update().filter(incident=incident).first()
+    if callback is not None and callback.outcome in CALLBACK_DONE:
+        raise ValidationError({"outcome": [_("This incident has already been called back.")]})
+    unhappy = bool(follow_up) or (score is not None and score <= UNHAPPY_AT_MOST)
+    if callback is None:
+        callback = Callback(incident=incident, organization_id=incident.organization_id,
+                            assignee_id=incident.assignee_id, called_by=actor, called_at=now, outcome=outcome)
+    else:
+        callback.version += 1
+    callback.outcome = outcome
+    callback.satisfaction = score
+    callback.notes = "\n".join(filter(None, [callback.notes, (notes or "").strip()]))
+    callback.follow_up = unhappy
+    callback.attempts += 1
+    callback.called_by = actor
+    callback.called_at = now
+    callback.save()
+    return callback
+
+
+# --- questionnaires -----------------------------------------------------------------------------
+
+@transaction.atomic
+def survey_round_send(*, actor: Any, questionnaire: Questionnaire, organization: Organization, year: int,
+                      half: int, now: datetime, closes_at: datetime | None = None) -> SurveyRound:
+    """Send a questionnaire to every active contact of an organisation that has an email address or
+    a portal account; each gets a single-use signed link."""
+    if not is_quality_staff(actor):
+        raise PermissionDenied
+    errors: dict[str, list[str]] = {}
+    if not questionnaire.is_active or not questionnaire.questions.exists():
+        errors["questionnaire"] = [_("Choose an active questionnaire that has questions.")]
+    if half not in (1, 2):
+        errors["half"] = [_("Choose the first or the second half of the year.")]
+    if not 2000 <= int(year) <= 2100:
+        errors["year"] = [_("Enter a year such as %(year)s.") % {"year": now.year}]
+    if SurveyRound.objects.filter(questionnaire=questionnaire, organization=organization, year=year,
+                                  half=half).exists():
+        errors["organization"] = [_("This questionnaire was already sent to this organisation for that half year.")]
+    contacts = list(Contact.objects.filter(organization=organization, is_active=True)
+                    .filter(~Q(email="") | Q(user__isnull=False)).order_by("id"))
+    if not contacts and "organization" not in errors:
+        errors["organization"] = [_("This organisation has no active contact with an email address or portal account.")]
+    if errors:
+        raise ValidationError(errors)
+    closes = closes_at or now + SURVEY_OPEN_FOR
+    survey_round = SurveyRound.objects.create(questionnaire=questionnaire, organization=organization, year=year,
+                                              half=half, sent_by=actor, sent_at=now, closes_at=closes)
+    invitations = SurveyInvitation.objects.bulk_create([
+        SurveyInvitation(round=survey_round, contact=c, email=c.email, created_at=now, expires_at=closes)
+        for c in contacts
+    ])
+    for invitation in invitations:
+        if invitation.email:
+            transaction.on_commit(partial(_queue, "survey_invitation_send_task", invitation.pk), robust=True)
+    return survey_round
+
+
+@transaction.atomic
+def survey_invitation_send(*, invitation_id: int, now: datetime) -> bool:
+    invitation = (SurveyInvitation.objects.select_for_update().select_related("round__questionnaire", "contact")
+                  .filter(pk=invitation_id).first())
+    if (invitation is None or invitation.emailed_at or invitation.used_at or not invitation.email
+            or invitation.send_attempts >= MAX_SEND_ATTEMPTS or invitation.expires_at <= now):
+        return False
+    link = settings.SITE_URL + reverse("links:survey", args=[
+        link_token(kind="survey", pk=invitation.pk, nonce=invitation.nonce)])
+    title = invitation.round.questionnaire.title
+    subject = _("Questionnaire: %(title)s") % {"title": title}
+    body = _("Dear %(name)s,\n\nplease tell us how we did: %(title)s\n\n%(link)s\n\n"
+             "The link works once and expires on %(expires)s.") % {
+        "name": invitation.contact.name, "title": title, "link": link,
+        "expires": invitation.expires_at.date().isoformat()}
+    return _send(invitation=invitation, subject=subject, body=body, now=now)
+
+
+def _clean_answers(questions: list[Question], raw: dict[str, Any]) -> tuple[list[SurveyAnswer], dict[str, list[str]]]:
+    answers: list[SurveyAnswer] = []
+    errors: dict[str, list[str]] = {}
+    for q in questions:
+        key = f"q{q.pk}"
+        value = str(raw.get(key) if raw.get(key) is not None else "").strip()
+        if not value:
+            if q.required:
+                errors[key] = [_("Please answer this question.")]
+            continue
+        answer = SurveyAnswer(question=q)
+        if q.kind == QuestionKind.RATING:
+            if value not in {"1", "2", "3", "4", "5"}:
+                errors[key] = [_("Choose from 1 to 5.")]
+                continue
+            answer.rating = int(value)
+        elif q.kind == QuestionKind.CHOICE:
+            if value not in [str(c) for c in q.choices]:
+                errors[key] = [_("Choose one of the offered answers.")]
+                continue
+            answer.choice = value[:200]
+        else:
+            answer.text = value[:5000]
+        answers.append(answer)
+    return answers, errors
+
+
+@transaction.atomic
+def survey_submit(*, invitation_id: int, answers: dict[str, Any], respondent: Any = None,
+                  now: datetime) -> SurveyResponse:
+    """Answer a round once per invitation. `answers` maps "q<question id>" to the raw value."""
+    invitation = (SurveyInvitation.objects.select_for_update().select_related("round", "contact")
+                  .filter(pk=invitation_id).first())
+    if invitation is None:
+        raise LinkInvalid("invalid")
+    if respondent is not None and (not respondent.is_customer or invitation.contact.user_id != respondent.pk):
+        raise PermissionDenied
+    if invitation.used_at is not None:
+        raise LinkInvalid("used")
+    if invitation.expires_at <= now or invitation.round.closes_at <= now:
+        raise LinkInvalid("expired")
+    questions = list(Question.objects.filter(questionnaire_id=invitation.round.questionnaire_id)
+                     .order_by("position", "id"))
+    rows, errors = _clean_answers(questions, answers)
+    if errors:
+        raise ValidationError(errors)
+    response = SurveyResponse.objects.create(round=invitation.round, invitation=invitation,
+                                             organization_id=invitation.round.organization_id,
+                                             respondent=respondent, submitted_at=now)
+    for row in rows:
+        row.response = response
+    SurveyAnswer.objects.bulk_create(rows)
+    invitation.used_at = now
+    invitation.save(update_fields=["used_at"])
+    return response
+
+
+def survey_submit_by_link(*, token: str, answers: dict[str, Any], now: datetime) -> SurveyResponse:
+    from .selectors import survey_invitation_from_token
+
+    invitation = survey_invitation_from_token(token=token, now=now)
+    return survey_submit(invitation_id=invitation.pk, answers=answers, now=now)

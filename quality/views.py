@@ -1,0 +1,130 @@
+"""Staff pages of the quality app: the call-back queue (回访), complaints, satisfaction figures
+and questionnaire rounds. Thin: forms shape input, services write, selectors read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.views import staff_required
+from incidents.models import Incident
+from tickets.forms import error_text, form_add_service_errors
+
+from .forms import CallbackForm, FiguresForm, RoundForm
+from .selectors import (
+    callback_incident_get,
+    callback_list,
+    callback_queue,
+    complaint_list,
+    is_quality_staff,
+    satisfaction_figures,
+    survey_round_get,
+    survey_round_list,
+    survey_round_results,
+    survey_yearly_stats,
+)
+from .services import callback_record, survey_round_send
+
+PAGE = 100
+
+
+def _quality_staff(request: HttpRequest) -> None:
+    if not is_quality_staff(request.user):
+        raise Http404
+
+
+@require_GET
+@staff_required
+def callbacks(request: HttpRequest) -> HttpResponse:
+    _quality_staff(request)
+    return render(request, "quality/callbacks.html", {
+        "queue": callback_queue(user=request.user)[:PAGE], "form": CallbackForm(),
+        "follow_ups": callback_list(user=request.user, follow_up=True)[:PAGE],
+    })
+
+
+@require_POST
+@staff_required
+def callback_add(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = callback_incident_get(user=request.user, pk=pk)
+    form = CallbackForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, error_text(ValidationError(form.errors)))
+        return redirect("quality:callbacks")
+    data = form.cleaned_data
+    try:
+        callback_record(incident_id=incident.pk, actor=request.user, outcome=data["outcome"],
+                        satisfaction=data["satisfaction"], notes=data["notes"], follow_up=data["follow_up"],
+                        now=timezone.now())
+    except ValidationError as exc:
+        messages.error(request, f"{incident.number}: {error_text(exc)}")
+    except (PermissionDenied, Incident.DoesNotExist):
+        raise Http404 from None
+    else:
+        messages.success(request, _("%(number)s: call-back recorded.") % {"number": incident.number})
+    return redirect("quality:callbacks")
+
+
+@require_GET
+@staff_required
+def complaints(request: HttpRequest) -> HttpResponse:
+    return render(request, "quality/complaints.html", {"complaints": complaint_list(user=request.user)[:PAGE]})
+
+
+@require_GET
+@staff_required
+def figures(request: HttpRequest) -> HttpResponse:
+    _quality_staff(request)
+    form = FiguresForm(request.GET or None)
+    rows: list[Any] = []
+    group_by: tuple[str, ...] = ("organization", "month")
+    if form.is_valid() or not request.GET:
+        data = form.cleaned_data if request.GET else {}
+        group_by = tuple(data.get("group_by") or group_by)
+        rows = list(satisfaction_figures(user=request.user, source=data.get("source") or "rating", group_by=group_by,
+                                         date_from=data.get("date_from"), date_to=data.get("date_to"))[:500])
+    return render(request, "quality/figures.html", {"form": form, "rows": rows, "group_by": group_by})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def surveys(request: HttpRequest) -> HttpResponse:
+    _quality_staff(request)
+    now = timezone.now()
+    year_text = request.GET.get("year", "")
+    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else timezone.localdate(now).year
+    form = RoundForm(request.POST or None, initial={"year": year, "half": 1 if timezone.localdate(now).month <= 6 else 2})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                survey_round = survey_round_send(actor=request.user, questionnaire=data["questionnaire"],
+                                                 organization=data["organization"], year=data["year"],
+                                                 half=data["half"], now=now)
+            except ValidationError as exc:
+                form_add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Questionnaire sent to %(n)s contacts.")
+                                 % {"n": survey_round.invitations.count()})
+                return redirect("quality:surveys")
+        status = 400
+    return render(request, "quality/surveys.html", {
+        "form": form, "rounds": survey_round_list(user=request.user)[:PAGE], "year": year,
+        "stats": survey_yearly_stats(user=request.user, year=year),
+    }, status=status)
+
+
+@require_GET
+@staff_required
+def survey_round(request: HttpRequest, pk: int) -> HttpResponse:
+    _quality_staff(request)
+    survey = survey_round_get(user=request.user, pk=pk)
+    return render(request, "quality/survey_round.html", {"round": survey, **survey_round_results(round=survey)})
