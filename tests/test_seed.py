@@ -132,3 +132,16 @@ def test_fast_deadlines_match_the_pure_sla_functions():
         expected = tuple(None if x is None else int(x.timestamp())
                          for x in (d.respond_due, d.onsite_due, d.restore_due, d.resolve_due))
         assert fast.get(level, start) == expected, (level, start)
+
+
+def test_seed_demo_closes_only_after_the_observation_checklist():
+    """With a checklist configured (as migrations seed it), demo incidents still close: each closed
+    one had every item checked OK first."""
+    from incidents.models import Incident, ObservationCheck, ObservationItem
+
+    items = [ObservationItem.objects.create(text=f"check {n}", position=n) for n in (1, 2)]
+    run("seed_demo")
+    closed = Incident.objects.filter(status="closed")
+    assert closed.exists()
+    for inc in closed:
+        assert ObservationCheck.objects.filter(incident=inc, result="ok").count() == len(items)

@@ -28,7 +28,8 @@ from incidents.management.seed_data import (
     mobile,
     person_name,
 )
-from incidents.models import Incident
+from incidents.models import Incident, ObservationItem
+from incidents.observation import observation_check_record
 from incidents.services import OBSERVATION_PERIOD, incident_create, incident_transition
 from tickets.choices import CallOutcome, RequestType
 from tickets.models import ServiceRequest
@@ -288,8 +289,15 @@ class Command(BaseCommand):
             if not act(u["operator"], "observe", (30, 600)):
                 return
         if target in ("closed", "closed_reopened"):
+            # Watched for the observation period: the supervisor ticks the checklist, then it is closed.
             minutes = int(OBSERVATION_PERIOD.total_seconds() // 60)
-            act(rng.choice((u["operator"], u["supervisor"])), "close", (minutes, minutes + 600))
+            when = clock.at(rng.randrange(minutes - 600, minutes - 60))
+            if when is None:
+                return
+            for item in ObservationItem.objects.filter(is_active=True):
+                observation_check_record(incident_id=inc.pk, item_id=item.pk, actor=u["supervisor"], result="ok",
+                                         note="", now=when)
+            act(rng.choice((u["operator"], u["supervisor"])), "close", (60, 600))
 
     def requests(self, cast: Cast, *, rng: random.Random, now: datetime) -> int:
         u = cast.users
