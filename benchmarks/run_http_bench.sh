@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end HTTP benchmark on PostgreSQL: create the database if needed, migrate, load
-# $INCIDENTS incidents with seed_bulk (only when fewer are there), start gunicorn with DEBUG off,
+# $INCIDENTS incidents with seed_bulk (only when fewer are there), give the rows the benchmark reads
+# their SLA clocks (bench_clocks.sql; SLA_CLOCKS=0 skips it), start gunicorn with DEBUG off,
 # run benchmarks/bench_http.py against it, stop gunicorn. Extra arguments go to bench_http.py.
 #
 #   benchmarks/run_http_bench.sh                      # 1,000,000 incidents in opsdesk_bench
@@ -36,6 +37,13 @@ else
     echo "== $have incidents present, no load needed"
 fi
 
+if [[ "${SLA_CLOCKS:-1}" == "1" ]]; then
+    echo "== SLA clocks for the rows the benchmark reads (benchmarks/bench_clocks.sql)"
+    psql "$DATABASE_URL" -q -v engineer="${BENCH_ENGINEER:-bulk_engineer_001}" -f benchmarks/bench_clocks.sql -At \
+        | sed 's/^/   incident clocks: /'
+fi
+
+echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== gunicorn: $WORKERS workers on 127.0.0.1:$PORT (DEBUG off)"
 .venv/bin/gunicorn opsdesk.wsgi -w "$WORKERS" -b "127.0.0.1:$PORT" --log-level warning &
 GUNICORN_PID=$!
@@ -48,3 +56,4 @@ done
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB RAM; $(psql "$DATABASE_URL" -Atc 'SELECT version()' | cut -d, -f1)"
 echo "== incidents: $(psql "$DATABASE_URL" -Atc "SELECT count(*) FROM incidents_incident")"
 $PY benchmarks/bench_http.py --base-url "http://127.0.0.1:$PORT" "$@"
+echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

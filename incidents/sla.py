@@ -50,6 +50,7 @@ from tickets.clocks import (
     clocks_of,
     clocks_pause,
     clocks_resume,
+    clocks_start_new,
     is_business,
     values_cte,
 )
@@ -187,8 +188,9 @@ def incident_sla_prepare(*, incident: Incident, now: datetime) -> Prepared:
 def incident_sla_start(*, incident: Incident, prepared: Prepared, actor: Any, now: datetime) -> None:
     """After the first save and its `created` event: store the clocks; a level I incident is a
     major incident and the regional leads hear of it at once."""
-    for plan in prepared.plans.values():
-        clock_start(ticket_kind=KIND, ticket_id=incident.pk, organization_id=incident.organization_id, plan=plan)
+    # A new incident has no clocks yet: one INSERT for all of them.
+    clocks_start_new(ticket_kind=KIND, ticket_id=incident.pk, organization_id=incident.organization_id,
+                     plans=prepared.plans.values())
     if incident.fault_level == "I":
         _major_incident(incident, actor=actor, now=now)
 

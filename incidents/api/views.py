@@ -42,12 +42,13 @@ from ..selectors import (
 )
 from ..services import incident_create, incident_transition, incident_update
 from .serializers import (
+    LIST_OMITTED_FIELDS,
     FaultReportInputSerializer,
     FaultReportSerializer,
     FaultReportSubmitSerializer,
     IncidentCreateSerializer,
     IncidentDetailSerializer,
-    IncidentSerializer,
+    IncidentListItemSerializer,
     IncidentTransitionInputSerializer,
     IncidentUpdateSerializer,
     ProgressUpdateInputSerializer,
@@ -71,10 +72,10 @@ class IsStaffMember(BasePermission):
     create=extend_schema(request=IncidentCreateSerializer, responses={201: IncidentDetailSerializer}),
     partial_update=extend_schema(request=IncidentUpdateSerializer, responses=IncidentDetailSerializer),
     transition=extend_schema(request=IncidentTransitionInputSerializer, responses=IncidentDetailSerializer),
-    queue=extend_schema(responses=IncidentSerializer(many=True),
+    queue=extend_schema(responses=IncidentListItemSerializer(many=True),
                         description="Dispatcher queue: new and unassigned incidents by the nearest SLA deadline "
                                     "(none last), then most severe, then oldest."),
-    mine=extend_schema(responses=IncidentSerializer(many=True),
+    mine=extend_schema(responses=IncidentListItemSerializer(many=True),
                        description="The requesting engineer's open incidents by the nearest SLA deadline (none last), "
                                    "then most severe, then oldest."),
 )
@@ -85,14 +86,14 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
     http_method_names = ["get", "post", "patch", "put", "head", "options"]  # PUT: the fault report only
     filterset_class = IncidentFilterSet
     ordering_fields = ("reported_at", "fault_level", "number", "updated_at", "id")
-    list_serializer_class = IncidentSerializer
+    list_serializer_class = IncidentListItemSerializer
     detail_serializer_class = IncidentDetailSerializer
     create_serializer_class = IncidentCreateSerializer
     transition_serializer_class = IncidentTransitionInputSerializer
 
     def ticket_list(self) -> QuerySet[Any]:
-        # Output carries ids only, so the list needs no joins.
-        return incident_base(user=self.request.user)
+        # Output carries ids only, so the list needs no joins; nor the long text a list row leaves out.
+        return incident_base(user=self.request.user).defer(*LIST_OMITTED_FIELDS)
 
     def ticket_get(self, pk: int) -> TicketBase:
         return incident_get(user=self.request.user, pk=pk)
@@ -126,17 +127,18 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
         return self.detail_response(updated)
 
     def _work_list(self, queryset: QuerySet[Incident]) -> Response:
-        return self.paged(self.filter_queryset(queryset), IncidentSerializer)
+        return self.paged(self.filter_queryset(queryset), IncidentListItemSerializer)
 
     @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated, IsStaffMember],
             ordering=WORK_ORDER, ordering_fields=())
     def queue(self, request: Request) -> Response:
-        return self._work_list(incident_dispatch_queue(user=request.user).select_related(None))
+        return self._work_list(incident_dispatch_queue(user=request.user).select_related(None)
+                               .defer(*LIST_OMITTED_FIELDS))
 
     @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated, IsStaffMember],
             ordering=WORK_ORDER, ordering_fields=())
     def mine(self, request: Request) -> Response:
-        return self._work_list(incident_my_work(user=request.user).select_related(None))
+        return self._work_list(incident_my_work(user=request.user).select_related(None).defer(*LIST_OMITTED_FIELDS))
 
     # --- SLA follow-ups -------------------------------------------------------------------------
 
