@@ -183,7 +183,8 @@ class IncidentSerializer(serializers.ModelSerializer[Incident]):
 
 
 # Long free text a list row does not show: lists leave it out, the detail has it.
-LIST_OMITTED_FIELDS = ("description", "level_reason", "workaround", "resolution")
+# shared/API.md promises `description` in incident lists; the other long free-text fields are detail-only.
+LIST_OMITTED_FIELDS = ("level_reason", "workaround", "resolution")
 
 
 class IncidentListItemSerializer(IncidentSerializer):
