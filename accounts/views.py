@@ -8,9 +8,11 @@ from datetime import datetime
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
@@ -55,6 +57,27 @@ def keyset_page(qs: QuerySet[Any], *, after: str | None, fields: Sequence[str], 
         value = getattr(tail, first)
         cursor = f"{value.isoformat() if isinstance(value, datetime) else value}|{getattr(tail, last)}"
     return rows, cursor
+
+
+def filtered_page(request: HttpRequest, *, filterset_class: Any,
+                  select: Callable[..., QuerySet[Any]]) -> tuple[Any, list[Any], str | None]:
+    """A list page: the FilterSet the API uses, applied through the type's selector, then one
+    keyset page (newest first). Bad filter values become messages, never a 500.
+    Returns (filter form, rows, next cursor)."""
+    params = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        kept = [v for v in values if v.strip()]
+        if key != "after" and kept:
+            params.setlist(key, kept)
+    form = filterset_class(params).form
+    try:
+        qs = select(user=request.user, filters=params if params else None)
+        rows, cursor = keyset_page(qs, after=request.GET.get("after"), fields=("reported_at", "id"))
+    except ValidationError as exc:
+        errors = getattr(exc, "message_dict", {"": exc.messages})
+        messages.error(request, " ".join(m for ms in errors.values() for m in ms))
+        rows, cursor = [], None
+    return form, rows, cursor
 
 
 def querystring_without(request: HttpRequest, *names: str) -> str:

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.choices import Role
 from accounts.selectors import contact_find_by_phone, contact_list, organization_list
-from accounts.views import keyset_page, querystring_without, staff_required
+from accounts.views import filtered_page, querystring_without, staff_required
 from cmdb.selectors import ci_list
 from opsdesk.errors import ConflictError
 from tickets.choices import CallOutcome, Channel
@@ -254,21 +254,9 @@ def my_work(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def incident_list_view(request: HttpRequest) -> HttpResponse:
-    params = QueryDict(mutable=True)
-    for key, values in request.GET.lists():
-        kept = [v for v in values if v.strip()]
-        if key != "after" and kept:
-            params.setlist(key, kept)
-    filterset = IncidentFilterSet(params)
-    try:
-        qs = incident_list(user=request.user, filters=params if params else None)
-        rows, cursor = keyset_page(qs, after=request.GET.get("after"), fields=("reported_at", "id"))
-    except ValidationError as exc:
-        messages.error(request, " ".join(m for ms in getattr(exc, "message_dict", {"": exc.messages}).values()
-                                         for m in ms))
-        rows, cursor = [], None
+    form, rows, cursor = filtered_page(request, filterset_class=IncidentFilterSet, select=incident_list)
     return render(request, "incidents/incident_list.html", {
-        "incidents": rows, "filter_form": filterset.form, "next_cursor": cursor,
+        "incidents": rows, "filter_form": form, "next_cursor": cursor,
         "organizations": organization_list(user=request.user).only("id", "name"),
         "selected_org": request.GET.get("organization", ""),
         "base_query": querystring_without(request, "after"), "now": timezone.now(),

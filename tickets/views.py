@@ -8,13 +8,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.views import keyset_page, querystring_without, staff_required
+from accounts.views import filtered_page, querystring_without, staff_required
 from opsdesk.errors import ConflictError, TransitionNotAllowed
 
 from .choices import EventAction, RequestStatus
@@ -161,21 +161,9 @@ def attachment_response(*, ticket: TicketBase, user: Any, attachment_id: int) ->
 @require_GET
 @staff_required
 def request_list_view(request: HttpRequest) -> HttpResponse:
-    params = QueryDict(mutable=True)
-    for key, values in request.GET.lists():
-        kept = [v for v in values if v.strip()]
-        if key != "after" and kept:
-            params.setlist(key, kept)
-    filterset = ServiceRequestFilterSet(params)
-    try:
-        qs = request_list(user=request.user, filters=params if params else None)
-        rows, cursor = keyset_page(qs, after=request.GET.get("after"), fields=("reported_at", "id"))
-    except ValidationError as exc:
-        messages.error(request, " ".join(m for ms in getattr(exc, "message_dict", {"": exc.messages}).values()
-                                         for m in ms))
-        rows, cursor = [], None
+    form, rows, cursor = filtered_page(request, filterset_class=ServiceRequestFilterSet, select=request_list)
     return render(request, "tickets/request_list.html", {
-        "requests": rows, "form": filterset.form, "next_cursor": cursor, "base_query": querystring_without(request, "after"),
+        "requests": rows, "form": form, "next_cursor": cursor, "base_query": querystring_without(request, "after"),
     })
 
 
