@@ -20,8 +20,10 @@ from django.utils.translation import gettext as _
 from accounts.models import Contact, Organization
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
-from tickets.choices import RequestStatus, TicketKind
+from tickets.audit import event_record
+from tickets.choices import EventAction, RequestStatus, TicketKind
 from tickets.models import ServiceRequest
+from tickets.services import ticket_lock
 
 from .choices import CALLBACK_DONE, UNHAPPY_AT_MOST, CallbackOutcome, QuestionKind, RatingSource
 from .links import LINK_LIFETIME, LinkInvalid, link_token
@@ -61,12 +63,18 @@ def _rating_create(*, ticket: Incident | ServiceRequest, stars: int, comment: st
                    contact: Contact | None, now: datetime) -> SatisfactionRating:
     try:
         with transaction.atomic():
-            return SatisfactionRating.objects.create(
+            rating = SatisfactionRating.objects.create(
                 ticket_kind=ticket.KIND, ticket_id=ticket.pk, ticket_number=ticket.number,
                 organization_id=ticket.organization_id, assignee_id=ticket.assignee_id, stars=stars,
                 comment=(comment or "").strip(), source=source, rated_by=user, contact=contact, created_at=now)
     except IntegrityError:
         raise ValidationError({"stars": [_("This ticket has already been rated. Thank you!")]}) from None
+    # The rating belongs to the ticket's history too (who, when, what), in its hash chain.
+    locked = ticket_lock(type(ticket), ticket.pk)
+    event_record(ticket=locked, actor=user, action=EventAction.RATED, now=now, public=True,
+                 data={"stars": stars, "comment": rating.comment, "source": source,
+                       "contact": contact.pk if contact else None})
+    return rating
 
 
 @transaction.atomic

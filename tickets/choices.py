@@ -54,6 +54,7 @@ class EventAction(models.TextChoices):
     REPORT = "report", _("Fault report")
     LOAN = "loan", _("Spare device loan")
     NOTIFIED = "notified", _("Notified")
+    RATED = "rated", _("Rated by the customer")
 
 
 class SLATargetName(models.TextChoices):

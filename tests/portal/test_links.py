@@ -9,9 +9,12 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from incidents.models import Incident
 from quality.links import link_token
 from quality.models import RatingInvitation, SatisfactionRating
 from quality.services import invitations_sweep, rating_invitation_send
+from tickets.audit import chain_verify
+from tickets.models import TicketEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -55,6 +58,10 @@ def test_link_rates_once(client, closed_incident, now):
     assert done.status_code == 200 and "Thank you" in done.content.decode()
     rating = SatisfactionRating.objects.get()
     assert (rating.stars, rating.source, rating.contact_id) == (2, "link", closed_incident.contact_id)
+    # The rating is on the ticket's public history, inside its verified hash chain.
+    event = TicketEvent.objects.get(ticket_kind="incident", ticket_id=closed_incident.pk, action="rated")
+    assert event.public and event.data["stars"] == 2 and event.data["comment"] == "Slow"
+    assert list(chain_verify(ticket_model=Incident, ticket_ids=[closed_incident.pk])) == []
     reused = client.get(url)
     assert reused.status_code == 410 and "already been used" in reused.content.decode()
     assert closed_incident.number not in reused.content.decode()
