@@ -122,6 +122,11 @@ class Callback(models.Model):
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction (1–5)"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     follow_up = models.BooleanField(_("unhappy: follow up"), default=False)
+    # The follow-up is closed (never deleted): who handled the unhappy customer, when, and how.
+    follow_up_done_at = models.DateTimeField(_("follow-up done at"), null=True, blank=True)
+    follow_up_done_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("follow-up done by"), null=True,
+                                          blank=True, on_delete=models.PROTECT, related_name="+")
+    follow_up_note = models.TextField(_("what was done"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     called_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("called by"), on_delete=models.PROTECT,
                                   related_name="+")

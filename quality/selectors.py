@@ -153,10 +153,13 @@ def callback_queue(*, user: Any) -> QuerySet[Incident]:
 
 
 def callback_list(*, user: Any, follow_up: bool | None = None) -> QuerySet[Callback]:
+    """Call-backs; `follow_up=True` gives the unhappy customers still waiting for a follow-up."""
     _staff_only(user)
     qs = Callback.objects.select_related("incident", "organization", "assignee", "called_by")
-    if follow_up is not None:
-        qs = qs.filter(follow_up=follow_up)
+    if follow_up is True:
+        qs = qs.filter(follow_up=True, follow_up_done_at__isnull=True)
+    elif follow_up is False:
+        qs = qs.filter(follow_up=False)
     return qs
 
 

@@ -237,6 +237,25 @@ def callback_record(*, incident_id: int, actor: Any, outcome: str, satisfaction:
     return callback
 
 
+@transaction.atomic
+def callback_follow_up_close(*, callback_id: int, actor: Any, note: str, now: datetime) -> Callback:
+    """An unhappy customer was followed up: record what was done; the flag stays for the figures."""
+    if not is_quality_staff(actor):
+        raise PermissionDenied
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"follow_up_note": [_("Say how the customer was followed up.")]})
+    callback = Callback.objects.select_for_update().filter(pk=callback_id, follow_up=True).first()
+    if callback is None:
+        raise Callback.DoesNotExist
+    if callback.follow_up_done_at is not None:
+        raise ValidationError({"follow_up_note": [_("This follow-up is already closed.")]})
+    callback.follow_up_done_at, callback.follow_up_done_by, callback.follow_up_note = now, actor, note
+    callback.version += 1
+    callback.save(update_fields=["follow_up_done_at", "follow_up_done_by", "follow_up_note", "version"])
+    return callback
+
+
 # --- questionnaires -----------------------------------------------------------------------------
 
 @transaction.atomic

@@ -6,6 +6,7 @@ app_name = "quality"
 urlpatterns = [
     path("callbacks/", views.callbacks, name="callbacks"),
     path("callbacks/<int:pk>/", views.callback_add, name="callback_add"),
+    path("callbacks/follow-ups/<int:pk>/done/", views.follow_up_close, name="follow_up_close"),
     path("complaints/", views.complaints, name="complaints"),
     path("figures/", views.figures, name="figures"),
     path("questionnaires/", views.surveys, name="surveys"),

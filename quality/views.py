@@ -18,6 +18,7 @@ from incidents.models import Incident
 from tickets.forms import error_text, form_add_service_errors
 
 from .forms import CallbackForm, FiguresForm, RoundForm
+from .models import Callback
 from .selectors import (
     callback_incident_get,
     callback_list,
@@ -30,7 +31,7 @@ from .selectors import (
     survey_round_results,
     survey_yearly_stats,
 )
-from .services import callback_record, survey_round_send
+from .services import callback_follow_up_close, callback_record, survey_round_send
 
 PAGE = 100
 
@@ -69,6 +70,22 @@ def callback_add(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     else:
         messages.success(request, _("%(number)s: call-back recorded.") % {"number": incident.number})
+    return redirect("quality:callbacks")
+
+
+@require_POST
+@staff_required
+def follow_up_close(request: HttpRequest, pk: int) -> HttpResponse:
+    _quality_staff(request)
+    try:
+        callback = callback_follow_up_close(callback_id=pk, actor=request.user, note=request.POST.get("note", ""),
+                                            now=timezone.now())
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    except (PermissionDenied, Callback.DoesNotExist):
+        raise Http404 from None
+    else:
+        messages.success(request, _("%(number)s: follow-up closed.") % {"number": callback.incident.number})
     return redirect("quality:callbacks")
 
 

@@ -89,3 +89,26 @@ def test_api_queue_and_record(api_as, supervisor, customer_a, org_a, make_incide
     assert api.get("/api/v1/quality/callbacks/").json()["results"][0]["incident_number"] == inc.number
     customer = api_as(customer_a)
     assert customer.get("/api/v1/quality/callbacks/queue/").status_code == 404
+
+
+def test_follow_up_is_closed_with_what_was_done(client, supervisor, engineer, org_a, make_incident, now):
+    from django.core.exceptions import ValidationError
+
+    from quality.selectors import callback_list
+    from quality.services import callback_follow_up_close
+
+    inc = make_incident(organization=org_a, status="closed", fault_level="I", level_reason="test")
+    cb = callback_record(incident_id=inc.pk, actor=supervisor, outcome="reached", satisfaction=1, now=now)
+    assert list(callback_list(user=supervisor, follow_up=True)) == [cb]
+    with pytest.raises(ValidationError):
+        callback_follow_up_close(callback_id=cb.pk, actor=supervisor, note=" ", now=now)
+    client.force_login(engineer)  # not quality staff
+    assert client.post(reverse("quality:follow_up_close", args=[cb.pk]), {"note": "x"}).status_code == 404
+    client.force_login(supervisor)
+    done = client.post(reverse("quality:follow_up_close", args=[cb.pk]), {"note": "Visited, replaced camera"})
+    assert done.status_code == 302
+    cb.refresh_from_db()
+    assert cb.follow_up and cb.follow_up_done_by == supervisor and cb.follow_up_note == "Visited, replaced camera"
+    assert list(callback_list(user=supervisor, follow_up=True)) == []
+    with pytest.raises(ValidationError):
+        callback_follow_up_close(callback_id=cb.pk, actor=supervisor, note="again", now=now)
