@@ -6,6 +6,8 @@ import django_filters as filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from opsdesk.filters import IdFilter
+
 from .choices import Role
 from .models import Contact, Organization, User
 
@@ -19,7 +21,7 @@ def normalise_phone(value: str) -> str:
 class UserFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"))
     role = filters.MultipleChoiceFilter(choices=Role.choices, label=_("Role"), distinct=False)
-    organization = filters.NumberFilter(field_name="organization_id", label=_("Organisation"))
+    organization = IdFilter(field_name="organization_id", label=_("Organisation"))
     is_active = filters.BooleanFilter(label=_("Active"))
 
     class Meta:
@@ -52,7 +54,7 @@ class OrganizationFilterSet(filters.FilterSet):
 class ContactFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"))
     phone = filters.CharFilter(method="filter_phone", label=_("Phone (exact)"))
-    organization = filters.NumberFilter(field_name="organization_id", label=_("Organisation"))
+    organization = IdFilter(field_name="organization_id", label=_("Organisation"))
     is_active = filters.BooleanFilter(label=_("Active"))
 
     class Meta:

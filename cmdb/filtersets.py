@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from opsdesk.filters import IdFilter
+
 from .choices import CIStatus
 from .models import CI, CIClass
 
@@ -19,7 +21,7 @@ class CodeMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
 
 class CIFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"))
-    organization = filters.NumberFilter(field_name="organization_id", label=_("Organisation"))
+    organization = IdFilter(field_name="organization_id", label=_("Organisation"))
     ci_class = CodeMultipleChoiceFilter(
         field_name="ci_class__code", to_field_name="code", queryset=CIClass.objects.all(), label=_("Class (code)"),
     )

@@ -8,6 +8,7 @@ import django_filters as filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from opsdesk.filters import IdFilter
 from tickets.choices import Channel
 from tickets.filtersets import MonthFilter
 
@@ -20,11 +21,11 @@ class IncidentFilterSet(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=IncidentStatus.choices, label=_("Status"), distinct=False)
     fault_level = filters.MultipleChoiceFilter(choices=FaultLevel.choices, label=_("Fault level"), distinct=False)
     channel = filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
-    organization = filters.NumberFilter(field_name="organization_id", label=_("Organisation"))
-    assignee = filters.NumberFilter(field_name="assignee_id", label=_("Assignee"))
-    group = filters.NumberFilter(field_name="group_id", label=_("Support group"))
-    ci = filters.NumberFilter(field_name="ci_id", label=_("Configuration item"))
-    contact = filters.NumberFilter(field_name="contact_id", label=_("Contact"))
+    organization = IdFilter(field_name="organization_id", label=_("Organisation"))
+    assignee = IdFilter(field_name="assignee_id", label=_("Assignee"))
+    group = IdFilter(field_name="group_id", label=_("Support group"))
+    ci = IdFilter(field_name="ci_id", label=_("Configuration item"))
+    contact = IdFilter(field_name="contact_id", label=_("Contact"))
     unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label=_("Unassigned"))
     reported_after = filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte", label=_("Reported from"))
     reported_before = filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt", label=_("Reported before"))

@@ -12,6 +12,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from opsdesk.filters import IdFilter
+
 from .choices import Channel, RequestStatus, RequestType
 from .models import ServiceRequest
 
@@ -57,10 +59,10 @@ class ServiceRequestFilterSet(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=RequestStatus.choices, label=_("Status"), distinct=False)
     request_type = filters.MultipleChoiceFilter(choices=RequestType.choices, label=_("Request type"), distinct=False)
     channel = filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
-    organization = filters.NumberFilter(field_name="organization_id", label=_("Organisation"))
-    assignee = filters.NumberFilter(field_name="assignee_id", label=_("Assignee"))
-    group = filters.NumberFilter(field_name="group_id", label=_("Support group"))
-    contact = filters.NumberFilter(field_name="contact_id", label=_("Contact"))
+    organization = IdFilter(field_name="organization_id", label=_("Organisation"))
+    assignee = IdFilter(field_name="assignee_id", label=_("Assignee"))
+    group = IdFilter(field_name="group_id", label=_("Support group"))
+    contact = IdFilter(field_name="contact_id", label=_("Contact"))
     unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label=_("Unassigned"))
     reported_after = filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte", label=_("Reported from"))
     reported_before = filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt", label=_("Reported before"))

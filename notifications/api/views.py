@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from accounts.api.views import visible_or_404
 from opsdesk.api_errors import parse_id
+from opsdesk.filters import IdFilter
 
 from ..choices import DeliveryStatus, NotificationEvent
 from ..models import Delivery, Notification, NotificationChannel, NotificationRule
@@ -49,7 +50,7 @@ class CanConfigureNotifications(BasePermission):
 class DeliveryFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices)
     event = django_filters.ChoiceFilter(choices=NotificationEvent.choices)
-    channel = django_filters.NumberFilter(field_name="channel_id")
+    channel = IdFilter(field_name="channel_id")
     dedup_key = django_filters.CharFilter()
 
     class Meta:

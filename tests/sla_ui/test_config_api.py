@@ -130,3 +130,14 @@ def test_calendar_bad_time_zone_and_duplicate_day(api_as, manager):
     res = client.post("/api/v1/calendars/", {"code": "dd", "name": "DD", "days": [
         {"date": "2026-10-01", "kind": "holiday"}, {"date": "2026-10-01", "kind": "workday"}]}, format="json")
     assert res.status_code == 400 and "days" in res.json()
+
+
+def test_patch_with_half_an_item_is_a_field_error(api_as, manager, calendar):
+    """Found by schemathesis: nested items of a PATCH still need their required fields (was a 500)."""
+    client = api_as(manager)
+    response = client.patch(f"/api/v1/calendars/{calendar.pk}/", {"years": [{"confirmed": False, "note": ""}]},
+                            format="json")
+    assert response.status_code == 400
+    assert "year" in str(response.json()["years"])
+    response = client.patch(f"/api/v1/calendars/{calendar.pk}/", {"days": [{"kind": "holiday"}]}, format="json")
+    assert response.status_code == 400 and "date" in str(response.json()["days"])

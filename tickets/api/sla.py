@@ -75,7 +75,21 @@ def _django_errors(exc: DjangoValidationError) -> serializers.ValidationError:
     return serializers.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
 
 
-class SLATargetSerializer(serializers.ModelSerializer[SLATarget]):
+class WholeItemMixin:
+    """An item of a nested list that replaces the whole set (targets, days, years): its required
+    fields count even inside a PATCH, where DRF would otherwise skip them and leave half an item."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            fields: Any = getattr(self, "fields", {})
+            missing = [name for name, field in fields.items()
+                       if field.required and not field.read_only and name not in data]
+            if missing:
+                raise serializers.ValidationError({name: [_("This field is required.")] for name in missing})
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class SLATargetSerializer(WholeItemMixin, serializers.ModelSerializer[SLATarget]):
     fault_level = serializers.ChoiceField(choices=FAULT_LEVELS)
     target = serializers.ChoiceField(choices=SLATargetName.choices)
     duration = FlexibleDurationField(required=False, allow_null=True, default=None)
@@ -126,7 +140,7 @@ class SLAPolicySerializer(serializers.ModelSerializer[SLAPolicy]):
         return value
 
 
-class CalendarDaySerializer(serializers.ModelSerializer[CalendarDay]):
+class CalendarDaySerializer(WholeItemMixin, serializers.ModelSerializer[CalendarDay]):
     kind = serializers.ChoiceField(choices=CalendarDayKind.choices)
     source = serializers.ChoiceField(choices=CalendarDaySource.choices, default=CalendarDaySource.ADMIN)
 
@@ -135,7 +149,7 @@ class CalendarDaySerializer(serializers.ModelSerializer[CalendarDay]):
         fields = ["date", "kind", "name", "source"]
 
 
-class CalendarYearSerializer(serializers.ModelSerializer[CalendarYear]):
+class CalendarYearSerializer(WholeItemMixin, serializers.ModelSerializer[CalendarYear]):
     year = serializers.IntegerField(min_value=2000, max_value=2100)
 
     class Meta:
