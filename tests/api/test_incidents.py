@@ -259,3 +259,11 @@ def test_sla_breached_lists_missed_targets(api_as, make_incident, org_a, dispatc
                         reported_at=now - timedelta(hours=2))  # level I: respond 15 min, onsite 1 h
     body = api_as(dispatcher).get(f"/api/v1/incidents/{inc.pk}/").json()
     assert body["sla"]["breached"] == ["respond", "onsite"]
+
+
+@pytest.mark.parametrize("query", ["organization=2.5e27", "group=-5", "ci=9223372036854775808", "assignee=abc"])
+def test_id_filters_reject_out_of_range_values(api_as, dispatcher, query):
+    """Found by schemathesis: huge or fractional ids must be a 400 with a field message, not a 500."""
+    response = api_as(dispatcher).get(f"/api/v1/incidents/?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()
