@@ -8,7 +8,7 @@ import django_filters as filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from opsdesk.filters import IdFilter
+from opsdesk.filters import IdFilter, UtcDateTimeFilter
 from tickets.choices import Channel
 from tickets.filtersets import MonthFilter
 
@@ -27,8 +27,8 @@ class IncidentFilterSet(filters.FilterSet):
     ci = IdFilter(field_name="ci_id", label=_("Configuration item"))
     contact = IdFilter(field_name="contact_id", label=_("Contact"))
     unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label=_("Unassigned"))
-    reported_after = filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte", label=_("Reported from"))
-    reported_before = filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt", label=_("Reported before"))
+    reported_after = UtcDateTimeFilter(field_name="reported_at", lookup_expr="gte", label=_("Reported from"))
+    reported_before = UtcDateTimeFilter(field_name="reported_at", lookup_expr="lt", label=_("Reported before"))
     month = MonthFilter(field_name="reported_at", label=_("Month (YYYY-MM)"))
     sla = filters.ChoiceFilter(
         choices=[("breached", _("Breached")), ("at_risk", _("At risk"))], method="filter_sla", label=_("SLA"),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import django_filters as filters
 from django import forms
+from django_filters.fields import IsoDateTimeField
 
 BIGINT_MAX = 2**63 - 1
 
@@ -20,3 +23,21 @@ class IdField(forms.IntegerField):
 
 class IdFilter(filters.NumberFilter):
     field_class = IdField
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 instant, normalised to UTC: Python accepts offsets PostgreSQL refuses
+    (e.g. +17:36), and an instant near year 1 can fall off the calendar when converted."""
+
+    def to_python(self, value: object) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField

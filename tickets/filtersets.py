@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from opsdesk.filters import IdFilter
+from opsdesk.filters import IdFilter, UtcDateTimeFilter
 
 from .choices import Channel, RequestStatus, RequestType
 from .models import ServiceRequest
@@ -64,8 +64,8 @@ class ServiceRequestFilterSet(filters.FilterSet):
     group = IdFilter(field_name="group_id", label=_("Support group"))
     contact = IdFilter(field_name="contact_id", label=_("Contact"))
     unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label=_("Unassigned"))
-    reported_after = filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte", label=_("Reported from"))
-    reported_before = filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt", label=_("Reported before"))
+    reported_after = UtcDateTimeFilter(field_name="reported_at", lookup_expr="gte", label=_("Reported from"))
+    reported_before = UtcDateTimeFilter(field_name="reported_at", lookup_expr="lt", label=_("Reported before"))
     month = MonthFilter(field_name="reported_at", label=_("Month (YYYY-MM)"))
 
     class Meta:

@@ -267,3 +267,12 @@ def test_id_filters_reject_out_of_range_values(api_as, dispatcher, query):
     response = api_as(dispatcher).get(f"/api/v1/incidents/?{query}")
     assert response.status_code == 400
     assert query.split("=")[0] in response.json()
+
+
+@pytest.mark.parametrize("value", ["0574-09-24T02:18:21-17:36", "8181-12-04T09:36:58+22:46", "0001-01-01T00:00:00+05:00"])
+def test_time_filters_take_any_valid_offset(api_as, dispatcher, value):
+    """Found by the fuzzer: offsets PostgreSQL refuses were passed through (500). Now normalised to
+    UTC, or a field error when the instant falls off the calendar."""
+    for url in ("/api/v1/incidents/", "/api/v1/incidents/queue/", "/api/v1/requests/"):
+        response = api_as(dispatcher).get(url, {"reported_after": value})
+        assert response.status_code in (200, 400), (url, response.status_code)

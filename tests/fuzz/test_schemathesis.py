@@ -26,7 +26,8 @@ def token(db):
 
 @pytest.mark.django_db(transaction=True)  # the WSGI handler closes connections between requests
 @schema.parametrize()
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: the same cases every run, so CI is repeatable; widen max_examples locally to hunt.
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
 def test_no_server_errors(case, token):
     response = case.call(headers={"Authorization": f"Token {token}"})
     assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code}"
