@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -89,6 +90,7 @@ def _hotline_page(request: HttpRequest, form: HotlineForm, missed_form: MissedCa
         "form": form, "missed_form": missed_form, "level_matrix": {f"{i}|{u}": lvl for (i, u), lvl in
                                                                    LEVEL_MATRIX.items()},
         "duplicates": _duplicates(request, org, ci),
+        "hotline_panels": [reverse(name) for name in settings.HOTLINE_PANELS],
     }, status=status)
 
 
@@ -311,6 +313,9 @@ def _detail(request: HttpRequest, incident: Any, *, status: int = 200, bound: Tr
         "level_matrix": {f"{i}|{u}": lvl for (i, u), lvl in LEVEL_MATRIX.items()},
     }
     context.update(sla_detail_context(request, incident, now=context["now"]))
+    # Panels contributed by higher apps (problems, changes, CMDB impact), loaded by htmx so this app
+    # never imports them: settings.INCIDENT_PANELS lists URL names taking the incident's pk.
+    context["incident_panels"] = [reverse(name, args=[incident.pk]) for name in settings.INCIDENT_PANELS]
     if incident.status in (IncidentStatus.OBSERVING, IncidentStatus.CLOSED) or incident.observation_until:
         context["observation"] = observation_checklist(incident=incident)
         context["observation_outstanding"] = sum(1 for _item, check in context["observation"]

@@ -37,4 +37,9 @@ urlpatterns = [
     *router.urls,
     path("", include("notifications.api.urls")),
     path("", include("quality.api.urls")),
+    path("", include("problems.api.urls")),
+    path("", include("changes.api.urls")),
+    path("", include("spares.api.urls")),
+    path("", include("documents.api.urls")),
+    path("", include("reports.api.urls")),
 ]

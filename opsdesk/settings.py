@@ -45,7 +45,12 @@ INSTALLED_APPS = [
     "notifications",
     "tickets",
     "incidents",
+    "problems",
+    "changes",
+    "spares",
+    "documents",
     "quality",
+    "reports",
     "portal",
 ]
 
@@ -242,3 +247,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Panels higher apps contribute to lower apps' pages, by URL name (loaded with htmx, so the lower app
+# never imports the higher one). Incident panels take the incident's pk; hotline panels take none and
+# receive the form's organization, ci, title and description as query parameters.
+INCIDENT_PANELS: list[str] = []
+HOTLINE_PANELS: list[str] = []
+# Demo data of higher apps, run by `manage.py seed_demo` after the incidents' own (see that command).
+DEMO_SEEDERS: list[str] = []

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from accounts.choices import Role
 from accounts.models import Contact, Organization, SupportGroup, User
@@ -125,6 +127,11 @@ class Command(BaseCommand):
                 requests = self.requests(cast, rng=rng, now=now)
                 calls = self.calls(cast, rng=rng, now=now)
                 self.stdout.write(f"Created {made} incidents, {requests} service requests, {calls} calls.")
+        # Higher apps (problems, changes, spares, documents, reports, …) add their demo data through
+        # settings.DEMO_SEEDERS: dotted paths of `seed(*, now, stdout) -> None`, each idempotent.
+        for path in settings.DEMO_SEEDERS:
+            with transaction.atomic():
+                import_string(path)(now=now, stdout=self.stdout)
         self.print_logins(cast)
 
     # --- reference data ---------------------------------------------------------------------
