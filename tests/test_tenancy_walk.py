@@ -11,7 +11,9 @@ reported together.
 
 from __future__ import annotations
 
+import importlib
 import itertools
+import pkgutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +27,7 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, r
 
 from accounts.choices import Role
 from incidents.services import incident_create
+from tests import tenancy_contrib
 from tests.factories import CIClassFactory, CIFactory, ContactFactory, CustomerFactory, OrganizationFactory, UserFactory
 from tickets.models import TicketEvent
 from tickets.services import request_create, ticket_attachment_add, ticket_comment_add, ticket_worklog_add
@@ -95,8 +98,17 @@ def tenants(operator, engineer, now):
                org_a.name, org_a.code, cust_a.username, "Alpha valve note", "Alpha pump plan", "Alpha pump work"]
     probe = urlencode({"q": inc.number, "phone": contact.phone, "organization": org_a.pk, "number": inc.number,
                        "ci": ci.pk, "contact": contact.pk, "kind": "incident", "id": inc.pk})
+    needles: dict[str, str] = {}
+    for info in pkgutil.iter_modules(tenancy_contrib.__path__):
+        module = importlib.import_module(f"{tenancy_contrib.__name__}.{info.name}")
+        extra = module.contribute(org_a=org_a, customer_a=cust_a, ci=ci, incident=inc, contact=contact,
+                                  operator=operator, engineer=engineer, now=now)
+        for key, values in extra.get("ids", {}).items():
+            ids.setdefault(key, []).extend(values)
+        secrets.extend(extra.get("secrets", []))
+        needles.update(extra.get("params", {}))
     return {"customer_b": cust_b, "ids": ids, "secrets": secrets, "org_a": org_a, "number": inc.number,
-            "probe": probe}
+            "probe": probe, "needles": needles}
 
 
 def candidates(param: str, ids: dict[str, list[Any]], tenants: dict[str, Any]) -> list[Any]:
@@ -107,6 +119,7 @@ def candidates(param: str, ids: dict[str, list[Any]], tenants: dict[str, Any]) -
     by_name = [
         ("attachment", "attachment"), ("comment", "comment"), ("worklog", "worklog"), ("event", "event"),
         ("contact", "contact"), ("incident", "incident"), ("request", "request"), ("org", "organization"),
+        *tenants.get("needles", {}).items(),
         ("user", "user"), ("class", "cls"),
     ]
     for needle, key in by_name:
