@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class TicketKind(models.TextChoices):
     INCIDENT = "incident", _("Incident")
     REQUEST = "request", _("Service request")
+    PROBLEM = "problem", _("Problem")
+    CHANGE = "change", _("Change")
+    RELEASE = "release", _("Release")
 
 
 class Channel(models.TextChoices):
@@ -55,6 +58,15 @@ class EventAction(models.TextChoices):
     LOAN = "loan", _("Spare device loan")
     NOTIFIED = "notified", _("Notified")
     RATED = "rated", _("Rated by the customer")
+    LINKED = "linked", _("Linked")
+    UNLINKED = "unlinked", _("Unlinked")
+    VOTED = "voted", _("Vote recorded")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    SCHEDULED = "scheduled", _("Scheduled")
+    REVIEWED = "reviewed", _("Reviewed")
+    DEPLOYED = "deployed", _("Deployed")
+    PUBLISHED = "published", _("Published")
 
 
 class SLATargetName(models.TextChoices):
