@@ -1,0 +1,1 @@
+"""One module per report kind; each calls reports.registry.register(ReportKind(...)) at import."""
