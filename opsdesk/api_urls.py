@@ -41,5 +41,6 @@ urlpatterns = [
     path("", include("changes.api.urls")),
     path("", include("spares.api.urls")),
     path("", include("documents.api.urls")),
+    path("", include("releases.api.urls")),
     path("", include("reports.api.urls")),
 ]

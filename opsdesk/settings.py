@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "changes",
     "spares",
     "documents",
+    "releases",
     "quality",
     "reports",
     "portal",
@@ -253,5 +254,7 @@ LOGGING = {
 # receive the form's organization, ci, title and description as query parameters.
 INCIDENT_PANELS: list[str] = []
 HOTLINE_PANELS: list[str] = []
+# CI panels take the CI's pk and show on the CI page (spare parts, documents, changes of that CI).
+CI_PANELS: list[str] = []
 # Demo data of higher apps, run by `manage.py seed_demo` after the incidents' own (see that command).
 DEMO_SEEDERS: list[str] = []

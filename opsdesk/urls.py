@@ -28,6 +28,7 @@ urlpatterns = [
     path("changes/", include("changes.urls")),
     path("spares/", include("spares.urls")),
     path("documents/", include("documents.urls")),
+    path("releases/", include("releases.urls")),
     path("reports/", include("reports.urls")),
     path("r/", include("portal.link_urls")),
     path("", home, name="home"),
