@@ -1,0 +1,66 @@
+"""Full-text search of the known-error base, Chinese included.
+
+PostgreSQL has no Chinese parser, so text is tokenised here: Latin/digit words are lower-cased
+whole words; every run of CJK characters becomes its overlapping character bigrams (a single CJK
+character stays a unigram). The tokens are stored in a `tsvector` column with the 'simple' config
+(no stemming, no stop words) and queried the same way: the query's tokens ANDed in a tsquery,
+ranked with ts_rank. "交换机端口" → 交换 换机 机端 端口, all of which occur in "核心交换机端口故障".
+On SQLite (the embedded default) the column is plain text and search falls back to icontains.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import models
+
+# CJK unified ideographs (+ extension A, compatibility), Hiragana/Katakana, Hangul syllables.
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
+_TOKEN_RE = re.compile(rf"[{_CJK}]+|[^\W{_CJK}_]+", re.UNICODE)
+_CJK_RE = re.compile(rf"[{_CJK}]")
+# A tsquery lexeme may not carry the operators; tokens are letters/digits/CJK only, so nothing to escape.
+MAX_QUERY_TOKENS = 32
+
+
+def tokens(text: str) -> list[str]:
+    """Search tokens of `text`, in order of appearance, duplicates kept (ts_rank counts them)."""
+    out: list[str] = []
+    for match in _TOKEN_RE.finditer(text or ""):
+        word = match.group(0)
+        if _CJK_RE.match(word):
+            if len(word) == 1:
+                out.append(word)
+            else:
+                out.extend(word[i:i + 2] for i in range(len(word) - 1))
+        else:
+            out.append(word.lower()[:100])
+    return out
+
+
+def query_tokens(text: str) -> list[str]:
+    """Distinct tokens of a query, in order, at most MAX_QUERY_TOKENS."""
+    seen: dict[str, None] = {}
+    for token in tokens(text):
+        seen.setdefault(token, None)
+    return list(seen)[:MAX_QUERY_TOKENS]
+
+
+def document(*parts: str) -> str:
+    """The token string stored through to_tsvector('simple', …)."""
+    return " ".join(token for part in parts for token in tokens(part))
+
+
+class TSVectorField(models.Field):  # type: ignore[type-arg]
+    """A PostgreSQL tsvector column (plain text elsewhere). Not editable; written by the services."""
+
+    description = "Full-text search vector"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def db_type(self, connection: Any) -> str:
+        return "tsvector" if connection.vendor == "postgresql" else "text"
