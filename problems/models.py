@@ -12,7 +12,7 @@ from tickets.choices import TicketKind
 from tickets.models import TicketBase
 
 from .choices import KNOWN_ERROR_PREFIX, OPEN_PROBLEM_STATUSES, ProblemPriority, ProblemStatus
-from .search import TSVectorField
+from .search import TSVectorField, VectorIndex
 
 
 class Problem(TicketBase):
@@ -44,7 +44,7 @@ class Problem(TicketBase):
     )
     # Full-text vector of number, title, description, root cause and workaround: Latin words plus
     # overlapping CJK character bigrams, 'simple' config (see problems/search.py). Written by the
-    # services; GIN-indexed on PostgreSQL (migration 0002); unused on SQLite (icontains fallback).
+    # services; GIN-indexed on PostgreSQL (VectorIndex); unused on SQLite (icontains fallback).
     search_vector = TSVectorField(_("search vector"))
 
     class Meta:
@@ -56,6 +56,7 @@ class Problem(TicketBase):
             models.Index(fields=["organization", "status", "reported_at"], name="prb_org_status_rep"),
             models.Index(fields=["-reported_at", "-id"], name="prb_reported_desc"),
             models.Index(fields=["ci", "known_error"], name="prb_ci_known_error"),
+            VectorIndex(fields=["search_vector"], name="prb_search_vector"),
         ]
 
     @property

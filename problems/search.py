@@ -64,3 +64,49 @@ class TSVectorField(models.Field):  # type: ignore[type-arg]
 
     def db_type(self, connection: Any) -> str:
         return "tsvector" if connection.vendor == "postgresql" else "text"
+
+
+class TSQueryField(models.Field):  # type: ignore[type-arg]
+    """Output type of a tsquery expression (only used in casts)."""
+
+    def db_type(self, connection: Any) -> str:
+        return "tsquery" if connection.vendor == "postgresql" else "text"
+
+
+# PostgreSQL limits: positions 1..16383, at most 256 positions per lexeme.
+MAX_POSITION = 16383
+MAX_POSITIONS_PER_LEXEME = 256
+
+
+def vector_literal(parts: list[tuple[str, str]]) -> str:
+    """A tsvector in its text form from (weight, text) parts, e.g. [("A", title), ("C", body)]:
+    "'交换':1A '换机':2A 'core':9C". Built here rather than by to_tsvector so that PostgreSQL's
+    parser (which depends on the database's locale for non-ASCII letters) never re-splits the tokens."""
+    positions: dict[str, list[str]] = {}
+    pos = 0
+    for weight, text in parts:
+        for token in tokens(text):
+            pos += 1
+            if pos > MAX_POSITION:
+                break
+            slots = positions.setdefault(token, [])
+            if len(slots) < MAX_POSITIONS_PER_LEXEME:
+                slots.append(f"{pos}{weight}")
+        pos += 1  # no phrase across parts
+    return " ".join(f"'{token}':{','.join(slots)}" for token, slots in positions.items())
+
+
+def query_literal(query_tokens_: list[str], *, mode: str = "all") -> str:
+    """A tsquery in its text form: the tokens ANDed ("all") or ORed ("any")."""
+    joiner = " & " if mode == "all" else " | "
+    return joiner.join(f"'{token}'" for token in query_tokens_)
+
+
+class VectorIndex(models.Index):
+    """GIN over the search vector on PostgreSQL; a plain index elsewhere (SQLite leaves the column
+    empty and searches the fields)."""
+
+    def create_sql(self, model: Any, schema_editor: Any, using: str = "", **kwargs: Any) -> Any:
+        if schema_editor.connection.vendor == "postgresql":
+            using = " USING gin"
+        return super().create_sql(model, schema_editor, using=using, **kwargs)
