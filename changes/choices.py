@@ -14,6 +14,7 @@ class ChangeStatus(models.TextChoices):
     ASSESSED = "assessed", _("Assessed")
     CAB_APPROVAL = "cab_approval", _("Awaiting CAB approval")
     CUSTOMER_APPROVAL = "customer_approval", _("Awaiting customer approval")
+    APPROVED = "approved", _("Approved – to be scheduled")
     SCHEDULED = "scheduled", _("Scheduled")
     IMPLEMENTING = "implementing", _("Implementing")
     IMPLEMENTED = "implemented", _("Implemented")

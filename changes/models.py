@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organization
 from cmdb.models import CI
 from incidents.models import Incident
+from problems.models import Problem
 from tickets.choices import TicketKind
 from tickets.models import TicketBase
 
@@ -109,6 +110,9 @@ class Change(TicketBase):
     planned_start = models.DateTimeField(_("planned start"), null=True, blank=True)
     planned_end = models.DateTimeField(_("planned end"), null=True, blank=True)
     cis = models.ManyToManyField(CI, verbose_name=_("configuration items"), blank=True, related_name="changes")
+    problems = models.ManyToManyField(
+        Problem, verbose_name=_("problems fixed"), blank=True, related_name="changes",
+    )
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("requester"), null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",

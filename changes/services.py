@@ -1,0 +1,662 @@
+"""Every write to a change. `change_transition` is the only writer of `status` (DESIGN.md rule 1);
+CAB votes and the customer's answer are `approve`/`reject` transitions, so they lock the row,
+check the table and write their events like any other move."""
+
+from __future__ import annotations
+
+import importlib
+import smtplib
+from collections.abc import Iterable
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.choices import Role
+from accounts.models import Contact, Organization
+from cmdb.models import CI
+from incidents.choices import Impact, Urgency
+from incidents.models import Incident
+from incidents.services import incident_create
+from opsdesk.errors import TransitionNotAllowed
+from problems.models import Problem
+from tickets.audit import event_record
+from tickets.choices import Channel, EventAction
+from tickets.numbering import next_number
+from tickets.services import ticket_lock, ticket_touch, version_check
+
+from .choices import (
+    ApprovalChannel,
+    ApprovalState,
+    CABRule,
+    ChangeRisk,
+    ChangeStatus,
+    ChangeType,
+    IncidentRelation,
+    ReviewOutcome,
+    VoteDecision,
+)
+from .conflicts import change_conflicts
+from .links import LINK_LIFETIME, LinkInvalid, approval_token, approval_token_parse
+from .models import CAB, CABVote, Change, ChangeIncidentLink, ChangeReview, ChangeTemplate, CustomerApproval
+from .risk import risk_assess
+from .workflow import CHANGE_WORKFLOW, EDITABLE_STATUSES
+
+User = get_user_model()
+S = ChangeStatus
+MAX_SEND_ATTEMPTS = 5
+# Who may override a blocking scheduling conflict (with a reason, recorded on the change).
+OVERRIDE_ROLES = frozenset({Role.MANAGER})
+
+
+def _as_json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value.pk if hasattr(value, "pk") else value
+
+
+def _pk_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(getattr(value, "pk", value))
+    except (TypeError, ValueError):
+        return None
+
+
+# --- validation shared by create and update ---------------------------------------------------
+
+def _check_relations(*, organization: Organization, contact: Contact | None, cis: Iterable[CI],
+                     problems: Iterable[Problem], template: ChangeTemplate | None, assignee: Any,
+                     cab: CAB | None) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if contact is not None and contact.organization_id != organization.pk:
+        errors["contact"] = [_("This contact belongs to another organisation.")]
+    if any(ci.organization_id != organization.pk for ci in cis):
+        errors["cis"] = [_("Every configuration item must belong to the change's organisation.")]
+    if any(p.organization_id != organization.pk for p in problems):
+        errors["problems"] = [_("Every problem must belong to the change's organisation.")]
+    if template is not None and (not template.is_active or template.organization_id not in (None, organization.pk)):
+        errors["template"] = [_("This standard change template is not offered for the organisation.")]
+    if assignee is not None and (assignee.is_customer or not assignee.is_active):
+        errors["assignee"] = [_("The change owner must be an active staff member.")]
+    if cab is not None and not cab.is_active:
+        errors["cab"] = [_("This CAB is not active.")]
+    return errors
+
+
+def _check_window(start: datetime | None, end: datetime | None) -> dict[str, list[str]]:
+    if (start is None) != (end is None):
+        return {"planned_end" if end is None else "planned_start": [_("Give both the start and the end.")]}
+    if start is not None and end is not None and end <= start:
+        return {"planned_end": [_("The end must be after the start.")]}
+    return {}
+
+
+@transaction.atomic
+def change_create(
+    *, actor: Any, organization: Organization, title: str, type: str = ChangeType.NORMAL,  # noqa: A002
+    description: str = "", reason: str = "", template: ChangeTemplate | None = None,
+    risk_answers: dict[str, Any] | None = None, implementation_plan: str = "", backout_plan: str = "",
+    test_plan: str = "", planned_start: datetime | None = None, planned_end: datetime | None = None,
+    cis: Iterable[CI] = (), problems: Iterable[Problem] = (), contact: Contact | None = None,
+    assignee: Any = None, cab: CAB | None = None, channel: str = Channel.PHONE, now: datetime,
+) -> Change:
+    """Raise a change (status draft). A standard change copies its template's plans and risk."""
+    if actor.is_customer:
+        raise PermissionDenied
+    cis, problems = list(cis), list(problems)
+    errors: dict[str, list[str]] = {}
+    if not (title or "").strip():
+        errors["title"] = [_("Give the change a short title.")]
+    if type not in ChangeType.values:
+        errors["type"] = [_("Choose standard, normal or emergency.")]
+    if type == ChangeType.STANDARD and template is None:
+        errors["template"] = [_("A standard change is raised from a pre-approved template.")]
+    if type != ChangeType.STANDARD and template is not None:
+        errors["template"] = [_("Only standard changes use a template.")]
+    errors.update(_check_window(planned_start, planned_end))
+    errors.update(_check_relations(organization=organization, contact=contact, cis=cis, problems=problems,
+                                   template=template, assignee=assignee, cab=cab))
+    risk, score, answers = ChangeRisk.LOW, 0, {}
+    if risk_answers:
+        try:
+            answers, score, risk = risk_assess(risk_answers)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    customer_approval_required = True
+    if template is not None:
+        implementation_plan = implementation_plan.strip() or template.implementation_plan
+        backout_plan = backout_plan.strip() or template.backout_plan
+        test_plan = test_plan.strip() or template.test_plan
+        risk = template.risk
+        customer_approval_required = not template.customer_preapproved
+    change = Change.objects.create(
+        number=next_number(Change.NUMBER_PREFIX), title=title.strip(), description=(description or "").strip(),
+        type=type, template=template, reason=(reason or "").strip(), risk=risk, risk_score=score,
+        risk_answers=answers, implementation_plan=(implementation_plan or "").strip(),
+        backout_plan=(backout_plan or "").strip(), test_plan=(test_plan or "").strip(),
+        planned_start=planned_start, planned_end=planned_end, organization=organization, contact=contact,
+        assignee=assignee or actor, requester=actor, cab=cab, channel=channel, reported_at=now, created_by=actor,
+        customer_approval_required=customer_approval_required, review_required=type == ChangeType.EMERGENCY,
+        status=S.DRAFT,
+    )
+    if cis:
+        change.cis.set(cis)
+    if problems:
+        change.problems.set(problems)
+    event_record(ticket=change, actor=actor, action=EventAction.CREATED, now=now, public=True, data={
+        "number": change.number, "title": change.title, "type": type, "risk": risk, "risk_score": score,
+        "organization": organization.pk, "template": template.pk if template else None,
+        "cis": sorted(ci.pk for ci in cis), "problems": sorted(p.pk for p in problems),
+        "planned_start": planned_start, "planned_end": planned_end,
+    })
+    return change
+
+
+UPDATABLE_FIELDS = ("title", "description", "reason", "implementation_plan", "backout_plan", "test_plan",
+                    "planned_start", "planned_end", "contact", "assignee", "cab", "risk_answers", "cis", "problems")
+M2M_FIELDS = ("cis", "problems")
+
+
+@transaction.atomic
+def change_update(*, change_id: int, actor: Any, version: int | None, changes: dict[str, Any],
+                  now: datetime) -> Change:
+    """Edit a change before it goes to approval (draft, submitted, assessed). What the CAB and the
+    customer approved is frozen: afterwards only the workflow moves it."""
+    if actor.is_customer:
+        raise PermissionDenied
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: [_("This field cannot be changed here.")] for name in sorted(unknown)})
+    change = ticket_lock(Change, change_id)
+    version_check(change, version)
+    if change.status not in EDITABLE_STATUSES:
+        raise ValidationError({"status": [
+            _("A change can be edited only before it goes to approval (it is %(status)s).")
+            % {"status": change.get_status_display()}]})
+    diff: dict[str, list[Any]] = {}
+    for name, value in changes.items():
+        if name in M2M_FIELDS:
+            old_ids = sorted(getattr(change, name).values_list("pk", flat=True))
+            new_ids = sorted(v.pk for v in value)
+            if old_ids != new_ids:
+                diff[name] = [old_ids, new_ids]
+            continue
+        if name == "risk_answers":
+            answers, score, risk = risk_assess(value or {})
+            if answers != change.risk_answers:
+                diff["risk_answers"] = [change.risk_answers, answers]
+                diff["risk_score"] = [change.risk_score, score]
+                change.risk_answers, change.risk_score = answers, score
+                if change.template_id is None and risk != change.risk:
+                    diff["risk"] = [change.risk, risk]
+                    change.risk = risk
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+        old = getattr(change, name)
+        if _as_json(old) != _as_json(value):
+            diff[name] = [_as_json(old), _as_json(value)]
+            setattr(change, name, value)
+    if not diff:
+        return change
+    errors: dict[str, list[str]] = {}
+    if not change.title.strip():
+        errors["title"] = [_("Give the change a short title.")]
+    errors.update(_check_window(change.planned_start, change.planned_end))
+    errors.update(_check_relations(
+        organization=change.organization, contact=change.contact, cis=changes.get("cis", []),
+        problems=changes.get("problems", []), template=None, assignee=change.assignee if "assignee" in diff else None,
+        cab=change.cab if "cab" in diff else None))
+    if errors:
+        raise ValidationError(errors)
+    for name in M2M_FIELDS:
+        if name in diff:
+            getattr(change, name).set(changes[name])
+    fields = [f for f in diff if f not in M2M_FIELDS]
+    ticket_touch(change, fields=fields)
+    event_record(ticket=change, actor=actor, action=EventAction.UPDATED, now=now, data={"changes": diff})
+    return change
+
+
+# --- approvals -------------------------------------------------------------------------------
+
+def cab_tally(change: Change) -> dict[str, int]:
+    """Approvals, rejections and members of the open round (one aggregate query each)."""
+    assert change.cab is not None
+    votes = change.votes.filter(round=change.cab_round)
+    return {
+        "approve": votes.filter(decision=VoteDecision.APPROVE).count(),
+        "reject": votes.filter(decision=VoteDecision.REJECT).count(),
+        "members": change.cab.members.filter(is_active=True).count(),
+    }
+
+
+def cab_needed(cab: CAB, members: int) -> int:
+    """Approvals that decide: every member, or the quorum (never more than there are members)."""
+    if cab.rule == CABRule.ALL:
+        return members
+    return max(1, min(cab.quorum, members))
+
+
+def _default_cab(*, emergency: bool) -> CAB | None:
+    return CAB.objects.filter(is_active=True, is_emergency=emergency).order_by("name", "id").first()
+
+
+def _require_cab(change: Change, cab: CAB | None, *, emergency: bool) -> CAB:
+    cab = cab or change.cab or _default_cab(emergency=emergency)
+    if cab is None or not cab.is_active:
+        raise ValidationError({"cab": [_("No active emergency CAB is defined: an administrator must create one.")
+                                       if emergency else _("Choose the CAB that approves this change.")]})
+    if emergency and not cab.is_emergency:
+        raise ValidationError({"cab": [_("An emergency change is approved by an emergency CAB.")]})
+    if not cab.members.filter(is_active=True).exists():
+        raise ValidationError({"cab": [_("The CAB “%(name)s” has no active members.") % {"name": cab.name}]})
+    return cab
+
+
+def _customer_approval_open(change: Change, *, now: datetime) -> CustomerApproval:
+    approval = CustomerApproval.objects.create(
+        change=change, state=ApprovalState.PENDING, created_at=now, expires_at=now + LINK_LIFETIME,
+        email=(change.contact.email if change.contact else "") or "",
+    )
+    if approval.email:
+        transaction.on_commit(partial(_queue_send, approval.pk), robust=True)
+    return approval
+
+
+def _queue_send(approval_id: int) -> None:
+    from . import tasks
+
+    tasks.customer_approval_send_task.delay(approval_id)
+
+
+def _after_cab(change: Change, *, now: datetime) -> str:
+    """Where a change goes once every approval before the customer's is given."""
+    if change.customer_approval_required:
+        _customer_approval_open(change, now=now)
+        return S.CUSTOMER_APPROVAL
+    return S.APPROVED
+
+
+def _check_ready_to_submit(change: Change) -> None:
+    errors: dict[str, list[str]] = {}
+    if change.type != ChangeType.STANDARD:
+        for name, message in (("reason", _("Say why the change is needed.")),
+                              ("implementation_plan", _("Describe how the change is carried out.")),
+                              ("backout_plan", _("Describe how the change is backed out if it goes wrong.")),):
+            if not getattr(change, name).strip():
+                errors[name] = [message]
+        if not change.risk_answers:
+            errors["risk_answers"] = [_("Answer the risk questions.")]
+    if change.planned_start is None or change.planned_end is None:
+        errors["planned_start"] = [_("Plan the window in which the change is carried out.")]
+    if not change.cis.exists():
+        errors["cis"] = [_("Name the configuration items the change touches.")]
+    if change.customer_approval_required:
+        has_portal_user = User.objects.filter(
+            organization_id=change.organization_id, role=Role.CUSTOMER, is_active=True).exists()
+        if not has_portal_user and not (change.contact and change.contact.email):
+            errors["contact"] = [_("The customer must approve this change: name a contact with an e-mail address "
+                                   "(the organisation has no portal users).")]
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- the one writer of status ----------------------------------------------------------------
+
+@transaction.atomic
+def change_transition(*, change_id: int, actor: Any, action: str, version: int | None = None,
+                      payload: dict[str, Any] | None = None, now: datetime,
+                      channel: str = ApprovalChannel.PORTAL) -> Change:
+    """Lock, check the table, apply, record. `channel` says how a customer's answer came in."""
+    payload = dict(payload or {})
+    change = ticket_lock(Change, change_id)
+    if actor.is_customer and change.organization_id != actor.organization_id:
+        raise Change.DoesNotExist
+    version_check(change, version)
+    transition = CHANGE_WORKFLOW.check(change, actor, action, payload)
+    old_status = change.status
+    target: str | None = transition.target
+    changed: list[str] = []
+    data: dict[str, Any] = {"action": action}
+    public = True
+
+    def stamp(field: str, value: Any) -> None:
+        old = getattr(change, field)
+        setattr(change, field, value)
+        changed.append(field)
+        data.setdefault("changes", {})[field] = [_as_json(old), _as_json(value)]
+
+    reason = str(payload.get("reason") or "").strip()
+    if reason:
+        data["reason"] = reason
+
+    if action == "submit":
+        _check_ready_to_submit(change)
+        stamp("submitted_at", now)
+        if change.type == ChangeType.EMERGENCY:
+            cab = _require_cab(change, None, emergency=True)
+            stamp("cab", cab)
+            stamp("cab_round", change.cab_round + 1)
+            target = S.CAB_APPROVAL
+        elif change.type == ChangeType.STANDARD:
+            target = _after_cab(change, now=now)
+    elif action == "assess":
+        cab = None
+        if payload.get("cab") not in (None, ""):
+            cab = CAB.objects.filter(pk=_pk_or_none(payload["cab"]), is_active=True, is_emergency=False).first()
+            if cab is None:
+                raise ValidationError({"cab": [_("No active CAB with this id.")]})
+        stamp("cab", _require_cab(change, cab, emergency=False))
+        risk = str(payload.get("risk") or "")
+        if risk:
+            if risk not in ChangeRisk.values:
+                raise ValidationError({"risk": [_("Choose low, medium or high.")]})
+            if risk != change.risk:
+                if not reason:
+                    raise ValidationError({"reason": [_("Say why the risk differs from the questionnaire's.")]})
+                stamp("risk", risk)
+        stamp("assessed_at", now)
+    elif action == "request_approval":
+        _require_cab(change, None, emergency=False)
+        stamp("cab_round", change.cab_round + 1)
+    elif action in ("approve", "reject") and old_status == S.CAB_APPROVAL:
+        decision = VoteDecision.APPROVE if action == "approve" else VoteDecision.REJECT
+        comment = str(payload.get("comment") or reason or "").strip()
+        vote = CABVote.objects.create(change=change, round=change.cab_round, member=actor, decision=decision,
+                                      comment=comment, created_at=now)
+        event_record(ticket=change, actor=actor, action=EventAction.VOTED, now=now, data={
+            "vote": vote.pk, "round": change.cab_round, "decision": decision, "comment": comment,
+            "cab": change.cab_id,
+        })
+        data["round"] = change.cab_round
+        if decision == VoteDecision.REJECT:
+            stamp("rejected_at", now)
+            stamp("reject_reason", comment)
+        else:
+            tally = cab_tally(change)
+            assert change.cab is not None
+            if tally["approve"] >= cab_needed(change.cab, tally["members"]):
+                stamp("cab_approved_at", now)
+                data["tally"] = tally
+                target = _after_cab(change, now=now)
+            else:
+                target = None  # the vote is recorded; the CAB has not decided yet
+                ticket_touch(change, fields=changed)
+                return change
+    elif action in ("approve", "reject"):  # the customer's answer
+        approval = CustomerApproval.objects.select_for_update().filter(
+            change=change, state=ApprovalState.PENDING).first()
+        if approval is None:  # e.g. approval rows created by hand in the admin: open one now
+            approval = _customer_approval_open(change, now=now)
+        comment = str(payload.get("comment") or reason or "").strip()
+        approval.state = ApprovalState.APPROVED if action == "approve" else ApprovalState.REJECTED
+        approval.decided_at, approval.decided_by, approval.comment = now, actor, comment
+        approval.decided_by_name = actor.display_name
+        approval.channel = channel if channel in ApprovalChannel.values else ApprovalChannel.PORTAL
+        approval.save(update_fields=["state", "decided_at", "decided_by", "decided_by_name", "comment", "channel"])
+        event_record(ticket=change, actor=actor, now=now, public=True,
+                     action=EventAction.APPROVED if action == "approve" else EventAction.REJECTED,
+                     data={"customer_approval": approval.pk, "channel": approval.channel, "comment": comment})
+        if action == "approve":
+            stamp("customer_approved_at", now)
+            target = S.APPROVED
+        else:
+            stamp("rejected_at", now)
+            stamp("reject_reason", comment)
+    elif action == "schedule":
+        _schedule_checks(change, actor=actor, payload=payload, now=now, stamp=stamp, data=data)
+        stamp("scheduled_at", now)
+    elif action == "implement":
+        stamp("actual_start", now)
+    elif action == "complete":
+        stamp("implemented_at", now)
+        note = str(payload.get("note") or reason or "").strip()
+        if note:
+            stamp("outcome_note", note)
+    elif action == "fail":
+        stamp("failed_at", now)
+        stamp("outcome_note", reason)
+    elif action == "back_out":
+        stamp("backed_out_at", now)
+        stamp("outcome_note", "\n".join(p for p in (change.outcome_note, reason) if p))
+    elif action == "review":
+        _review_record(change, actor=actor, payload=payload, now=now, data=data)
+    elif action == "close":
+        stamp("closed_at", now)
+        _fix_problems(change, actor=actor, now=now, data=data)
+    elif action == "rework":
+        stamp("rejected_at", None)
+        stamp("reject_reason", "")
+        stamp("cab_approved_at", None)
+        stamp("customer_approved_at", None)
+    elif action == "cancel":
+        stamp("cancel_reason", reason)
+        stamp("cancelled_at", now)
+        stamp("closed_at", now)
+        CustomerApproval.objects.filter(change=change, state=ApprovalState.PENDING).update(
+            state=ApprovalState.WITHDRAWN, decided_at=now)
+    if target is not None and target != old_status:
+        change.status = target
+        changed.append("status")
+        data["status"] = [old_status, target]
+    ticket_touch(change, fields=changed)
+    event_record(ticket=change, actor=actor, action=EventAction.TRANSITION, now=now, data=data, public=public)
+    if action == "fail" and str(payload.get("open_incident") or "").lower() in ("1", "true", "on", "yes"):
+        change_incident_open(change_id=change.pk, actor=actor, now=now, title="", description=reason)
+    return change
+
+
+def _schedule_checks(change: Change, *, actor: Any, payload: dict[str, Any], now: datetime, stamp: Any,
+                     data: dict[str, Any]) -> None:
+    if change.planned_start is None or change.planned_end is None:
+        raise ValidationError({"planned_start": [_("The change has no planned window.")]})
+    if change.planned_end <= now:
+        raise ValidationError({"planned_start": [
+            _("The planned window has already passed. Cancel this change and raise it again with a new window "
+              "(the customer approved this one).")]})
+    conflicts = change_conflicts(change=change, start=change.planned_start, end=change.planned_end)
+    blocking = [c for c in conflicts if c.blocking]
+    data["conflicts"] = [{"kind": c.kind, "message": c.message, "blocking": c.blocking} for c in conflicts]
+    if blocking:
+        override = str(payload.get("override_reason") or "").strip()
+        may_override = actor.is_superuser or actor.role in OVERRIDE_ROLES
+        if not override or not may_override:
+            hint = (_("A project manager may override this with a reason.") if not may_override
+                    else _("Give an override reason to schedule it anyway."))
+            raise TransitionNotAllowed(
+                _("The change cannot be scheduled in this window: %(conflicts)s %(hint)s")
+                % {"conflicts": " ".join(c.message for c in blocking), "hint": hint},
+                allowed=[t.action for t in CHANGE_WORKFLOW.allowed(change, actor)],
+            )
+        stamp("conflict_override_reason", override)
+        stamp("conflict_override_by", actor)
+
+
+def _review_record(change: Change, *, actor: Any, payload: dict[str, Any], now: datetime,
+                   data: dict[str, Any]) -> None:
+    outcome = str(payload.get("outcome") or "")
+    if outcome not in ReviewOutcome.values:
+        raise ValidationError({"outcome": [_("Choose the outcome of the change.")]})
+    if change.status != S.IMPLEMENTED and outcome == ReviewOutcome.SUCCESSFUL:
+        raise ValidationError({"outcome": [_("A failed or backed-out change cannot be reviewed as successful.")]})
+    objectives = payload.get("objectives_met", outcome == ReviewOutcome.SUCCESSFUL)
+    review, _created = ChangeReview.objects.update_or_create(change=change, defaults={
+        "outcome": outcome, "objectives_met": str(objectives).lower() in ("1", "true", "on", "yes"),
+        "notes": str(payload.get("notes") or "").strip(), "lessons": str(payload.get("lessons") or "").strip(),
+        "reviewer": actor, "reviewed_at": now,
+    })
+    event_record(ticket=change, actor=actor, action=EventAction.REVIEWED, now=now, data={
+        "review": review.pk, "outcome": outcome, "objectives_met": review.objectives_met, "notes": review.notes,
+        "lessons": review.lessons, "post_hoc": change.review_required,
+    })
+    data["outcome"] = outcome
+
+
+def _fix_problems(change: Change, *, actor: Any, now: datetime, data: dict[str, Any]) -> None:
+    """A change closed after a successful implementation and review fixes its problems."""
+    review = ChangeReview.objects.filter(change=change).first()
+    if change.implemented_at is None or review is None or review.outcome != ReviewOutcome.SUCCESSFUL:
+        return
+    problems = list(change.problems.all())
+    if not problems:
+        return
+    try:
+        problem_services: Any = importlib.import_module("problems.services")
+    except ImportError:
+        return
+    fix = getattr(problem_services, "problem_fix_by_change", None)
+    if fix is None:
+        return
+    for problem in problems:
+        fix(problem=problem, change_number=change.number, actor=actor, now=now)
+    data["problems_fixed"] = [p.pk for p in problems]
+
+
+# --- customer approval by signed link ----------------------------------------------------------
+
+def customer_approval_from_token(*, token: str, now: datetime) -> CustomerApproval:
+    """The pending approval a link names, or LinkInvalid("invalid" | "expired" | "used")."""
+    pk, nonce = approval_token_parse(token)
+    approval = CustomerApproval.objects.select_related("change", "change__organization").filter(pk=pk).first()
+    if approval is None or approval.nonce != nonce:
+        raise LinkInvalid("invalid")
+    if approval.used_at is not None or approval.state != ApprovalState.PENDING:
+        raise LinkInvalid("used")
+    if approval.expires_at <= now:
+        raise LinkInvalid("expired")
+    return approval
+
+
+@transaction.atomic
+def customer_approval_by_link(*, token: str, approve: bool, comment: str, name: str, now: datetime) -> Change:
+    """The contact's answer through the e-mailed link. Recorded as the contact (no login): the
+    approval row says who and how; the event's actor is the contact's portal user if it has one."""
+    approval = customer_approval_from_token(token=token, now=now)
+    approval = CustomerApproval.objects.select_for_update().get(pk=approval.pk)
+    if approval.used_at is not None or approval.state != ApprovalState.PENDING:
+        raise LinkInvalid("used")
+    change = ticket_lock(Change, approval.change_id)
+    if change.status != S.CUSTOMER_APPROVAL:
+        raise LinkInvalid("used")
+    comment = (comment or "").strip()
+    if not approve and not comment:
+        raise ValidationError({"comment": [_("Say why you reject the change.")]})
+    contact = change.contact
+    who = (name or "").strip() or (contact.name if contact else "") or approval.email
+    approval.used_at = now
+    approval.state = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
+    approval.decided_at, approval.comment, approval.channel = now, comment, ApprovalChannel.LINK
+    approval.decided_by = contact.user if contact and contact.user_id else None
+    approval.decided_by_name = who[:150]
+    approval.save(update_fields=["used_at", "state", "decided_at", "comment", "channel", "decided_by",
+                                 "decided_by_name"])
+    old_status = change.status
+    data: dict[str, Any] = {"customer_approval": approval.pk, "channel": ApprovalChannel.LINK, "comment": comment,
+                            "by": approval.decided_by_name}
+    event_record(ticket=change, actor=approval.decided_by, now=now, public=True, data=data,
+                 action=EventAction.APPROVED if approve else EventAction.REJECTED)
+    if approve:
+        change.customer_approved_at = now
+        change.status = S.APPROVED
+        fields = ["customer_approved_at", "status"]
+    else:
+        change.rejected_at, change.reject_reason, change.status = now, comment, S.REJECTED
+        fields = ["rejected_at", "reject_reason", "status"]
+    ticket_touch(change, fields=fields)
+    event_record(ticket=change, actor=approval.decided_by, action=EventAction.TRANSITION, now=now, public=True,
+                 data={"action": "approve" if approve else "reject", "status": [old_status, change.status],
+                       "channel": ApprovalChannel.LINK, "by": approval.decided_by_name})
+    return change
+
+
+def customer_approval_link(approval: CustomerApproval) -> str:
+    return settings.SITE_URL + reverse("links:change-approval", args=[
+        approval_token(pk=approval.pk, nonce=approval.nonce)])
+
+
+@transaction.atomic
+def customer_approval_send(*, approval_id: int, now: datetime) -> bool:
+    """E-mail the approval link to the contact. Safe to run twice: the row lock and `emailed_at` say it went."""
+    approval = CustomerApproval.objects.select_for_update().select_related("change").filter(pk=approval_id).first()
+    if (approval is None or approval.emailed_at or approval.state != ApprovalState.PENDING or not approval.email
+            or approval.expires_at <= now):
+        return False
+    change = approval.change
+    local = timezone.localtime
+    subject = _("Please approve change %(number)s: %(title)s") % {"number": change.number, "title": change.title}
+    window = (f"{local(change.planned_start):%Y-%m-%d %H:%M} – {local(change.planned_end):%Y-%m-%d %H:%M}"
+              if change.planned_start and change.planned_end else "–")
+    body = _("We plan the change %(number)s “%(title)s” on your systems.\n\nWhy: %(reason)s\nWhen: %(window)s\n"
+             "Risk: %(risk)s\nBack-out plan: %(backout)s\n\nPlease approve or reject it here (no login needed):\n"
+             "%(link)s\n\nThe link works once and expires on %(expires)s. You can also decide in the portal.") % {
+        "number": change.number, "title": change.title, "reason": change.reason or "–", "window": window,
+        "risk": change.get_risk_display(), "backout": change.backout_plan or "–",
+        "link": customer_approval_link(approval), "expires": local(approval.expires_at).date().isoformat()}
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [approval.email])
+    except (OSError, smtplib.SMTPException):
+        return False
+    approval.emailed_at = now
+    approval.save(update_fields=["emailed_at"])
+    return True
+
+
+# --- incidents --------------------------------------------------------------------------------
+
+@transaction.atomic
+def change_incident_link(*, change_id: int, incident: Incident, actor: Any, now: datetime,
+                         relation: str = IncidentRelation.CAUSED_BY, note: str = "") -> ChangeIncidentLink:
+    """Record that an incident was caused by the change (on both tickets' histories)."""
+    if actor.is_customer:
+        raise PermissionDenied
+    change = ticket_lock(Change, change_id)
+    if relation not in IncidentRelation.values:
+        raise ValidationError({"relation": [_("Unknown relation.")]})
+    if incident.organization_id != change.organization_id:
+        raise ValidationError({"incident": [_("The incident belongs to another organisation.")]})
+    if ChangeIncidentLink.objects.filter(change=change, incident=incident).exists():
+        raise ValidationError({"incident": [_("%(number)s is already linked.") % {"number": incident.number}]})
+    link = ChangeIncidentLink.objects.create(change=change, incident=incident, relation=relation,
+                                             note=(note or "").strip(), created_by=actor, created_at=now)
+    event_record(ticket=change, actor=actor, action=EventAction.LINKED, now=now, data={
+        "incident": incident.pk, "number": incident.number, "relation": relation, "note": link.note})
+    locked = ticket_lock(Incident, incident.pk)
+    event_record(ticket=locked, actor=actor, action=EventAction.LINKED, now=now, data={
+        "change": change.pk, "number": change.number, "relation": relation})
+    return link
+
+
+RISK_IMPACT = {ChangeRisk.HIGH: Impact.HIGH, ChangeRisk.MEDIUM: Impact.MEDIUM, ChangeRisk.LOW: Impact.LOW}
+
+
+@transaction.atomic
+def change_incident_open(*, change_id: int, actor: Any, now: datetime, title: str = "", description: str = "",
+                         impact: str | None = None, urgency: str = Urgency.HIGH) -> Incident:
+    """A failed (or backed-out) change opens an incident on its first CI, linked to the change."""
+    change = Change.objects.select_related("organization", "contact").get(pk=change_id)
+    if change.status not in (S.FAILED, S.BACKED_OUT):
+        raise ValidationError({"status": [_("Only a failed or backed-out change opens an incident.")]})
+    ci = change.cis.order_by("pk").first()
+    incident = incident_create(
+        actor=actor, organization=change.organization, contact=change.contact, ci=ci, channel=Channel.PHONE,
+        title=(title or "").strip() or _("Change %(number)s failed: %(title)s") % {
+            "number": change.number, "title": change.title},
+        description=(description or "").strip() or change.outcome_note,
+        impact=impact or RISK_IMPACT.get(change.risk, Impact.MEDIUM), urgency=urgency, now=now,
+    )
+    change_incident_link(change_id=change.pk, incident=incident, actor=actor, now=now,
+                         relation=IncidentRelation.OPENED_ON_FAILURE)
+    return incident

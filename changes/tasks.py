@@ -1,0 +1,13 @@
+"""Thin Celery entry points of the changes app: load by id, let the service check the state."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+
+@shared_task(name="changes.customer_approval_send_task", ignore_result=True)
+def customer_approval_send_task(approval_id: int) -> None:
+    from .services import customer_approval_send
+
+    customer_approval_send(approval_id=approval_id, now=timezone.now())
