@@ -16,6 +16,7 @@ class EmailStatus(models.TextChoices):
     WAITING = "waiting", _("Waiting for the reports")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Not sent: no recipients")
 
 
 # Roles that may publish a report to the customer's portal (a manager signs and sends it).
