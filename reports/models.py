@@ -154,3 +154,4 @@ class ReportEmailAttempt(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("report e-mail attempt")
         verbose_name_plural = _("report e-mail attempts")
+from .analysis_models import *  # noqa: E402, F403
