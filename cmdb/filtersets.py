@@ -1,4 +1,4 @@
-"""FilterSet for configuration items, shared by the API and the CMDB list page."""
+"""FilterSet for configuration items, shared by the API, the CMDB list page and the exports."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from drf_spectacular.utils import extend_schema_field
 
 from opsdesk.filters import IdFilter
 
-from .choices import CIStatus
-from .models import CI, CIClass
+from .choices import CIStatus, RelationType
+from .models import CI, CIClass, CIRelation
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -26,6 +26,15 @@ class CIFilterSet(filters.FilterSet):
         field_name="ci_class__code", to_field_name="code", queryset=CIClass.objects.all(), label=_("Class (code)"),
     )
     status = filters.MultipleChoiceFilter(choices=CIStatus.choices, label=_("Status"), distinct=False)
+    serial = filters.CharFilter(field_name="serial", lookup_expr="iexact", label=_("Serial number"))
+    asset_tag = filters.CharFilter(field_name="asset_tag", lookup_expr="iexact", label=_("Asset tag"))
+    vendor = filters.CharFilter(field_name="vendor", lookup_expr="icontains", label=_("Vendor"))
+    site = filters.CharFilter(field_name="site", lookup_expr="icontains", label=_("Site"))
+    contract = IdFilter(field_name="contract_id", label=_("Maintenance contract"))
+    warranty_end_before = filters.DateFilter(field_name="warranty_end", lookup_expr="lte",
+                                             label=_("Warranty ends on or before"))
+    warranty_end_after = filters.DateFilter(field_name="warranty_end", lookup_expr="gte",
+                                            label=_("Warranty ends on or after"))
 
     class Meta:
         model = CI
@@ -37,5 +46,20 @@ class CIFilterSet(filters.FilterSet):
             return queryset
         return queryset.filter(
             Q(name__icontains=value) | Q(serial__icontains=value) | Q(location__icontains=value)
-            | Q(vendor__icontains=value) | Q(model__icontains=value)
+            | Q(vendor__icontains=value) | Q(model__icontains=value) | Q(asset_tag__icontains=value)
         )
+
+
+class CIRelationFilterSet(filters.FilterSet):
+    ci = IdFilter(method="filter_ci", label=_("Either end (CI id)"))
+    source = IdFilter(field_name="source_id", label=_("From (CI id)"))
+    target = IdFilter(field_name="target_id", label=_("To (CI id)"))
+    type = filters.MultipleChoiceFilter(choices=RelationType.choices, label=_("Type"), distinct=False)
+    active = filters.BooleanFilter(field_name="active", label=_("Active"))
+
+    class Meta:
+        model = CIRelation
+        fields: list[str] = []
+
+    def filter_ci(self, queryset: QuerySet[CIRelation], name: str, value: int) -> QuerySet[CIRelation]:
+        return queryset.filter(Q(source_id=value) | Q(target_id=value))

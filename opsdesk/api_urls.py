@@ -42,5 +42,6 @@ urlpatterns = [
     path("", include("spares.api.urls")),
     path("", include("documents.api.urls")),
     path("", include("releases.api.urls")),
+    path("", include("cmdb.api.urls")),
     path("", include("reports.api.urls")),
 ]
