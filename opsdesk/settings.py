@@ -255,6 +255,10 @@ LOGGING = {
 INCIDENT_PANELS: list[str] = []
 HOTLINE_PANELS: list[str] = []
 # CI panels take the CI's pk and show on the CI page (spare parts, documents, changes of that CI).
-CI_PANELS: list[str] = []
+CI_PANELS: list[str] = [
+    "documents:ci_panel",
+]
 # Demo data of higher apps, run by `manage.py seed_demo` after the incidents' own (see that command).
-DEMO_SEEDERS: list[str] = []
+DEMO_SEEDERS: list[str] = [
+    "documents.seed_data.seed",
+]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_documents
 
 app_name = "portal"
 urlpatterns = [
@@ -20,4 +20,8 @@ urlpatterns = [
     path("rate/<str:kind>/<int:pk>/", views.rate, name="rate"),
     path("questionnaires/", views.surveys, name="surveys"),
     path("questionnaires/<int:pk>/", views.survey_answer, name="survey"),
+    path("documents/", views_documents.documents, name="documents"),
+    path("documents/<int:pk>/", views_documents.document, name="document"),
+    path("documents/<int:pk>/versions/<int:version_number>/file/", views_documents.document_file,
+         name="document_file"),
 ]
