@@ -110,3 +110,61 @@ class VectorIndex(models.Index):
         if schema_editor.connection.vendor == "postgresql":
             using = " USING gin"
         return super().create_sql(model, schema_editor, using=using, **kwargs)
+
+
+# --- querying -----------------------------------------------------------------------------------
+
+
+class TSMatch(models.Func):
+    """`vector @@ query` as a boolean expression."""
+
+    arg_joiner = " @@ "
+    template = "(%(expressions)s)"
+    output_field = models.BooleanField()
+
+
+class TSRank(models.Func):
+    function = "ts_rank"
+    output_field = models.FloatField()
+
+
+def _tsquery(literal: str) -> models.Func:
+    return models.functions.Cast(models.Value(literal), output_field=TSQueryField())
+
+
+def search_queryset(qs: Any, text: str, *, fields: tuple[str, ...], mode: str = "all", min_hits: int = 1,
+                    vector: str = "search_vector") -> Any:
+    """Filter `qs` to rows matching `text` and annotate `search_rank` (higher is better).
+
+    mode "all": every query token must occur (the search page, the API's `q`).
+    mode "any": at least `min_hits` distinct query tokens must occur (suggestions from free text).
+    PostgreSQL: the tsvector column, GIN-indexed. Elsewhere: each token icontains one of `fields`,
+    ranked by the number of tokens found."""
+    from django.db import connection
+    from django.db.models import Case, F, IntegerField, Q, Value, When
+
+    toks = query_tokens(text)
+    if not toks:
+        return qs.none()
+    min_hits = max(1, min(min_hits, len(toks)))
+    if connection.vendor == "postgresql":
+        if mode == "all":
+            query = _tsquery(query_literal(toks, mode="all"))
+            return qs.filter(TSMatch(F(vector), query)).annotate(search_rank=TSRank(F(vector), query))
+        query = _tsquery(query_literal(toks, mode="any"))
+        hits = sum((Case(When(TSMatch(F(vector), _tsquery(query_literal([t]))), then=Value(1)), default=Value(0),
+                         output_field=IntegerField()) for t in toks), Value(0))
+        qs = qs.filter(TSMatch(F(vector), query)).annotate(search_hits=hits).filter(search_hits__gte=min_hits)
+        return qs.annotate(search_rank=TSRank(F(vector), query) * F("search_hits"))
+
+    def token_q(token: str) -> Q:
+        out = Q()
+        for name in fields:
+            out |= Q(**{f"{name}__icontains": token})
+        return out
+
+    hit_sum = sum((Case(When(token_q(t), then=Value(1)), default=Value(0), output_field=IntegerField())
+                   for t in toks), Value(0))
+    qs = qs.annotate(search_hits=hit_sum)
+    qs = qs.filter(search_hits__gte=len(toks) if mode == "all" else min_hits)
+    return qs.annotate(search_rank=models.functions.Cast(F("search_hits"), output_field=models.FloatField()))
