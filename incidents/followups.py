@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
 from cmdb.models import CI
@@ -153,9 +154,16 @@ def fault_report_submit(*, incident_id: int, author: Any, now: datetime, version
 
 # --- Spare-device loans -------------------------------------------------------------------
 
+# Sent inside spare_loan_return's transaction, after the loan row is stamped (kwargs: loan, actor,
+# now). Higher apps put the device back where it came from (the spares store listens), so a return
+# recorded anywhere (incident page, loans list, API) restocks in the same transaction.
+spare_loan_returned = Signal()
+
+
 @transaction.atomic
 def spare_loan_create(*, incident_id: int, actor: Any, description: str, faulty_ci: CI | None,
-                      standby_ci: CI | None, note: str, now: datetime) -> SpareLoan:
+                      standby_ci: CI | None, note: str, now: datetime,
+                      due_back: datetime | None = None) -> SpareLoan:
     """Record a standby device lent while the faulty one is repaired."""
     _staff_only(actor)
     incident = _lock(incident_id)
@@ -172,11 +180,13 @@ def spare_loan_create(*, incident_id: int, actor: Any, description: str, faulty_
         errors["description"] = [_("Describe the standby device (or choose it from the CMDB).")]
     elif len(description) > 200:
         errors["description"] = [_("Keep it under %(n)s characters.") % {"n": 200}]
+    if due_back is not None and due_back <= now:
+        errors["due_back"] = [_("The device is due back after it is lent.")]
     if errors:
         raise ValidationError(errors)
     loan = SpareLoan.objects.create(
         incident=incident, faulty_ci=faulty_ci, standby_ci=standby_ci, description=description, lent_at=now,
-        lent_by=actor, note=(note or "").strip(),
+        lent_by=actor, note=(note or "").strip(), due_back=due_back,
     )
     event_record(ticket=incident, actor=actor, action=EventAction.LOAN, now=now, public=True, data={
         "loan": loan.pk, "action": "lent", "description": description,
@@ -200,4 +210,5 @@ def spare_loan_return(*, loan_id: int, actor: Any, now: datetime) -> SpareLoan:
     loan.save(update_fields=["returned_at"])
     event_record(ticket=incident, actor=actor, action=EventAction.LOAN, now=now, public=True,
                  data={"loan": loan.pk, "action": "returned", "description": loan.description})
+    spare_loan_returned.send(sender=SpareLoan, loan=loan, actor=actor, now=now)
     return loan

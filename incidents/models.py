@@ -145,6 +145,8 @@ class SpareLoan(models.Model):
     lent_by = models.ForeignKey("accounts.User", verbose_name=_("lent by"), on_delete=models.PROTECT,
                                 related_name="+")
     returned_at = models.DateTimeField(_("returned at"), null=True, blank=True)
+    due_back = models.DateTimeField(_("due back"), null=True, blank=True,
+                                    help_text=_("When the standby device is expected back (optional)."))
     note = models.TextField(_("note"), blank=True)
 
     class Meta:

@@ -252,13 +252,20 @@ LOGGING = {
 # Panels higher apps contribute to lower apps' pages, by URL name (loaded with htmx, so the lower app
 # never imports the higher one). Incident panels take the incident's pk; hotline panels take none and
 # receive the form's organization, ci, title and description as query parameters.
-INCIDENT_PANELS: list[str] = []
-HOTLINE_PANELS: list[str] = []
+INCIDENT_PANELS: list[str] = [
+    "spares:incident_panel",
+]
+HOTLINE_PANELS: list[str] = [
+    "cmdb:hotline_impact",
+]
 # CI panels take the CI's pk and show on the CI page (spare parts, documents, changes of that CI).
 CI_PANELS: list[str] = [
     "documents:ci_panel",
+    "spares:ci_panel",
 ]
 # Demo data of higher apps, run by `manage.py seed_demo` after the incidents' own (see that command).
 DEMO_SEEDERS: list[str] = [
+    "cmdb.seed_data.seed",
     "documents.seed_data.seed",
+    "spares.seed_data.seed",
 ]

@@ -3,6 +3,21 @@
 
 from rest_framework.routers import SimpleRouter
 
+from .views import (
+    MovementViewSet,
+    ReplacementViewSet,
+    SparePartViewSet,
+    StockViewSet,
+    StoreLoanViewSet,
+    StoreroomViewSet,
+)
+
 router = SimpleRouter()
+router.register("spare-parts", SparePartViewSet, basename="spare-part")
+router.register("spare-movements", MovementViewSet, basename="spare-movement")
+router.register("storerooms", StoreroomViewSet, basename="storeroom")
+router.register("stock", StockViewSet, basename="stock")
+router.register("spare-loans", StoreLoanViewSet, basename="spare-loan")
+router.register("replacements", ReplacementViewSet, basename="replacement")
 
 urlpatterns = [*router.urls]
