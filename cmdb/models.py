@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organization
 
 from .attributes import definitions_errors
-from .choices import ChangeSource, CIStatus, RelationType
+from .choices import RELATION_INVERSE, ChangeSource, CIStatus, RelationType
 
 
 class CIClass(models.Model):
@@ -165,6 +165,11 @@ class CIRelation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.type} {self.target_id}"
+
+    @property
+    def inverse_label(self) -> str:
+        """The relationship read from the target's side ("hosts" for hosted on)."""
+        return str(RELATION_INVERSE[RelationType(self.type)])
 
 
 class CIChange(models.Model):
