@@ -9,6 +9,8 @@ from cmdb.api.views import CIViewSet
 from incidents.api.views import IncidentViewSet, SpareLoanViewSet
 from incidents.models import Incident
 from incidents.selectors import incident_base
+from problems.models import Problem
+from problems.selectors import problem_base
 from tickets.api.sla import SLAPolicyViewSet, WorkCalendarViewSet
 from tickets.api.views import AuditTarget, AuditVerifyView, ServiceRequestViewSet
 from tickets.models import ServiceRequest
@@ -29,6 +31,7 @@ router.register("calendars", WorkCalendarViewSet, basename="calendar")
 AUDIT_TARGETS = {
     "incident": AuditTarget(model=Incident, visible=incident_base),
     "request": AuditTarget(model=ServiceRequest, visible=request_list),
+    "problem": AuditTarget(model=Problem, visible=problem_base),
 }
 
 urlpatterns = [

@@ -3,6 +3,10 @@
 
 from rest_framework.routers import SimpleRouter
 
+from .views import KnownErrorViewSet, ProblemViewSet
+
 router = SimpleRouter()
+router.register("problems", ProblemViewSet, basename="problem")
+router.register("known-errors", KnownErrorViewSet, basename="known-error")
 
 urlpatterns = [*router.urls]
