@@ -208,7 +208,7 @@ class CustomerApproval(models.Model):
         related_name="+",
     )
     decided_by_name = models.CharField(_("decided by (name)"), max_length=150, blank=True)
-    channel = models.CharField(_("channel"), max_length=10, choices=ApprovalChannel.choices, blank=True)
+    decided_via = models.CharField(_("answered through"), max_length=10, choices=ApprovalChannel.choices, blank=True)
     comment = models.TextField(_("comment"), blank=True)
 
     class Meta:

@@ -5,16 +5,33 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from .models import Change
+from cmdb.models import CI
+from incidents.models import Incident
+from tickets.selectors import ticket_timeline
+
+from .choices import ApprovalState, ChangeStatus
+from .filtersets import ChangeFilterSet
+from .models import CAB, CABVote, Change, ChangeIncidentLink, ChangeTemplate, CustomerApproval, FreezeWindow
 
 LIST_RELATED = ("organization", "contact", "assignee", "requester", "cab", "template")
 
 
 def change_base(*, user: Any) -> QuerySet[Change]:
     return Change.objects.visible_to(user)
+
+
+def change_list(*, user: Any, filters: Any = None) -> QuerySet[Change]:
+    qs = change_base(user=user).select_related(*LIST_RELATED)
+    if filters:
+        fs = ChangeFilterSet(filters, queryset=qs)
+        if not fs.is_valid():
+            raise ValidationError(fs.errors)
+        qs = fs.qs
+    return qs
 
 
 def change_get(*, user: Any, pk: Any) -> Change:
@@ -33,3 +50,81 @@ def change_calendar_list(*, user: Any, start: datetime, end: datetime) -> QueryS
         .prefetch_related("cis")
         .order_by("planned_start", "id")
     )
+
+
+def change_timeline(*, user: Any, change: Change) -> list[Any]:
+    return ticket_timeline(user=user, ticket=change)
+
+
+def change_votes(*, user: Any, change: Change) -> QuerySet[CABVote]:
+    """CAB votes are internal: for customers they do not exist (404)."""
+    if user.is_customer:
+        raise Http404
+    return change.votes.select_related("member").order_by("round", "created_at", "id")
+
+
+def change_approvals(*, user: Any, change: Change) -> QuerySet[CustomerApproval]:
+    return change.customer_approvals.select_related("decided_by").order_by("-created_at", "-id")
+
+
+def change_incident_links(*, user: Any, change: Change) -> QuerySet[ChangeIncidentLink]:
+    return (change.incident_links.filter(incident__in=Incident.objects.visible_to(user))
+            .select_related("incident", "created_by").order_by("-created_at", "-id"))
+
+
+def incident_change_links(*, user: Any, incident: Incident) -> QuerySet[ChangeIncidentLink]:
+    """The changes linked to an incident (the incident page's panel)."""
+    return (ChangeIncidentLink.objects.filter(incident=incident, change__in=change_base(user=user))
+            .select_related("change").order_by("-created_at", "-id"))
+
+
+def ci_change_list(*, user: Any, ci: CI, limit: int = 20) -> list[Change]:
+    """The latest changes touching one CI (the CI page's panel)."""
+    through = Change.cis.through.objects.filter(ci_id=ci.pk).values("change_id")
+    return list(change_base(user=user).filter(pk__in=through).order_by("-planned_start", "-id")[:limit])
+
+
+def customer_approvals_pending(*, user: Any) -> QuerySet[Change]:
+    """The customer's organisation's changes waiting for its answer, soonest window first."""
+    return (change_base(user=user).filter(status=ChangeStatus.CUSTOMER_APPROVAL)
+            .select_related(*LIST_RELATED).order_by("planned_start", "id"))
+
+
+def customer_approvals_decided(*, user: Any) -> QuerySet[CustomerApproval]:
+    return (CustomerApproval.objects.filter(change__in=change_base(user=user))
+            .filter(state__in=(ApprovalState.APPROVED, ApprovalState.REJECTED))
+            .select_related("change", "decided_by").order_by("-decided_at", "-id"))
+
+
+def cab_pending_for(*, user: Any) -> QuerySet[Change]:
+    """Changes waiting for this CAB member's vote in the open round."""
+    voted = CABVote.objects.filter(change=OuterRef("pk"), member=user, round=OuterRef("cab_round"))
+    return (change_base(user=user).filter(status=ChangeStatus.CAB_APPROVAL, cab__members=user)
+            .exclude(Exists(voted)).select_related(*LIST_RELATED).order_by("planned_start", "id"))
+
+
+def cab_list(*, user: Any) -> QuerySet[CAB]:
+    if user.is_customer:
+        return CAB.objects.none()
+    return CAB.objects.filter(is_active=True).annotate(member_count=Count("members", filter=Q(
+        members__is_active=True))).order_by("name")
+
+
+def template_list(*, user: Any, organization_id: int | None = None) -> QuerySet[ChangeTemplate]:
+    if user.is_customer:
+        return ChangeTemplate.objects.none()
+    qs = ChangeTemplate.objects.filter(is_active=True)
+    if organization_id is not None:
+        qs = qs.filter(Q(organization__isnull=True) | Q(organization_id=organization_id))
+    return qs.order_by("name", "id")
+
+
+def freeze_window_list(*, user: Any, start: datetime | None = None, end: datetime | None = None
+                       ) -> QuerySet[FreezeWindow]:
+    """Active freeze windows that apply to what the user sees (customers: global and their own)."""
+    qs = FreezeWindow.objects.filter(is_active=True)
+    if user.is_customer:
+        qs = qs.filter(Q(organization__isnull=True) | Q(organization_id=user.organization_id))
+    if start is not None and end is not None:
+        qs = qs.filter(start__lt=end, end__gt=start)
+    return qs.select_related("organization").order_by("start", "id")

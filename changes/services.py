@@ -405,11 +405,11 @@ def change_transition(*, change_id: int, actor: Any, action: str, version: int |
         approval.state = ApprovalState.APPROVED if action == "approve" else ApprovalState.REJECTED
         approval.decided_at, approval.decided_by, approval.comment = now, actor, comment
         approval.decided_by_name = actor.display_name
-        approval.channel = channel if channel in ApprovalChannel.values else ApprovalChannel.PORTAL
-        approval.save(update_fields=["state", "decided_at", "decided_by", "decided_by_name", "comment", "channel"])
+        approval.decided_via = channel if channel in ApprovalChannel.values else ApprovalChannel.PORTAL
+        approval.save(update_fields=["state", "decided_at", "decided_by", "decided_by_name", "comment", "decided_via"])
         event_record(ticket=change, actor=actor, now=now, public=True,
                      action=EventAction.APPROVED if action == "approve" else EventAction.REJECTED,
-                     data={"customer_approval": approval.pk, "channel": approval.channel, "comment": comment})
+                     data={"customer_approval": approval.pk, "channel": approval.decided_via, "comment": comment})
         if action == "approve":
             stamp("customer_approved_at", now)
             target = S.APPROVED
@@ -558,10 +558,10 @@ def customer_approval_by_link(*, token: str, approve: bool, comment: str, name: 
     who = (name or "").strip() or (contact.name if contact else "") or approval.email
     approval.used_at = now
     approval.state = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
-    approval.decided_at, approval.comment, approval.channel = now, comment, ApprovalChannel.LINK
+    approval.decided_at, approval.comment, approval.decided_via = now, comment, ApprovalChannel.LINK
     approval.decided_by = contact.user if contact and contact.user_id else None
     approval.decided_by_name = who[:150]
-    approval.save(update_fields=["used_at", "state", "decided_at", "comment", "channel", "decided_by",
+    approval.save(update_fields=["used_at", "state", "decided_at", "comment", "decided_via", "decided_by",
                                  "decided_by_name"])
     old_status = change.status
     data: dict[str, Any] = {"customer_approval": approval.pk, "channel": ApprovalChannel.LINK, "comment": comment,

@@ -182,7 +182,7 @@ def test_only_the_organisations_customers_answer(make_change, customer_b, lead, 
     change = change_transition(change_id=change.pk, actor=colleague, action="approve", now=now)
     assert change.status == "approved"
     approval = CustomerApproval.objects.get(change=change)
-    assert approval.state == "approved" and approval.decided_by == colleague and approval.channel == "portal"
+    assert approval.state == "approved" and approval.decided_by == colleague and approval.decided_via == "portal"
 
 
 def test_customer_rejection(make_change, approver_a, now):

@@ -1,0 +1,89 @@
+"""The customer's approval by signed single-use link: e-mailed once, works once, tampered,
+expired and reused links open nothing, and the portal page shows what is approved."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from changes.links import approval_token
+from changes.models import CustomerApproval
+from changes.services import customer_approval_send
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pending(make_change):
+    change = make_change(status="customer_approval")
+    return change, CustomerApproval.objects.get(change=change)
+
+
+def token_of(approval):
+    return approval_token(pk=approval.pk, nonce=approval.nonce)
+
+
+def test_the_link_is_emailed_once(pending, now):
+    change, approval = pending
+    assert customer_approval_send(approval_id=approval.pk, now=now)
+    assert not customer_approval_send(approval_id=approval.pk, now=now)
+    assert len(mail.outbox) == 1 and change.number in mail.outbox[0].subject
+    assert reverse("links:change-approval", args=[token_of(approval)]) in mail.outbox[0].body
+
+
+def test_approve_by_link_once(client, pending):
+    change, approval = pending
+    url = reverse("links:change-approval", args=[token_of(approval)])
+    page = client.get(url)
+    assert page.status_code == 200 and change.number in page.content.decode()
+    assert change.backout_plan in page.content.decode()
+    response = client.post(url, {"decision": "approve", "comment": "OK for Saturday", "name": "Zhao Min"})
+    assert response.status_code == 200
+    change.refresh_from_db()
+    approval.refresh_from_db()
+    assert change.status == "approved" and approval.decided_via == "link" and approval.used_at
+    assert approval.decided_by_name == "Zhao Min"
+    again = client.post(url, {"decision": "reject", "comment": "changed my mind"})
+    assert again.status_code == 410
+    change.refresh_from_db()
+    assert change.status == "approved"
+
+
+def test_reject_by_link_needs_a_reason(client, pending):
+    change, approval = pending
+    url = reverse("links:change-approval", args=[token_of(approval)])
+    assert client.post(url, {"decision": "reject", "comment": ""}).status_code == 400
+    assert client.post(url, {"decision": "reject", "comment": "Exams that week"}).status_code == 200
+    change.refresh_from_db()
+    assert change.status == "rejected"
+
+
+def test_tampered_link_is_invalid(client, pending):
+    _change, approval = pending
+    token = token_of(approval)
+    forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    assert client.get(reverse("links:change-approval", args=[forged])).status_code == 400
+    other_nonce = approval_token(pk=approval.pk, nonce="not-the-nonce")
+    assert client.post(reverse("links:change-approval", args=[other_nonce]),
+                       {"decision": "approve"}).status_code == 400
+
+
+def test_expired_link(client, pending, now):
+    change, approval = pending
+    approval.expires_at = now - timedelta(minutes=1)
+    approval.save()
+    response = client.post(reverse("links:change-approval", args=[token_of(approval)]), {"decision": "approve"})
+    assert response.status_code == 410
+    change.refresh_from_db()
+    assert change.status == "customer_approval"
+
+
+def test_link_of_a_change_decided_in_the_portal_is_used(client, pending, approver_a, now):
+    from changes.services import change_transition
+
+    change, approval = pending
+    change_transition(change_id=change.pk, actor=approver_a, action="approve", now=now)
+    assert client.get(reverse("links:change-approval", args=[token_of(approval)])).status_code == 410
