@@ -11,6 +11,8 @@ from incidents.models import Incident
 from incidents.selectors import incident_base
 from problems.models import Problem
 from problems.selectors import problem_base
+from releases.models import Release
+from releases.selectors import release_base
 from tickets.api.sla import SLAPolicyViewSet, WorkCalendarViewSet
 from tickets.api.views import AuditTarget, AuditVerifyView, ServiceRequestViewSet
 from tickets.models import ServiceRequest
@@ -32,6 +34,7 @@ AUDIT_TARGETS = {
     "incident": AuditTarget(model=Incident, visible=incident_base),
     "request": AuditTarget(model=ServiceRequest, visible=request_list),
     "problem": AuditTarget(model=Problem, visible=problem_base),
+    "release": AuditTarget(model=Release, visible=release_base),
 }
 
 urlpatterns = [

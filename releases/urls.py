@@ -1,5 +1,20 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "releases"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.release_list_view, name="list"),
+    path("new/", views.release_new, name="new"),
+    path("<int:pk>/", views.release_detail, name="detail"),
+    path("<int:pk>/edit/", views.release_edit, name="edit"),
+    path("<int:pk>/transition/", views.release_transition_view, name="transition"),
+    path("<int:pk>/deployments/", views.deployment_add, name="deployment_add"),
+    path("<int:pk>/add/<str:what>/", views.release_timeline_add, name="timeline_add"),
+    path("<int:pk>/attachments/<int:attachment_id>/", views.release_attachment, name="attachment"),
+    path("calendar/", views.calendar_view, name="calendar"),
+    path("calendar.ics", views.calendar_ics_view, name="calendar_ics"),
+    path("calendar/subscribe/", views.calendar_subscribe, name="calendar_subscribe"),
+    path("calendar/feed/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+]
