@@ -39,6 +39,13 @@ from tickets.models import SLAClock
 SLA_TARGETS = (SLATargetName.RESPOND, SLATargetName.ONSITE, SLATargetName.RESTORE)
 
 
+def label_of(obj: Any, field: str) -> Any:
+    """The display label of a choices field, lazily translated (a report is built once and may be
+    rendered in another language than the one active while building)."""
+    value = getattr(obj, field)
+    return dict(obj._meta.get_field(field).flatchoices).get(value, value)
+
+
 def org_filter(qs: QuerySet[Any], inp: ReportInput, field: str = "organization") -> QuerySet[Any]:
     """`qs` limited to the report's organisation (all organisations when it is None)."""
     if inp.organization is None:
@@ -154,7 +161,8 @@ def incident_facts(incident: Incident, now: datetime) -> dict[str, Any]:
             verdict = "missed"
         else:
             verdict = "open"
-        sla_rows.append({**row, "verdict": verdict, "due_local": local(due_at), "met_local": local(met_at)})
+        sla_rows.append({**row, "label": SLATargetName(row["target"]).label, "verdict": verdict,
+                         "due_local": local(due_at), "met_local": local(met_at)})
     times = [
         (_("Reported"), incident.reported_at),
         (_("Responded"), incident.responded_at),
@@ -169,10 +177,10 @@ def incident_facts(incident: Incident, now: datetime) -> dict[str, Any]:
         "title": incident.title,
         "description": incident.description,
         "fault_level": incident.fault_level,
-        "fault_level_label": incident.get_fault_level_display(),
-        "status_label": incident.get_status_display(),
-        "channel_label": incident.get_channel_display(),
-        "cause_category_label": incident.get_cause_category_display() if incident.cause_category else "",
+        "fault_level_label": label_of(incident, "fault_level"),
+        "status_label": label_of(incident, "status"),
+        "channel_label": label_of(incident, "channel"),
+        "cause_category_label": label_of(incident, "cause_category") if incident.cause_category else "",
         "organization": incident.organization.name,
         "contact": incident.contact.name if incident.contact else "",
         "contact_phone": getattr(incident.contact, "phone", "") if incident.contact else "",
@@ -203,8 +211,9 @@ def incident_for_report(inp: ReportInput) -> Incident:
             .get(pk=pk))
 
 
-def month_trend(qs: QuerySet[Incident], inp: ReportInput) -> list[dict[str, Any]]:
-    """Counted incidents per calendar month (configured zone) of the period, every month listed."""
+def month_trend(inp: ReportInput, *, min_months: int = 6) -> list[dict[str, Any]]:
+    """Counted incidents per calendar month (configured zone), every month listed: the months of the
+    period, reaching back to show at least `min_months` months so a short period still has a trend."""
     from datetime import date
 
     from django.db.models.functions import TruncMonth
@@ -212,15 +221,23 @@ def month_trend(qs: QuerySet[Incident], inp: ReportInput) -> list[dict[str, Any]
     if inp.start is None or inp.end is None:
         return []
     zone = timezone.get_default_timezone()
+    first = timezone.localtime(inp.start).date().replace(day=1)
+    last = timezone.localtime(inp.end).date()  # exclusive: the first day after the period
+    back = date(last.year, last.month, 1)
+    for _step in range(min_months):
+        back = date(back.year - (back.month == 1), (back.month - 2) % 12 + 1, 1)
+    first = min(first, back)
+    start = timezone.make_aware(datetime.combine(first, datetime.min.time()), zone)
+    qs = org_filter(Incident.objects.filter(reported_at__gte=start, reported_at__lt=inp.end), inp).exclude(
+        status=IncidentStatus.CANCELLED)
     counts = {row["month"].astimezone(zone).date().replace(day=1): row["n"] for row in
               qs.annotate(month=TruncMonth("reported_at", tzinfo=zone)).order_by().values("month")
               .annotate(n=Count("id")).values("month", "n")}
-    first = timezone.localtime(inp.start).date().replace(day=1)
-    last = timezone.localtime(inp.end).date()
     rows = []
     month = first
     while month < last:
-        rows.append({"month": month, "label": f"{month.year}-{month.month:02d}", "count": counts.get(month, 0)})
+        rows.append({"month": month, "label": f"{month.year}-{month.month:02d}", "count": counts.get(month, 0),
+                     "in_period": month >= timezone.localtime(inp.start).date().replace(day=1)})
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
     return rows
 
@@ -257,7 +274,7 @@ def fault_overview(inp: ReportInput) -> dict[str, Any]:
         "no_device": faults.filter(ci__isnull=True).count(),
         "durations": fault_durations(faults),
         "sla": sla_attainment(faults, inp.now),
-        "trend": month_trend(faults, inp),
+        "trend": month_trend(inp),
         "top_cis": top_cis(faults),
     }
 
@@ -270,7 +287,7 @@ def complaints(inp: ReportInput) -> dict[str, Any]:
                        inp, "reported_at").exclude(status=RequestStatus.CANCELLED)
     agg = qs.aggregate(total=Count("id"), closed=Count("id", filter=Q(
         status__in=(RequestStatus.RESOLVED, RequestStatus.CLOSED))))
-    rows = [{"number": r.number, "at": local(r.reported_at), "title": r.title, "status": r.get_status_display(),
+    rows = [{"number": r.number, "at": local(r.reported_at), "title": r.title, "status": label_of(r, "status"),
              "resolution": r.resolution} for r in qs.order_by("reported_at", "id")[:100]]
     return {**agg, "open": agg["total"] - agg["closed"], "rows": rows}
 
@@ -304,8 +321,8 @@ def change_figures(inp: ReportInput) -> dict[str, Any] | None:
             failed=Count("id", filter=within("failed_at")),
             backed_out=Count("id", filter=within("backed_out_at")),
         )
-        rows = [{"number": c.number, "title": c.title, "type": c.get_type_display(),
-                 "implemented": local(c.implemented_at), "status": c.get_status_display()}
+        rows = [{"number": c.number, "title": c.title, "type": label_of(c, "type"),
+                 "implemented": local(c.implemented_at), "status": label_of(c, "status")}
                 for c in qs.filter(within("implemented_at")).order_by("implemented_at", "id")[:100]]
     except (LookupError, FieldError):
         return None

@@ -19,14 +19,14 @@ from reports.registry import ReportInput, ReportKind, Table, register
 from tickets.choices import CallOutcome, EventAction, RequestType, SLATargetName, TicketKind
 from tickets.models import CallRecord, ServiceRequest, TicketEvent, WorkLog
 
-from ._shared import by_choice, by_level, header, local, org_filter, pct, period_filter
+from ._shared import by_choice, by_level, header, label_of, local, org_filter, pct, period_filter
 
 TITLE = _("Daily operations log")
 LIST_LIMIT = 200  # rows of the incident list in the PDF; the Excel sheet has the same rows
 
 
 def _level_chart(rows: list[dict[str, Any]]) -> Any:
-    return bar_chart(labels=[r["level"] for r in rows], values=[r["count"] for r in rows])
+    return bar_chart(labels=[r["level"] for r in rows], values=[r["count"] for r in rows], width=360, height=150)
 
 
 def build(inp: ReportInput) -> dict[str, Any]:
@@ -41,7 +41,8 @@ def build(inp: ReportInput) -> dict[str, Any]:
                                        status=IncidentStatus.CANCELLED)),
         restored=Count("id", filter=Q(restored_at__gte=inp.start, restored_at__lt=inp.end)),
         resolved=Count("id", filter=Q(resolved_at__gte=inp.start, resolved_at__lt=inp.end)),
-        closed=Count("id", filter=Q(closed_at__gte=inp.start, closed_at__lt=inp.end)),
+        closed=Count("id", filter=Q(closed_at__gte=inp.start, closed_at__lt=inp.end)
+                     & ~Q(status=IncidentStatus.CANCELLED)),
         # Open at the end of the day: reported before it, not resolved before it, not cancelled.
         open_at_end=Count("id", filter=Q(reported_at__lt=inp.end) & (Q(resolved_at__isnull=True)
                                                                      | Q(resolved_at__gte=inp.end))
@@ -74,7 +75,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
     levels = by_level(opened.exclude(status=IncidentStatus.CANCELLED))
     new_list = [{"number": i.number, "at": local(i.reported_at), "organization": i.organization.name,
                  "ci": i.ci.name if i.ci else "", "level": i.fault_level, "title": i.title,
-                 "status": i.get_status_display()}
+                 "status": label_of(i, "status")}
                 for i in opened.select_related("organization", "ci").order_by("reported_at", "id")[:LIST_LIMIT]]
     ctx = header(inp, TITLE)
     ctx.update({
@@ -85,7 +86,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
         "requests_total": requests.count(),
         "sla": sla,
         "breaches": breaches,
-        "major": [{"number": i.number, "title": i.title, "status": i.get_status_display(),
+        "major": [{"number": i.number, "title": i.title, "status": label_of(i, "status"),
                    "restored": local(i.restored_at)} for i in major_active.order_by("reported_at")[:LIST_LIMIT]],
         "progress_updates": progress,
         "work_minutes": work_agg["minutes"] or 0,

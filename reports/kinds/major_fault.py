@@ -6,6 +6,7 @@ with every gap longer than the hour marked."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.db.models import F, Window
@@ -13,6 +14,7 @@ from django.db.models.functions import Lag
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import ProgressUpdate
+from reports.charts import bar_chart
 from reports.registry import ReportInput, ReportKind, Table, register
 from tickets.choices import EventAction, TicketKind
 from tickets.models import TicketEvent
@@ -21,6 +23,10 @@ from ._shared import header, incident_facts, incident_for_report, local, minutes
 
 TITLE = _("Major fault report")
 PROGRESS_INTERVAL = timedelta(hours=1)
+
+
+def _gap_chart(gaps: list[int]) -> Any:
+    return bar_chart(labels=[str(i + 1) for i in range(len(gaps))], values=gaps, width=420, height=160)
 
 
 def build(inp: ReportInput) -> dict[str, Any]:
@@ -60,7 +66,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
         "down_minutes": minutes_between(incident.reported_at, restored or inp.now),
         "escalations": escalations,
         "notified_count": notified,
-        "chart_gaps": [(str(i + 1), row["gap"]) for i, row in enumerate(timeline)],
+        "chart_gaps_svg": partial(_gap_chart, [row["gap"] for row in timeline]),
     })
     return ctx
 

@@ -26,7 +26,7 @@ from reports.registry import ReportInput, ReportKind, Table, register
 from tickets.choices import Channel, RequestStatus, RequestType, TicketKind
 from tickets.models import ServiceRequest, WorkLog
 
-from ._shared import by_level, counted_incidents, header, local, org_filter, pct, period_filter
+from ._shared import by_level, counted_incidents, header, label_of, local, org_filter, pct, period_filter
 
 TITLE = _("Proactive service report")
 FORM = "ST.FO05-92"
@@ -35,11 +35,11 @@ LIST_LIMIT = 200
 
 
 def _source_chart(found: int, reported: int) -> Any:
-    return pie_chart(slices=[(_("Found proactively"), found), (_("Reported by users"), reported)])
+    return pie_chart(slices=[(_("Proactive"), found), (_("User calls"), reported)], width=380)
 
 
 def _level_chart(rows: list[dict[str, Any]]) -> Any:
-    return stacked_bar_chart(labels=[r["level"] for r in rows],
+    return stacked_bar_chart(labels=[r["level"] for r in rows], width=380, height=200,
                              series=[(_("Monitoring"), [r["monitoring"] for r in rows]),
                                      (_("Inspection"), [r["inspection"] for r in rows])])
 
@@ -52,8 +52,6 @@ def build(inp: ReportInput) -> dict[str, Any]:
         proactive=Count("id", filter=Q(channel__in=PROACTIVE_CHANNELS)),
         monitoring=Count("id", filter=Q(channel=Channel.MONITORING)),
         inspection=Count("id", filter=Q(channel=Channel.INSPECTION)),
-        proactive_restored=Count("id", filter=Q(channel__in=PROACTIVE_CHANNELS, restored_at__isnull=False)
-                                 | Q(channel__in=PROACTIVE_CHANNELS, resolved_at__isnull=False)),
     )
     per_level_monitoring = {r["level"]: r["count"] for r in by_level(proactive.filter(channel=Channel.MONITORING))}
     per_level_inspection = {r["level"]: r["count"] for r in by_level(proactive.filter(channel=Channel.INSPECTION))}
@@ -75,12 +73,12 @@ def build(inp: ReportInput) -> dict[str, Any]:
         Q(ticket_kind=TicketKind.INCIDENT, ticket_id__in=proactive.values("pk"))
         | Q(ticket_kind=TicketKind.REQUEST, ticket_id__in=training.values("pk"))), inp, "created_at")
     work_agg = work.aggregate(minutes=Sum("minutes"), n=Count("id"))
-    found_list = [{"number": i.number, "at": local(i.reported_at), "channel": i.get_channel_display(),
+    found_list = [{"number": i.number, "at": local(i.reported_at), "channel": label_of(i, "channel"),
                    "ci": i.ci.name if i.ci else "", "level": i.fault_level, "title": i.title,
-                   "status": i.get_status_display(), "organization": i.organization.name}
+                   "status": label_of(i, "status"), "organization": i.organization.name}
                   for i in proactive.select_related("ci", "organization").order_by("reported_at", "id")[:LIST_LIMIT]]
     training_list = [{"number": r.number, "at": local(r.reported_at), "title": r.title,
-                      "status": r.get_status_display()}
+                      "status": label_of(r, "status")}
                      for r in training.order_by("reported_at", "id")[:LIST_LIMIT]]
     ctx = header(inp, TITLE)
     ctx.update({

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.selectors import REPLACEMENT_THRESHOLD
-from reports.charts import bar_chart, hbar_chart, line_chart, pie_chart
+from reports.charts import bar_chart, line_chart, pie_chart
 from reports.registry import ReportInput, ReportKind, Table, register
 
 from ._shared import (
@@ -49,15 +49,13 @@ def replacement_flags(inp: ReportInput) -> list[dict[str, Any]]:
 
 def _charts(ov: dict[str, Any]) -> dict[str, Any]:
     return {
-        "chart_trend": partial(lambda rows: line_chart(labels=[r["label"] for r in rows],
+        "chart_trend": partial(lambda rows: line_chart(labels=[r["label"] for r in rows], width=380, height=200,
                                                        series=[(_("Faults"), [r["count"] for r in rows])]),
                                ov["trend"]),
-        "chart_levels": partial(lambda rows: bar_chart(labels=[r["level"] for r in rows],
+        "chart_levels": partial(lambda rows: bar_chart(labels=[r["level"] for r in rows], width=380, height=200,
                                                        values=[r["count"] for r in rows]), ov["levels"]),
         "chart_causes": partial(lambda rows: pie_chart(slices=[(r["label"], r["count"]) for r in rows]),
                                 ov["causes"]),
-        "chart_top_cis": partial(lambda rows: hbar_chart(labels=[r["name"] for r in rows],
-                                                         values=[r["faults"] for r in rows]), ov["top_cis"]),
     }
 
 

@@ -66,10 +66,10 @@ def build(inp: ReportInput) -> dict[str, Any]:
         "complaints": complaints(inp),
         "satisfaction": satisfaction(inp),
         "recommendations": str(inp.options.get("recommendations", "") or "").strip(),
-        "chart_trend": partial(lambda rows: line_chart(labels=[r["label"] for r in rows],
+        "chart_trend": partial(lambda rows: line_chart(labels=[r["label"] for r in rows], width=380, height=200,
                                                        series=[(_("Faults"), [r["count"] for r in rows])]),
                                ov["trend"]),
-        "chart_levels": partial(lambda rows: bar_chart(labels=[r["level"] for r in rows],
+        "chart_levels": partial(lambda rows: bar_chart(labels=[r["level"] for r in rows], width=380, height=200,
                                                        values=[r["count"] for r in rows]), ov["levels"]),
         "chart_types": partial(lambda rows: pie_chart(slices=[(r["label"], r["count"]) for r in rows]), types),
     })
