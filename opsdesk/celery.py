@@ -21,4 +21,6 @@ app.conf.beat_schedule = {
     # Quality: closed tickets get their rating invitation; unsent invitation emails are queued again.
     "quality-invitations": {"task": "quality.invitations_sweep_task", "schedule": 60.0},
     "sla-sweep": {"task": "incidents.sla_sweep_task", "schedule": float(os.environ.get("SLA_SWEEP_SECONDS", "15"))},
+    # Reports: each schedule's monthly pack (previous month) generated once, e-mailed, published; lost runs requeued.
+    "reports-schedules": {"task": "reports.schedules_sweep_task", "schedule": 3600.0},
 }

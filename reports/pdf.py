@@ -72,7 +72,12 @@ def render_pdf(*, template: str, context: dict[str, Any], language: str) -> byte
 
     The template extends "reports/pdf/base.html" and fills the blocks `title` and `content`; the base
     reads `organization_name`, `report_title` and `period_label` from the context for the running
-    header. Deterministic for the same input apart from WeasyPrint's creation date metadata."""
+    header."""
+    return render_pdf_pages(template=template, context=context, language=language)[0]
+
+
+def render_pdf_pages(*, template: str, context: dict[str, Any], language: str) -> tuple[bytes, int]:
+    """Like render_pdf, also returning the number of pages."""
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
     from weasyprint.urls import URLFetcher
@@ -80,7 +85,7 @@ def render_pdf(*, template: str, context: dict[str, Any], language: str) -> byte
     html = render_html(template=template, context=context, language=language)
     fetcher = URLFetcher(allowed_protocols={"file", "data"})
     font_config = FontConfiguration()
-    document = HTML(string=html, base_url=_base_url(), url_fetcher=fetcher)
-    pdf = document.write_pdf(font_config=font_config, uncompressed_pdf=False)
+    document = HTML(string=html, base_url=_base_url(), url_fetcher=fetcher).render(font_config=font_config)
+    pdf = document.write_pdf()
     assert pdf is not None  # no target given → bytes
-    return pdf
+    return pdf, len(document.pages)
