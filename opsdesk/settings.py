@@ -254,6 +254,7 @@ LOGGING = {
 # receive the form's organization, ci, title and description as query parameters.
 INCIDENT_PANELS: list[str] = [
     "spares:incident_panel",
+    "reports:analysis_panel",
 ]
 HOTLINE_PANELS: list[str] = [
     "cmdb:hotline_impact",

@@ -297,3 +297,9 @@ def analysis_current_content(*, incident: Incident) -> tuple[dict[str, Any], int
     else:
         content = analysis_prefill(incident=incident)
     return {**content, "timeline": analysis_timeline(incident=incident)}, None
+
+
+def analysis_version_verify(version: FaultAnalysisVersion) -> bool:
+    """Whether the stored PDF still has the SHA-256 recorded when it was published."""
+    with version.pdf.open("rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest() == version.sha256

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -15,4 +15,5 @@ urlpatterns: list = [
     path("schedules/new/", views.schedule_edit, name="schedule_new"),
     path("schedules/<int:pk>/", views.schedule_edit, name="schedule_edit"),
     path("export/incidents.xlsx", views.export_incidents, name="export_incidents"),
+    path("analysis/", include("reports.urls_analysis")),
 ]
