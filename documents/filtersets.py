@@ -45,7 +45,8 @@ class DocumentFilterSet(filters.FilterSet):
         if not value:
             return queryset
         now = getattr(self, "now", None) or timezone.now()
-        due = with_update_due(queryset.filter(status=DocumentStatus.ACTIVE), now=now).filter(due_since__isnull=False)
+        due = with_update_due(queryset.filter(status=DocumentStatus.ACTIVE), now=now)
+        due = due.filter(Q(due_since__isnull=False))
         if value == "overdue":
-            due = due.filter(due_since__lt=now - update_window())
+            due = due.filter(Q(due_since__lt=now - update_window()))
         return due

@@ -100,10 +100,10 @@ def document_update_due_list(*, user: Any, now: datetime, overdue_only: bool = F
     if user.is_customer and not user.is_superuser:
         return Document.objects.none()
     active = document_base(user=user).filter(status=DocumentStatus.ACTIVE).select_related(*LIST_RELATED)
-    due = with_update_due(active, now=now).filter(due_since__isnull=False)
+    due = with_update_due(active, now=now).filter(Q(due_since__isnull=False))
     if overdue_only:
-        due = due.filter(due_since__lt=now - update_window())
-    return due.order_by("due_since", "id")
+        due = due.filter(Q(due_since__lt=now - update_window()))
+    return due.order_by(F("due_since").asc(), "id")
 
 
 def document_version_list(*, user: Any, document: Document) -> QuerySet[DocumentVersion]:

@@ -123,7 +123,7 @@ def _version_store(*, document: Document, actor: Any, upload: UploadedFile, note
         raise ValidationError({"file": [_("This file is identical to version %(n)s.") % {"n": document.latest_number}]})
     name = _safe_name(upload.name or "file")
     item = DocumentVersion(
-        document=document, number=document.latest_number + 1, name=name, size=upload.size,
+        document=document, number=document.latest_number + 1, name=name, size=int(upload.size or 0),
         content_type=(upload.content_type or "")[:100], sha256=sha, note=(note or "").strip(),
         uploaded_by=actor, uploaded_at=now,
     )

@@ -178,7 +178,7 @@ class DocumentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):  # type: 
         _staff_only_write(request)
         serializer = serializer_class(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
+        data = {"version": None, **serializer.validated_data}
         updated = service(document_id=document.pk, actor=request.user, now=self.now, **data, **extra)
         return self._detail(updated)
 
