@@ -282,3 +282,27 @@ def problem_counts(*, user: Any) -> dict[str, int]:
         open=Count("id", filter=Q(status__in=OPEN_PROBLEM_STATUSES)),
         known_errors=Count("id", filter=Q(status=ProblemStatus.KNOWN_ERROR)),
     )
+
+
+INCIDENT_TOKEN_RE = re.compile(r"[\s,，;；]+")
+
+
+def incidents_from_text(*, user: Any, text: str, limit: int = 100) -> tuple[list[int], list[str]]:
+    """Incident ids from typed numbers (INC-000123) or ids, visible to the user; and the tokens
+    that name no visible incident."""
+    tokens = [t for t in INCIDENT_TOKEN_RE.split((text or "").strip()) if t][:limit]
+    numbers = {t.upper() for t in tokens if t.upper().startswith("INC-")}
+    ids = {int(t) for t in tokens if t.isdigit() and len(t) < 19}
+    visible = Incident.objects.visible_to(user)
+    found = dict(visible.filter(number__in=numbers).values_list("number", "pk")) if numbers else {}
+    found_ids = set(visible.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    out: list[int] = []
+    unknown: list[str] = []
+    for token in tokens:
+        pk = found.get(token.upper()) if token.upper() in numbers else (int(token) if token.isdigit()
+                                                                         and int(token) in found_ids else None)
+        if pk is None:
+            unknown.append(token)
+        elif pk not in out:
+            out.append(pk)
+    return out, unknown

@@ -1,5 +1,23 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "problems"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.problem_list_view, name="list"),
+    path("new/", views.problem_create_view, name="new"),
+    path("known-errors/", views.known_error_list, name="known_errors"),
+    path("candidates/", views.candidate_list, name="candidates"),
+    path("candidates/open/", views.candidate_open, name="candidate_open"),
+    path("<int:pk>/", views.problem_detail, name="detail"),
+    path("<int:pk>/edit/", views.problem_edit, name="edit"),
+    path("<int:pk>/transition/", views.problem_transition_view, name="transition"),
+    path("<int:pk>/add/<str:what>/", views.problem_timeline_add, name="timeline_add"),
+    path("<int:pk>/attachments/<int:attachment_id>/", views.problem_attachment, name="attachment"),
+    path("<int:pk>/link/", views.problem_link, name="link"),
+    path("<int:pk>/unlink/<int:incident_pk>/", views.problem_unlink, name="unlink"),
+    path("panel/incident/<int:incident_pk>/", views.incident_panel, name="incident_panel"),
+    path("panel/incident/<int:incident_pk>/link/", views.incident_link, name="incident_link"),
+    path("panel/hotline/", views.hotline_panel, name="hotline_panel"),
+]
