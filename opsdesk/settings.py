@@ -253,10 +253,12 @@ LOGGING = {
 # never imports the higher one). Incident panels take the incident's pk; hotline panels take none and
 # receive the form's organization, ci, title and description as query parameters.
 INCIDENT_PANELS: list[str] = [
+    "problems:incident_panel",
     "spares:incident_panel",
     "reports:analysis_panel",
 ]
 HOTLINE_PANELS: list[str] = [
+    "problems:hotline_panel",
     "cmdb:hotline_impact",
 ]
 # CI panels take the CI's pk and show on the CI page (spare parts, documents, changes of that CI).

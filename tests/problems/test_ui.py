@@ -124,7 +124,7 @@ def test_incident_panel(staff, make_problem, make_incident, analyst, org_a, ci_a
     r = staff.get(reverse("problems:incident_panel", args=[inc.pk]))
     assert r.status_code == 200
     assert f"known error {ke.known_error_id} — workaround: 切换备用端口" in r.text
-    assert open_p.number in r.text and "?incidents=%d" % inc.pk in r.text
+    assert open_p.number in r.text and f"?incidents={inc.pk}" in r.text
     r = staff.post(reverse("problems:incident_link", args=[inc.pk]), {"problem": open_p.pk})
     assert r.status_code == 302 and r["Location"] == reverse("incidents:detail", args=[inc.pk])
     r = staff.get(reverse("problems:incident_panel", args=[inc.pk]))
