@@ -148,9 +148,9 @@ def analysis_preview(request: HttpRequest, incident_pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def analysis_version_pdf(request: HttpRequest, pk: int) -> FileResponse:
+def analysis_version_pdf(request: HttpRequest, analysis_version_pk: int) -> FileResponse:
     """A published version's PDF, byte for byte as published (customers: their organisation's only)."""
-    version = analysis_version_get(user=request.user, pk=pk)
+    version = analysis_version_get(user=request.user, pk=analysis_version_pk)
     handle = version.pdf.open("rb")
     name = f"{version.analysis.incident.number}-fault-analysis-v{version.number}.pdf"
     response = FileResponse(handle, content_type="application/pdf", as_attachment=True, filename=name)
