@@ -46,7 +46,7 @@ class ReportRequestForm(forms.Form):
         return out
 
 
-class ScheduleForm(forms.ModelForm[ReportSchedule]):
+class ScheduleForm(forms.ModelForm):  # type: ignore[type-arg]
     kinds = forms.MultipleChoiceField(label=_("Reports in the pack"), choices=(), widget=forms.CheckboxSelectMultiple)
 
     class Meta:

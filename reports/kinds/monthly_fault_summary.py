@@ -21,7 +21,8 @@ README repeat them):
   duration / restored faults, to 0.1 minute;
 - an SLA target (response, on site, restore) is *met* when its clock's met_at ≤ due_at, *missed*
   when it was met late, is still unmet after its due time (as of generation), or was marked
-  breached; *attainment* = met / (met + missed); clocks neither met nor due yet are left out;
+  breached; *attainment* = met / (met + missed); clocks neither met nor due yet are left out. A
+  later step meets the earlier targets (restoration meets on-site and response: a remote fix);
 - *repair-on-time rate* (修复及时率) = the restore target's attainment over the month's faults;
 - *CIs flagged for replacement*: CIs with 3 or more faults in the month (the service plan's rule);
 - *satisfaction*: customer ratings (1–5 stars) given in the month, any ticket type.
