@@ -86,8 +86,8 @@ def spare_part_get(*, user: Any, pk: Any) -> SparePart:
 def reorder_list(*, user: Any) -> QuerySet[SparePart]:
     """Active parts whose stock summed over every storeroom is at or below their reorder level
     (levels of 0 never reorder), biggest shortfall first. One query."""
-    return (spare_part_list(user=user)
-            .filter(is_active=True, reorder_level__gt=0, quantity__lte=F("reorder_level"))
+    low = Q(is_active=True, reorder_level__gt=0, quantity__lte=F("reorder_level"))  # quantity: an annotation
+    return (spare_part_list(user=user).filter(low)
             .annotate(shortfall=F("reorder_level") - F("quantity"))
             .order_by("-shortfall", "name", "id"))
 

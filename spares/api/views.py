@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from incidents.models import SpareLoan
 from opsdesk.api_errors import parse_id
 
+from ..choices import MovementKind, MovementStatus
 from ..filtersets import MovementFilterSet, SparePartFilterSet, StockFilterSet
 from ..models import Movement, Replacement, SparePart, Stock, Storeroom
 from ..selectors import (
@@ -64,8 +65,7 @@ from .serializers import (
     StoreroomSerializer,
 )
 
-MOVEMENT_PAGING = {"filter_backends": [DjangoFilterBackend], "filterset_class": MovementFilterSet,
-                   "ordering": ("-requested_at", "-id"), "ordering_fields": ("requested_at",)}
+MOVEMENT_PAGING = {"filter_backends": [], "ordering": ("-requested_at", "-id"), "ordering_fields": ("requested_at",)}
 
 
 def _schema(view: Any) -> bool:
@@ -113,6 +113,9 @@ class SparePartViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return Response(SparePartSerializer(spare_part_get(user=request.user, pk=part.pk)).data)
 
     @extend_schema(methods=["GET"], responses=MovementSerializer(many=True),
+                   parameters=[OpenApiParameter("kind", str, enum=MovementKind.values),
+                               OpenApiParameter("status", str, enum=MovementStatus.values),
+                               OpenApiParameter("storeroom", int)],
                    description="The part's movement log, newest first.")
     @extend_schema(methods=["POST"], request=MovementInputSerializer, responses={201: MovementSerializer},
                    description="Staff: receive, issue (to an incident or change), return, write off or transfer. "
@@ -127,7 +130,11 @@ class SparePartViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             movement = movement_request(part_id=part.pk, actor=request.user, now=timezone.now(),
                                         **data.validated_data)
             return Response(MovementSerializer(movement).data, status=status.HTTP_201_CREATED)
-        queryset = self.filter_queryset(movement_list(user=request.user, part=part))
+        wanted = QueryDict(mutable=True)
+        for key, values in request.query_params.lists():
+            if key in ("kind", "status", "storeroom"):
+                wanted.setlist(key, values)
+        queryset = movement_list(user=request.user, part=part, filters=wanted or None)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(MovementSerializer(page, many=True).data)
 
