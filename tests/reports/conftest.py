@@ -114,3 +114,14 @@ def customer_alpha(october):
 @pytest.fixture
 def customer_other(october):
     return CustomerFactory(username="other_cust", organization=october["other"])
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery():
+    """Tasks queued on commit run in-process (the task functions themselves, no broker)."""
+    from opsdesk.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
