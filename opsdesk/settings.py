@@ -269,6 +269,7 @@ CI_PANELS: list[str] = [
 # Demo data of higher apps, run by `manage.py seed_demo` after the incidents' own (see that command).
 DEMO_SEEDERS: list[str] = [
     "cmdb.seed_data.seed",
+    "problems.seed_data.seed",
     "documents.seed_data.seed",
     "spares.seed_data.seed",
 ]

@@ -100,7 +100,7 @@ class RepeatRule(models.Model):
     """A repeat-fault threshold (admin data): `min_incidents` incidents within `window_days` on the
     same CI (or, with by_cause, with the same cause category on the same CI class in the same
     organisation) and no linked problem make a problem candidate. With no active rule the default
-    from settings.PROBLEM_REPEAT_DEFAULT applies (3 in 30 days, per CI)."""
+    applies: settings.PROBLEM_REPEAT_MIN_INCIDENTS in PROBLEM_REPEAT_WINDOW_DAYS per CI (3 in 30)."""
 
     class Scope(models.TextChoices):
         CI = "ci", _("Same configuration item")
