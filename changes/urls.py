@@ -1,5 +1,19 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "changes"
-
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.change_list_view, name="list"),
+    path("new/", views.change_create_view, name="create"),
+    path("cab/", views.cab_queue, name="cab_queue"),
+    path("<int:pk>/", views.change_detail, name="detail"),
+    path("<int:pk>/edit/", views.change_edit_view, name="edit"),
+    path("<int:pk>/transition/", views.change_transition_view, name="transition"),
+    path("<int:pk>/add/<str:what>/", views.change_timeline_add, name="timeline_add"),
+    path("<int:pk>/attachments/<int:attachment_id>/", views.change_attachment, name="attachment"),
+    path("<int:pk>/incidents/link/", views.change_incident_link_view, name="incident_link"),
+    path("<int:pk>/incidents/open/", views.change_incident_open_view, name="incident_open"),
+    path("panels/incident/<int:pk>/", views.incident_panel, name="incident_panel"),
+    path("panels/ci/<int:pk>/", views.ci_panel, name="ci_panel"),
+]

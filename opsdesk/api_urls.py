@@ -5,6 +5,8 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.views import ContactViewSet, ObtainTokenView, OrganizationViewSet, UserViewSet
+from changes.models import Change
+from changes.selectors import change_base
 from cmdb.api.views import CIViewSet
 from incidents.api.views import IncidentViewSet, SpareLoanViewSet
 from incidents.models import Incident
@@ -34,6 +36,7 @@ AUDIT_TARGETS = {
     "incident": AuditTarget(model=Incident, visible=incident_base),
     "request": AuditTarget(model=ServiceRequest, visible=request_list),
     "problem": AuditTarget(model=Problem, visible=problem_base),
+    "change": AuditTarget(model=Change, visible=change_base),
     "release": AuditTarget(model=Release, visible=release_base),
 }
 

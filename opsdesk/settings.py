@@ -256,6 +256,7 @@ INCIDENT_PANELS: list[str] = [
     "problems:incident_panel",
     "spares:incident_panel",
     "reports:analysis_panel",
+    "changes:incident_panel",
 ]
 HOTLINE_PANELS: list[str] = [
     "problems:hotline_panel",
@@ -265,6 +266,7 @@ HOTLINE_PANELS: list[str] = [
 CI_PANELS: list[str] = [
     "documents:ci_panel",
     "spares:ci_panel",
+    "changes:ci_panel",
 ]
 # Demo data of higher apps, run by `manage.py seed_demo` after the incidents' own (see that command).
 DEMO_SEEDERS: list[str] = [
@@ -272,4 +274,5 @@ DEMO_SEEDERS: list[str] = [
     "problems.seed_data.seed",
     "documents.seed_data.seed",
     "spares.seed_data.seed",
+    "changes.seed_data.seed",
 ]

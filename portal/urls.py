@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_documents
+from . import views, views_changes, views_documents
 
 app_name = "portal"
 urlpatterns = [
@@ -20,6 +20,9 @@ urlpatterns = [
     path("rate/<str:kind>/<int:pk>/", views.rate, name="rate"),
     path("questionnaires/", views.surveys, name="surveys"),
     path("questionnaires/<int:pk>/", views.survey_answer, name="survey"),
+    path("changes/", views_changes.change_approvals_view, name="changes"),
+    path("changes/<int:pk>/", views_changes.change_detail, name="change"),
+    path("changes/<int:pk>/decide/", views_changes.change_decide, name="change_decide"),
     path("documents/", views_documents.documents, name="documents"),
     path("documents/<int:pk>/", views_documents.document, name="document"),
     path("documents/<int:pk>/versions/<int:version_number>/file/", views_documents.document_file,
