@@ -37,7 +37,8 @@ class Conflict:
     other: object | None = None
 
 
-def _local(value: datetime) -> datetime:
+def _local(value: datetime | None) -> datetime:
+    assert value is not None  # only changes with a planned window are compared
     return timezone.localtime(value, timezone.get_default_timezone())
 
 

@@ -126,7 +126,9 @@ def change_create(
     errors.update(_check_window(planned_start, planned_end))
     errors.update(_check_relations(organization=organization, contact=contact, cis=cis, problems=problems,
                                    template=template, assignee=assignee, cab=cab))
-    risk, score, answers = ChangeRisk.LOW, 0, {}
+    risk: str = ChangeRisk.LOW
+    score = 0
+    answers: dict[str, str] = {}
     if risk_answers:
         try:
             answers, score, risk = risk_assess(risk_answers)
@@ -356,7 +358,9 @@ def change_transition(*, change_id: int, actor: Any, action: str, version: int |
     elif action == "assess":
         cab = None
         if payload.get("cab") not in (None, ""):
-            cab = CAB.objects.filter(pk=_pk_or_none(payload["cab"]), is_active=True, is_emergency=False).first()
+            cab_pk = _pk_or_none(payload["cab"])
+            cab = (CAB.objects.filter(pk=cab_pk, is_active=True, is_emergency=False).first()
+                   if cab_pk is not None and 0 < cab_pk < 2**63 else None)
             if cab is None:
                 raise ValidationError({"cab": [_("No active CAB with this id.")]})
         stamp("cab", _require_cab(change, cab, emergency=False))
@@ -639,7 +643,7 @@ def change_incident_link(*, change_id: int, incident: Incident, actor: Any, now:
     return link
 
 
-RISK_IMPACT = {ChangeRisk.HIGH: Impact.HIGH, ChangeRisk.MEDIUM: Impact.MEDIUM, ChangeRisk.LOW: Impact.LOW}
+RISK_IMPACT: dict[str, str] = {ChangeRisk.HIGH: Impact.HIGH, ChangeRisk.MEDIUM: Impact.MEDIUM, ChangeRisk.LOW: Impact.LOW}
 
 
 @transaction.atomic
