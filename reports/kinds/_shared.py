@@ -243,10 +243,10 @@ def month_trend(inp: ReportInput, *, min_months: int = 6) -> list[dict[str, Any]
 
 
 def top_cis(qs: QuerySet[Incident], limit: int = 10) -> list[dict[str, Any]]:
-    return list(qs.filter(ci__isnull=False).order_by().values("ci_id")
+    return [dict(row) for row in qs.filter(ci__isnull=False).order_by().values("ci_id")
                 .annotate(faults=Count("id"), name=F("ci__name"), location=F("ci__location"),
                           ci_class=F("ci__ci_class__name"))
-                .order_by("-faults", "name", "ci_id")[:limit])
+                .order_by("-faults", "name", "ci_id")[:limit]]
 
 
 def fault_overview(inp: ReportInput) -> dict[str, Any]:

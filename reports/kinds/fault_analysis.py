@@ -29,7 +29,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
     version_number = inp.options.get("version_number")
     if content is None:
         content, version_number = analysis_current_content(incident=incident)
-    timeline = []
+    timeline: list[dict[str, Any]] = []
     for row in content.get("timeline", []):
         kind = row.get("kind", "")
         text = row.get("text", "")

@@ -37,7 +37,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
                .annotate(previous_at=Window(Lag("created_at"), order_by=[F("created_at").asc(), F("id").asc()]))
                .order_by("created_at", "id"))
     limit = int(PROGRESS_INTERVAL.total_seconds() // 60)
-    timeline = []
+    timeline: list[dict[str, Any]] = []
     late = 0
     for u in updates:
         since = u.previous_at or incident.reported_at
