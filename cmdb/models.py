@@ -136,8 +136,9 @@ class CIRelation(models.Model):
     source = models.ForeignKey(CI, verbose_name=_("from"), on_delete=models.PROTECT, related_name="relations_out")
     target = models.ForeignKey(CI, verbose_name=_("to"), on_delete=models.PROTECT, related_name="relations_in")
     type = models.CharField(_("type"), max_length=20, choices=RelationType.choices)
-    dependant = models.ForeignKey(CI, on_delete=models.PROTECT, related_name="+", editable=False)
-    dependency = models.ForeignKey(CI, on_delete=models.PROTECT, related_name="+", editable=False)
+    # Indexed by the two partial indexes below (active rows: the only ones impact analysis walks).
+    dependant = models.ForeignKey(CI, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
+    dependency = models.ForeignKey(CI, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
     active = models.BooleanField(_("active"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"))

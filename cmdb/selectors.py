@@ -111,16 +111,32 @@ class ImpactResult:
     services: int  # how many of them are business services
 
 
-def _impact_sql(*, n_start: int, direction: str, organization_filter: bool, limited: bool) -> str:
-    # Walk relationships from the start CIs. "dependants": who fails when they fail, following
-    # dependency → dependant; "dependencies": the reverse. UNION (not UNION ALL) drops a (ci, depth)
-    # pair already produced, and the depth bound ends every walk, so cycles terminate; each CI keeps
-    # its shortest depth. Plain SQL that PostgreSQL and SQLite both run.
-    here, there = ("dependency_id", "dependant_id") if direction == ImpactDirection.DEPENDANTS else (
-        "dependant_id", "dependency_id")
+def _walk_sql(*, n_start: int, here: str, there: str, postgres: bool) -> str:
+    """The recursive part: rows (ci_id, depth) of every CI reached, each once at its shortest depth.
+
+    PostgreSQL: breadth-first, one row per level carrying the level's new CIs (`frontier`) and all
+    CIs seen so far (`seen`); a CI already seen is never expanded again (hash anti-join against
+    `seen`), so cycles end and the work is linear in the relationships reached.
+    Elsewhere (SQLite, the embedded default): the portable form, where UNION drops a (ci, depth)
+    pair already produced and the depth bound ends every walk; MIN(depth) keeps the shortest.
+    """
+    if postgres:
+        return f"""
+        bfs(frontier, seen, depth) AS (
+            SELECT %s::bigint[], %s::bigint[], 0
+            UNION ALL
+            SELECT nxt.ids, bfs.seen || nxt.ids, bfs.depth + 1
+              FROM bfs CROSS JOIN LATERAL (
+                   SELECT array_agg(c.id) AS ids FROM (
+                          SELECT DISTINCT r.{there} AS id FROM cmdb_cirelation r
+                           WHERE r.active AND r.{here} = ANY(bfs.frontier)) c
+                    WHERE NOT EXISTS (SELECT 1 FROM unnest(bfs.seen) s(id) WHERE s.id = c.id)) nxt
+             WHERE bfs.depth < %s AND nxt.ids IS NOT NULL
+        ),
+        hits AS (SELECT unnest(frontier) AS ci_id, depth FROM bfs WHERE depth > 0)"""
     marks = ", ".join(["%s"] * n_start)
     return f"""
-        WITH RECURSIVE walk(ci_id, depth) AS (
+        walk(ci_id, depth) AS (
             SELECT r.{there}, 1 FROM cmdb_cirelation r WHERE r.active AND r.{here} IN ({marks})
             UNION
             SELECT r.{there}, w.depth + 1 FROM walk w
@@ -129,7 +145,16 @@ def _impact_sql(*, n_start: int, direction: str, organization_filter: bool, limi
         ),
         hits AS (
             SELECT ci_id, MIN(depth) AS depth FROM walk WHERE ci_id NOT IN ({marks}) GROUP BY ci_id
-        )
+        )"""
+
+
+def _impact_sql(*, n_start: int, direction: str, organization_filter: bool, limited: bool, postgres: bool) -> str:
+    # "dependants": who fails when the start CIs fail, following dependency → dependant;
+    # "dependencies": the reverse walk.
+    here, there = ("dependency_id", "dependant_id") if direction == ImpactDirection.DEPENDANTS else (
+        "dependant_id", "dependency_id")
+    return f"""
+        WITH RECURSIVE {_walk_sql(n_start=n_start, here=here, there=there, postgres=postgres)}
         SELECT c.id, c.name, c.status, c.organization_id, k.code, k.name, k.is_service, h.depth,
                COUNT(*) OVER (), SUM(CASE WHEN k.is_service THEN 1 ELSE 0 END) OVER ()
           FROM hits h
@@ -157,13 +182,15 @@ def ci_impact_result(*, ci_ids: list[int], direction: str = ImpactDirection.DEPE
             return ImpactResult(rows=[], total=0, services=0)
         if user.is_customer and not user.is_superuser:
             org_id = user.organization_id or -1
-    params: list[Any] = [*ids, max_depth, *ids, CIStatus.RETIRED]
+    postgres = connection.vendor == "postgresql"
+    params: list[Any] = [ids, ids, max_depth] if postgres else [*ids, max_depth, *ids]
+    params.append(CIStatus.RETIRED)
     if org_id is not None:
         params.append(org_id)
     if limit is not None:
         params.append(max(0, int(limit)))
     sql = _impact_sql(n_start=len(ids), direction=direction, organization_filter=org_id is not None,
-                      limited=limit is not None)
+                      limited=limit is not None, postgres=postgres)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
