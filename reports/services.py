@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
@@ -40,6 +40,7 @@ STALE_AFTER = timedelta(minutes=15)
 REQUEUE_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 3
 MAX_EMAIL_ATTEMPTS = 5
+EMAIL_RETRY_AFTER = timedelta(minutes=30)
 MAX_OPTIONS_BYTES = 20_000
 LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 
@@ -395,8 +396,13 @@ def schedule_sweep(*, now: datetime) -> dict[str, int]:
         ReportRun.objects.filter(pk=run_id, status=RunStatus.FAILED).update(status=RunStatus.QUEUED)
         _queue_generation(run_id)
         requeued += 1
-    pending = ReportEmail.objects.filter(status__in=[EmailStatus.WAITING, EmailStatus.FAILED],
-                                         attempts__lt=MAX_EMAIL_ATTEMPTS)
+    # Waiting e-mails whose reports are all finished, and failed ones after a pause (the retry backoff).
+    unfinished = ReportRun.objects.filter(schedule_id=OuterRef("schedule_id"), period=OuterRef("period")).exclude(
+        status__in=[RunStatus.DONE, RunStatus.FAILED])
+    recent_try = ReportEmailAttempt.objects.filter(email_id=OuterRef("pk"), at__gte=now - EMAIL_RETRY_AFTER)
+    pending = (ReportEmail.objects.filter(status__in=[EmailStatus.WAITING, EmailStatus.FAILED],
+                                          attempts__lt=MAX_EMAIL_ATTEMPTS)
+               .exclude(Exists(unfinished)).exclude(Exists(recent_try)))
     for email_id in pending.values_list("pk", flat=True)[:500]:
         _queue_email(email_id)
     return {"created": created, "emails": emails, "requeued": requeued}
@@ -420,7 +426,7 @@ def report_email_send(*, email_id: int, now: datetime) -> ReportEmail:
     while sending, so two workers never both send it; every try is logged; a failed try is retried
     by the sweep (up to MAX_EMAIL_ATTEMPTS)."""
     with transaction.atomic():
-        email = ReportEmail.objects.select_for_update().select_related("schedule", "schedule__organization").get(
+        email = ReportEmail.objects.select_for_update(of=("self",)).select_related("schedule", "schedule__organization").get(
             pk=email_id)
         if email.status in (EmailStatus.SENT, EmailStatus.SKIPPED) or email.attempts >= MAX_EMAIL_ATTEMPTS:
             return email
