@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_changes, views_documents
+from . import views, views_changes, views_documents, views_reports
 
 app_name = "portal"
 urlpatterns = [
@@ -27,4 +27,7 @@ urlpatterns = [
     path("documents/<int:pk>/", views_documents.document, name="document"),
     path("documents/<int:pk>/versions/<int:version_number>/file/", views_documents.document_file,
          name="document_file"),
+    path("reports/", views_reports.reports, name="reports"),
+    path("reports/<int:pk>/pdf/", views_reports.report_file, {"fmt": "pdf"}, name="report_pdf"),
+    path("reports/<int:pk>/xlsx/", views_reports.report_file, {"fmt": "xlsx"}, name="report_xlsx"),
 ]
