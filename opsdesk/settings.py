@@ -275,4 +275,5 @@ DEMO_SEEDERS: list[str] = [
     "documents.seed_data.seed",
     "spares.seed_data.seed",
     "changes.seed_data.seed",
+    "reports.seed_data.seed",
 ]
