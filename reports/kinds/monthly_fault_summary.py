@@ -260,13 +260,13 @@ def _sla_by_level(qs: QuerySet[Incident], now: Any) -> dict[str, Any]:
     rows = []
     totals = {t: [0, 0] for t in SLA_TARGETS}
     for lv in FaultLevel:
-        row = {"level": lv.value, "label": str(dict(FaultLevel.choices)[lv.value]), "targets": []}
+        cells_of_level: list[dict[str, Any]] = []
         for t in SLA_TARGETS:
             met, missed = cells.get((lv.value, t), (0, 0))
             totals[t][0] += met
             totals[t][1] += missed
-            row["targets"].append({"target": t.value, "met": met, "missed": missed, "pct": pct(met, met + missed)})
-        rows.append(row)
+            cells_of_level.append({"target": t.value, "met": met, "missed": missed, "pct": pct(met, met + missed)})
+        rows.append({"level": lv.value, "label": str(dict(FaultLevel.choices)[lv.value]), "targets": cells_of_level})
     overall = [{"target": t.value, "label": str(target_labels[t]), "met": m, "missed": x, "pct": pct(m, m + x)}
                for t, (m, x) in totals.items()]
     return {"targets": [{"target": t.value, "label": str(target_labels[t])} for t in SLA_TARGETS],
@@ -304,6 +304,7 @@ def _breaches(qs: QuerySet[Incident], now: Any) -> dict[str, Any]:
 
 def _trend(inp: ReportInput, now: Any) -> list[dict[str, Any]]:
     """The last 12 months (this one last): faults per level and the repair-on-time rate, GROUP BY month."""
+    assert inp.start is not None and inp.end is not None  # a period kind: the registry gives both
     period = period_parse(inp.start.astimezone(timezone.get_default_timezone()).strftime("%Y-%m"))
     months = [period.previous(i) for i in range(TREND_MONTHS - 1, 0, -1)] + [period]
     qs = Incident.objects.filter(reported_at__gte=months[0].start, reported_at__lt=inp.end).exclude(
