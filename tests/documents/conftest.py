@@ -37,3 +37,7 @@ def make_document(docadmin, now):
         return doc
 
     return make
+
+
+# The portal's browser fixtures (system Chromium in a thread of its own, screenshots directory).
+from tests.portal.conftest import artifacts, run_with_browser  # noqa: E402, F401
