@@ -200,12 +200,12 @@ def calendar_conflicts(changes: list[Change], *, zone: tzinfo) -> dict[int, list
     freezes = list(FreezeWindow.objects.filter(Q(organization__isnull=True) | Q(organization_id__in=org_ids),
                                                is_active=True, start__lt=hi, end__gt=lo).order_by("start", "id"))
     maintenance: dict[int, list[MaintenanceWindow]] = defaultdict(list)
-    for window in MaintenanceWindow.objects.filter(organization_id__in=org_ids, is_active=True):
-        maintenance[window.organization_id].append(window)
+    for slot in MaintenanceWindow.objects.filter(organization_id__in=org_ids, is_active=True):
+        maintenance[slot.organization_id].append(slot)
     # CIs come prefetched with the calendar's changes (change_calendar_list).
     ci_sets = {c.pk: {ci.pk for ci in c.cis.all()} for c in checked}
     all_cis = set().union(*ci_sets.values())
-    others: list[tuple[int, str, datetime, datetime, int]] = []
+    others: list[Any] = []  # (id, number, planned_start, planned_end, ci id): one row per change and CI
     if all_cis:
         others = list(Change.objects.filter(cis__in=all_cis, status__in=ACTIVE_STATUSES, planned_start__lt=hi,
                                             planned_end__gt=lo)
@@ -273,14 +273,14 @@ def calendar_entries(*, user: Any, start: datetime, end: datetime, days: tuple[d
             blocking=window.blocking, organization=window.organization.name if window.organization else "",
             obj=window))
     maintenance_shown = bool(organization_id) and days is not None
-    if maintenance_shown and days:
-        windows = list(MaintenanceWindow.objects.filter(organization_id=organization_id, is_active=True)
-                       .select_related("organization"))
-        for window, opens, closes in maintenance_occurrences(windows, days=days, zone=zone):
+    if organization_id and days:
+        slots = list(MaintenanceWindow.objects.filter(organization_id=organization_id, is_active=True)
+                     .select_related("organization"))
+        for slot, opens, closes in maintenance_occurrences(slots, days=days, zone=zone):
             entries.append(Entry(
-                kind="maintenance", key=f"maintenance-{window.pk}-{opens.isoformat()}",
-                title=window.name or str(_("Maintenance window")), start=opens, end=closes,
-                blocking=window.blocking, organization=window.organization.name, obj=window))
+                kind="maintenance", key=f"maintenance-{slot.pk}-{opens.isoformat()}",
+                title=slot.name or str(_("Maintenance window")), start=opens, end=closes,
+                blocking=slot.blocking, organization=slot.organization.name, obj=slot))
     entries.sort(key=lambda e: (e.start, e.key))
     counts: dict[str, int] = defaultdict(int)
     for entry in entries:
