@@ -387,6 +387,7 @@ def change_transition(*, change_id: int, actor: Any, action: str, version: int |
         })
         data["round"] = change.cab_round
         if decision == VoteDecision.REJECT:
+            public = False  # the CAB's reasons are internal; the customer sees the resulting status
             stamp("rejected_at", now)
             stamp("reject_reason", comment)
         else:
