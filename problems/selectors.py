@@ -85,6 +85,11 @@ def problems_open_for_link(*, user: Any, organization_id: int, exclude: list[int
     return qs.order_by("-reported_at", "-id")[:limit]
 
 
+def by_rank(qs: Any, *then: str) -> Any:
+    """Best search match first (`search_rank` is annotated by problem_text_search), then `then`, then id."""
+    return qs.order_by("-search_rank", *then, "-id")
+
+
 # --- known errors ---------------------------------------------------------------------------------
 
 def known_error_base(*, user: Any) -> QuerySet[Problem]:
@@ -104,7 +109,7 @@ def known_error_search(*, user: Any, q: str = "", ci_id: int | None = None,
     if (q or "").strip():
         qs = problem_text_search(qs, q)
         if "search_rank" in qs.query.annotations:
-            return qs.order_by("-search_rank", "-known_error_at", "-id")
+            return by_rank(qs, "-known_error_at")
     return qs.order_by("-known_error_at", "-id")
 
 
@@ -133,7 +138,7 @@ def known_error_suggestions(*, user: Any, ci_id: int | None = None, text: str = 
         seen = [s.problem.pk for s in out]
         matches = problem_text_search(base.exclude(pk__in=seen), text, mode="any", min_hits=3)
         if "search_rank" in matches.query.annotations:
-            matches = matches.order_by("-search_rank", "-id")
+            matches = by_rank(matches)
         out += [Suggestion(p, "text") for p in matches[: limit - len(out)]]
     return out
 
@@ -192,18 +197,20 @@ def problem_candidates(*, user: Any, now: datetime, limit: int = CANDIDATE_LIMIT
     for rule in repeat_rules():
         base = _unlinked_recent(user=user, since=now - timedelta(days=rule.window_days))
         if rule.scope == RepeatRule.Scope.CI:
-            rows = (base.values("ci_id").annotate(n=Count("id"), first=Min("reported_at"), last=Max("reported_at"))
+            ci_rows = (base.values("ci_id").annotate(n=Count("id"), first=Min("reported_at"), last=Max("reported_at"))
                     .filter(n__gte=rule.min_incidents).order_by("-n", "-last")[:limit])
-            for row in rows:
+            for ci_row in ci_rows:
+                row: dict[str, Any] = dict(ci_row)
                 key = f"ci:{row['ci_id']}:{rule.window_days}"
                 found.setdefault(key, Candidate(key=key, scope=rule.scope, count=row["n"], first_at=row["first"],
                                                 last_at=row["last"], rule=rule, ci=CI(pk=row["ci_id"])))
         else:
-            rows = (base.exclude(cause_category="")
+            cause_rows = (base.exclude(cause_category="")
                     .values("organization_id", "ci__ci_class_id", "cause_category")
                     .annotate(n=Count("id"), first=Min("reported_at"), last=Max("reported_at"))
                     .filter(n__gte=rule.min_incidents).order_by("-n", "-last")[:limit])
-            for row in rows:
+            for cause_row in cause_rows:
+                row = dict(cause_row)
                 key = (f"cause:{row['organization_id']}:{row['ci__ci_class_id']}:{row['cause_category']}:"
                        f"{rule.window_days}")
                 found.setdefault(key, Candidate(
