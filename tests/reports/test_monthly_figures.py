@@ -200,3 +200,19 @@ def test_pdf_text_carries_the_api_figures(october, api_as, boss, tmp_path):
     assert _figure(text, r"Power-system faults: (\d+)\.") == str(expected["power_faults"])
     assert "Org A" not in text and "路口摄像机-01" in text
     assert "Page 1 of" in text
+
+
+def test_the_portable_orm_path_gives_the_same_report(october, monkeypatch):
+    """SQLite (the embedded default) runs the same definitions through the ORM: same context."""
+    from django.db import connection
+
+    p = period_parse(MONTH)
+    inp = ReportInput(organization=october["org"], start=p.start, end=p.end, period_label=p.text,
+                      now=timezone.now())
+    with_sql = mfs.build(inp)
+    monkeypatch.setattr(connection, "vendor", "sqlite-like")
+    portable = mfs.build(inp)
+    monkeypatch.undo()
+    for key in ("figures", "by_level", "by_cause", "sla", "breach_count", "breaches", "trend", "top_cis",
+                "replacements", "satisfaction", "main_device_faults", "long_faults"):
+        assert portable[key] == with_sql[key], key
