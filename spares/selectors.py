@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from cmdb.models import CI
-from incidents.models import SpareLoan
-from incidents.selectors import FAULT_MONTH_TZ, ci_replacement_list, spare_loan_list
+from incidents.choices import OPEN_STATUSES
+from incidents.models import Incident, SpareLoan
+from incidents.selectors import FAULT_MONTH_TZ, ci_replacement_list, incident_base, spare_loan_list
+from tickets.choices import SLATargetName, TicketKind
+from tickets.models import SLAClock
 
 from .choices import MovementKind, MovementStatus
 from .filtersets import MovementFilterSet, SparePartFilterSet
 from .models import Movement, Replacement, SparePart, Stock, Storeroom
+
+# BRIEF R-SLA: a fault not fixed in time gets a standby device within 24 h.
+LEND_WITHIN = timedelta(hours=24)
 
 
 def _id(pk: Any) -> int:
@@ -143,6 +162,23 @@ def loan_list(*, user: Any, now: datetime, open_only: bool = True, ci: CI | None
     if ci is not None:
         qs = qs.filter(Q(faulty_ci=ci) | Q(standby_ci=ci))
     return qs
+
+
+def loan_due_list(*, user: Any, now: datetime) -> QuerySet[Incident]:
+    """Faults not fixed in time and no standby device lent yet (BRIEF R-SLA: lend one within 24 h):
+    open incidents not restored whose running restore target has passed, oldest breach first, with
+    `restore_was_due` and `lend_by` (= restore_was_due + 24 h) annotated. One query."""
+    restore = SLAClock.objects.filter(ticket_kind=TicketKind.INCIDENT, ticket_id=OuterRef("pk"),
+                                      target=SLATargetName.RESTORE, met_at__isnull=True, paused_at__isnull=True,
+                                      due_at__lt=now)
+    return (incident_base(user=user).filter(status__in=OPEN_STATUSES, restored_at__isnull=True)
+            .annotate(restore_was_due=Subquery(restore.values("due_at")[:1]))
+            .filter(restore_was_due__isnull=False)
+            .exclude(Exists(SpareLoan.objects.filter(incident_id=OuterRef("pk"))))
+            .annotate(lend_by=ExpressionWrapper(F("restore_was_due") + LEND_WITHIN,
+                                                output_field=DateTimeField()))
+            .select_related("organization", "ci")
+            .order_by("restore_was_due", "id"))
 
 
 # --- Replacements ---------------------------------------------------------------------------

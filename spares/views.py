@@ -29,6 +29,7 @@ from .forms import DecisionForm, LendForm, MovementForm, ReplacementForm
 from .models import Movement, Replacement
 from .selectors import (
     incident_movement_list,
+    loan_due_list,
     loan_list,
     month_param,
     movement_list,
@@ -200,6 +201,7 @@ def loans(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(overdue=True)
     return render(request, "spares/loans.html", {
         "loans": list(rows[:PAGE]), "form": form, "now": now, "show": show,
+        "due": list(loan_due_list(user=request.user, now=now)[:PAGE]),
         "lend_open": request.method == "POST" or bool(request.GET.get("incident")),
     }, status=status)
 

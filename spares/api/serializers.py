@@ -78,6 +78,16 @@ class StoreLoanSerializer(serializers.ModelSerializer[SpareLoan]):
         read_only_fields = fields
 
 
+class LoanDueSerializer(serializers.Serializer[Any]):
+    incident = serializers.IntegerField(source="pk")
+    number = serializers.CharField()
+    title = serializers.CharField()
+    organization = serializers.IntegerField(source="organization_id")
+    ci = serializers.IntegerField(source="ci_id", allow_null=True)
+    restore_was_due = serializers.DateTimeField()
+    lend_by = serializers.DateTimeField()
+
+
 class ReplacementSerializer(serializers.ModelSerializer[Replacement]):
     class Meta:
         model = Replacement

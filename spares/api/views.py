@@ -23,6 +23,7 @@ from ..choices import MovementKind, MovementStatus
 from ..filtersets import MovementFilterSet, SparePartFilterSet, StockFilterSet
 from ..models import Movement, Replacement, SparePart, Stock, Storeroom
 from ..selectors import (
+    loan_due_list,
     loan_list,
     month_param,
     movement_get,
@@ -50,6 +51,7 @@ from ..services import (
 from .serializers import (
     DecisionInputSerializer,
     FlaggedDeviceSerializer,
+    LoanDueSerializer,
     MovementInputSerializer,
     MovementSerializer,
     ReplacementInputSerializer,
@@ -234,6 +236,9 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                     "`?overdue=true` for the overdue ones. Return a device with `POST loans/{id}/return/`: a unit "
                     "goes back to its storeroom, a standby CI back on standby.",
         parameters=[OpenApiParameter("open", bool), OpenApiParameter("overdue", bool)]),
+    due=extend_schema(responses=LoanDueSerializer(many=True),
+                      description="Faults not fixed in time with no standby device lent yet: open incidents past "
+                                  "their restore target, with `restore_was_due` and `lend_by` (restore_was_due + 24 h)."),
     create=extend_schema(request=StoreLoanInputSerializer, responses={201: StoreLoanSerializer},
                          description="Staff: lend a standby CI (status standby → in use) or one unit of a part from "
                                      "a storeroom (issued at once, no approval) for an incident."),
@@ -253,6 +258,12 @@ class StoreLoanViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):  # type:
         if params.get("overdue", "").lower() in ("1", "true", "yes"):
             qs = qs.filter(overdue=True)
         return qs
+
+    @action(detail=False, methods=["get"], ordering=("id",), ordering_fields=("id",))
+    def due(self, request: Request) -> Response:
+        rows = loan_due_list(user=request.user, now=timezone.now()).order_by("id")
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(LoanDueSerializer(page, many=True).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = StoreLoanInputSerializer(data=request.data, context=self.get_serializer_context())

@@ -100,3 +100,22 @@ def test_replacement_validation(keeper, now, ci_a, ci_b):
         replacement_record(ci=ci_a, month=now.date(), faults=3, actor=keeper, now=now, decision="keep",
                            replacement_serial="X")
     assert "decision" in err.value.message_dict
+
+
+def test_faults_not_fixed_in_time_wait_for_a_loan(part, central, receive, keeper, now, make_incident, org_a,
+                                                  api_as, manager):
+    from spares.selectors import loan_due_list
+    from tickets.models import SLAClock
+
+    late = make_incident(organization=org_a, title="Late", status="in_progress")
+    on_time = make_incident(organization=org_a, title="On time", status="in_progress")
+    SLAClock.objects.filter(ticket_kind="incident", ticket_id=late.pk, target="restore").update(
+        due_at=now - timedelta(hours=2))
+    assert SLAClock.objects.filter(ticket_kind="incident", ticket_id=on_time.pk, target="restore").exists()
+    [row] = loan_due_list(user=keeper, now=now)
+    assert row.pk == late.pk and row.lend_by == now - timedelta(hours=2) + timedelta(hours=24)
+    body = api_as(manager).get("/api/v1/spare-loans/due/").json()
+    assert [r["number"] for r in body["results"]] == [late.number]
+    receive(part, central, 1)
+    spare_loan_lend(incident_id=late.pk, actor=keeper, now=now, part=part, storeroom=central)
+    assert not loan_due_list(user=keeper, now=now).exists()
