@@ -19,10 +19,9 @@ from reports.registry import ReportInput, ReportKind, Table, register
 from tickets.choices import CallOutcome, EventAction, RequestType, SLATargetName, TicketKind
 from tickets.models import CallRecord, ServiceRequest, TicketEvent, WorkLog
 
-from ._shared import by_choice, by_level, header, label_of, local, org_filter, pct, period_filter
+from ._shared import EXPORT_ROWS, by_choice, by_level, header, label_of, local, org_filter, pct, period_filter
 
 TITLE = _("Daily operations log")
-LIST_LIMIT = 200  # rows of the incident list in the PDF; the Excel sheet has the same rows
 
 
 def _level_chart(rows: list[dict[str, Any]]) -> Any:
@@ -58,7 +57,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
         escalations=Count("id", filter=Q(action=EventAction.ESCALATED)))
     breach_rows = list(
         sla_events.filter(action=EventAction.SLA_BREACH)
-        .values("created_at", "data", "ticket_id").order_by("created_at", "id")[:LIST_LIMIT])
+        .values("created_at", "data", "ticket_id").order_by("created_at", "id")[:EXPORT_ROWS])
     numbers = dict(Incident.objects.filter(pk__in=[r["ticket_id"] for r in breach_rows]).values_list("pk", "number"))
     labels = dict(SLATargetName.choices)
     breaches = [{"at": local(r["created_at"]), "number": numbers.get(r["ticket_id"], ""),
@@ -76,7 +75,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
     new_list = [{"number": i.number, "at": local(i.reported_at), "organization": i.organization.name,
                  "ci": i.ci.name if i.ci else "", "level": i.fault_level, "title": i.title,
                  "status": label_of(i, "status")}
-                for i in opened.select_related("organization", "ci").order_by("reported_at", "id")[:LIST_LIMIT]]
+                for i in opened.select_related("organization", "ci").order_by("reported_at", "id")[:EXPORT_ROWS]]
     ctx = header(inp, TITLE)
     ctx.update({
         "calls": {**calls, "connect_rate": pct(calls["answered"], calls["total"])},
@@ -87,12 +86,11 @@ def build(inp: ReportInput) -> dict[str, Any]:
         "sla": sla,
         "breaches": breaches,
         "major": [{"number": i.number, "title": i.title, "status": label_of(i, "status"),
-                   "restored": local(i.restored_at)} for i in major_active.order_by("reported_at")[:LIST_LIMIT]],
+                   "restored": local(i.restored_at)} for i in major_active.order_by("reported_at")[:EXPORT_ROWS]],
         "progress_updates": progress,
         "work_minutes": work_agg["minutes"] or 0,
         "work_count": work_agg["n"],
         "new_incidents": new_list,
-        "new_incidents_truncated": flow["opened"] > LIST_LIMIT,
         "notes": str(inp.options.get("notes", "") or "").strip(),
         "chart_levels": partial(_level_chart, levels),
     })

@@ -26,12 +26,11 @@ from reports.registry import ReportInput, ReportKind, Table, register
 from tickets.choices import Channel, RequestStatus, RequestType, TicketKind
 from tickets.models import ServiceRequest, WorkLog
 
-from ._shared import by_level, counted_incidents, header, label_of, local, org_filter, pct, period_filter
+from ._shared import EXPORT_ROWS, by_level, counted_incidents, header, label_of, local, org_filter, pct, period_filter
 
 TITLE = _("Proactive service report")
 FORM = "ST.FO05-92"
 PROACTIVE_CHANNELS = (Channel.MONITORING, Channel.INSPECTION)
-LIST_LIMIT = 200
 
 
 def _source_chart(found: int, reported: int) -> Any:
@@ -76,10 +75,10 @@ def build(inp: ReportInput) -> dict[str, Any]:
     found_list = [{"number": i.number, "at": local(i.reported_at), "channel": label_of(i, "channel"),
                    "ci": i.ci.name if i.ci else "", "level": i.fault_level, "title": i.title,
                    "status": label_of(i, "status"), "organization": i.organization.name}
-                  for i in proactive.select_related("ci", "organization").order_by("reported_at", "id")[:LIST_LIMIT]]
+                  for i in proactive.select_related("ci", "organization").order_by("reported_at", "id")[:EXPORT_ROWS]]
     training_list = [{"number": r.number, "at": local(r.reported_at), "title": r.title,
                       "status": label_of(r, "status")}
-                     for r in training.order_by("reported_at", "id")[:LIST_LIMIT]]
+                     for r in training.order_by("reported_at", "id")[:EXPORT_ROWS]]
     ctx = header(inp, TITLE)
     ctx.update({
         "form": FORM,

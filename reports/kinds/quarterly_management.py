@@ -22,6 +22,7 @@ from reports.charts import bar_chart, line_chart, pie_chart
 from reports.registry import ReportInput, ReportKind, Table, register
 
 from ._shared import (
+    EXPORT_ROWS,
     change_figures,
     cmdb_figures,
     complaints,
@@ -43,7 +44,7 @@ def replacement_flags(inp: ReportInput) -> list[dict[str, Any]]:
             .values("ci_id", "month")
             .annotate(faults=Count("id"), name=F("ci__name"), location=F("ci__location"))
             .filter(faults__gte=REPLACEMENT_THRESHOLD)
-            .order_by("month", "-faults", "name"))
+            .order_by("month", "-faults", "name")[:EXPORT_ROWS])
     return [{**r, "month_label": r["month"].astimezone(zone).strftime("%Y-%m")} for r in rows]
 
 
@@ -97,7 +98,10 @@ def tables(ctx: dict[str, Any]) -> list[Table]:
                 rows=[[r["label"], r["met"], r["missed"], r["pct"]] for r in ctx["sla"]])
     top = Table(title=_("Devices with most faults"), headers=[_("Device"), _("Class"), _("Location"), _("Faults")],
                 rows=[[r["name"], r["ci_class"], r["location"], r["faults"]] for r in ctx["top_cis"]])
-    out = [cmdb, faults, levels, causes, months, sla, top]
+    flagged = Table(title=_("Devices flagged for replacement"),
+                    headers=[_("Month"), _("Device"), _("Location"), _("Faults in the month")],
+                    rows=[[r["month_label"], r["name"], r["location"], r["faults"]] for r in ctx["replacements"]])
+    out = [cmdb, faults, levels, causes, months, sla, top, flagged]
     if ctx["changes"] is not None:
         out.append(Table(title=_("Changes implemented"), headers=[_("Number"), _("Title"), _("Type"), _("Implemented")],
                          rows=[[r["number"], r["title"], r["type"], r["implemented"]] for r in ctx["changes"]["rows"]]))
