@@ -60,7 +60,7 @@ class ReleaseForm(forms.Form):
             options = release_change_options(user=user, release=release)
             self.fields["changes"] = ChangeChoiceField(
                 queryset=(options | current).distinct().order_by("-reported_at", "-id"), required=False,
-                label=_("Changes"), widget=forms.CheckboxSelectMultiple,
+                label=_("Grouped changes"), widget=forms.CheckboxSelectMultiple,
                 help_text=_("Changes of this organisation that are in no other open release."))
 
     @staticmethod

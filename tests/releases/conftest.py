@@ -3,15 +3,20 @@ services belong to another helper); releases go through releases.services, the r
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connections
 
 from accounts.choices import Role
 from changes.models import Change, FreezeWindow, MaintenanceWindow
 from releases.services import deployment_record, release_create, release_transition
+from tests.e2e.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.factories import UserFactory
 from tickets.numbering import next_number
 
@@ -97,3 +102,36 @@ def maintenance(db):
 
     return make
 
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def run_with_browser() -> Callable[[Callable[[Any], Any]], Any]:
+    """A browser journey in the system Chromium, in a thread of its own (as tests/portal does)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("system Chromium not installed at /usr/bin/chromium")
+
+    def run(journey: Callable[[Any], Any]) -> Any:
+        def in_thread() -> Any:
+            from playwright.sync_api import sync_playwright
+
+            try:
+                with sync_playwright() as playwright:
+                    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                    try:
+                        return journey(browser)
+                    finally:
+                        browser.close()
+                        connections.close_all()
+            finally:
+                connections.close_all()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(in_thread).result()
+
+    return run
