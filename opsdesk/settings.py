@@ -275,5 +275,6 @@ DEMO_SEEDERS: list[str] = [
     "documents.seed_data.seed",
     "spares.seed_data.seed",
     "changes.seed_data.seed",
+    "releases.seed_data.seed",
     "reports.seed_data.seed",
 ]
