@@ -13,6 +13,7 @@ from changes.choices import CABRule, ChangeStatus, ChangeType
 from changes.models import CAB, Change, ChangeTemplate
 from changes.services import change_create, change_transition
 from tests.factories import CIFactory, ContactFactory, CustomerFactory, UserFactory
+from tests.portal.conftest import artifacts, run_with_browser  # noqa: F401  (browser-journey fixtures)
 
 ANSWERS = {"service_impact": "group", "outage": "short", "experience": "once", "backout": "easy", "tested": "yes"}
 # Normal route: status reached → the actions that lead there (after the change is raised).

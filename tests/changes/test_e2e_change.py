@@ -17,7 +17,6 @@ from accounts.choices import Role
 from changes.choices import CABRule
 from changes.models import CAB, Change
 from tests.factories import PASSWORD, CIFactory, ContactFactory, CustomerFactory, OrganizationFactory, UserFactory
-from tests.portal.conftest import run_with_browser  # noqa: F401  (the fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +28,7 @@ def shot(page: Any, artifacts: Path, name: str) -> None:
     page.screenshot(path=str(artifacts / f"change-{name}.png"), full_page=True)
 
 
-def test_normal_change_from_request_to_close(run_with_browser, live_server, artifacts):  # noqa: F811
+def test_normal_change_from_request_to_close(run_with_browser, live_server, artifacts):
     run_with_browser(lambda browser: journey(browser, live_server, artifacts))
 
 
