@@ -15,7 +15,9 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
+from cmdb.choices import CIStatus
 from cmdb.models import CI
+from cmdb.services import ci_update
 from opsdesk.errors import ConflictError
 from tickets.audit import event_record
 from tickets.choices import EventAction
@@ -188,6 +190,9 @@ def spare_loan_create(*, incident_id: int, actor: Any, description: str, faulty_
         incident=incident, faulty_ci=faulty_ci, standby_ci=standby_ci, description=description, lent_at=now,
         lent_by=actor, note=(note or "").strip(), due_back=due_back,
     )
+    if standby_ci is not None and standby_ci.status == CIStatus.STANDBY:
+        # Out on loan: no longer available as a standby device (back on standby when returned).
+        ci_update(ci_id=standby_ci.pk, actor=actor, changes={"status": CIStatus.IN_USE}, now=now)
     event_record(ticket=incident, actor=actor, action=EventAction.LOAN, now=now, public=True, data={
         "loan": loan.pk, "action": "lent", "description": description,
         "faulty_ci": faulty_ci.pk if faulty_ci else None, "standby_ci": standby_ci.pk if standby_ci else None,
@@ -208,6 +213,10 @@ def spare_loan_return(*, loan_id: int, actor: Any, now: datetime) -> SpareLoan:
         raise ValidationError({"returned_at": [_("This device was already returned.")]})
     loan.returned_at = now
     loan.save(update_fields=["returned_at"])
+    if loan.standby_ci_id is not None:
+        standby = CI.objects.select_for_update().get(pk=loan.standby_ci_id)
+        if standby.status == CIStatus.IN_USE:  # lent from standby: available again
+            ci_update(ci_id=standby.pk, actor=actor, changes={"status": CIStatus.STANDBY}, now=now)
     event_record(ticket=incident, actor=actor, action=EventAction.LOAN, now=now, public=True,
                  data={"loan": loan.pk, "action": "returned", "description": loan.description})
     spare_loan_returned.send(sender=SpareLoan, loan=loan, actor=actor, now=now)

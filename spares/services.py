@@ -271,10 +271,10 @@ def movement_reject(*, movement_id: int, actor: Any, now: datetime, note: str) -
 
 # --- Spare-device loans from the store ------------------------------------------------------
 
-def _ci_status_set(*, ci: CI, expected: str, status: str, actor: Any, now: datetime) -> None:
-    """Change a CI's status through the CMDB's writer (so its history records it)."""
-    if ci.status == expected:
-        ci_update(ci_id=ci.pk, actor=actor, changes={"status": status}, now=now)
+def _ci_retire(*, ci: CI, actor: Any, now: datetime) -> None:
+    """A replaced device leaves service: retired through the CMDB's writer (its history records it)."""
+    if ci.status != CIStatus.RETIRED:
+        ci_update(ci_id=ci.pk, actor=actor, changes={"status": CIStatus.RETIRED}, now=now)
 
 
 @transaction.atomic
@@ -282,8 +282,9 @@ def spare_loan_lend(*, incident_id: int, actor: Any, now: datetime, standby_ci: 
                     part: SparePart | None = None, storeroom: Storeroom | None = None, serial: str = "",
                     faulty_ci: CI | None = None, description: str = "", note: str = "",
                     due_back: datetime | None = None) -> SpareLoan:
-    """Lend a standby device for an incident: a CI in status standby (it becomes in use until it
-    comes back), or one unit of a part issued from a storeroom (returned to it when the loan ends).
+    """Lend a standby device for an incident: a CI in status standby (the incidents app marks it in
+    use until it comes back), or one unit of a part issued from a storeroom (returned to it when the
+    loan ends).
     The loan itself is the incidents app's record; a loan never waits for approval."""
     _staff_only(actor)
     errors: dict[str, list[str]] = {}
@@ -304,14 +305,12 @@ def spare_loan_lend(*, incident_id: int, actor: Any, now: datetime, standby_ci: 
         movement_request(part_id=part.pk, kind=MovementKind.ISSUE, quantity=1, actor=actor, now=now,
                          from_storeroom=storeroom, incident=loan.incident, loan=loan, reference=serial,
                          note=_("Lent as a standby device."), skip_approval=True)
-    if standby_ci is not None:
-        _ci_status_set(ci=standby_ci, expected=CIStatus.STANDBY, status=CIStatus.IN_USE, actor=actor, now=now)
     return loan
 
 
 def spare_loan_restock(*, loan: SpareLoan, actor: Any, now: datetime) -> None:
-    """The loan ended (called inside incidents.followups.spare_loan_return's transaction): a unit
-    from the store goes back to its storeroom; a standby CI goes back on standby."""
+    """The loan ended (called inside incidents.followups.spare_loan_return's transaction, which also
+    puts a standby CI back on standby): a unit from the store goes back to its storeroom."""
     issued = (Movement.objects.filter(loan=loan, kind=MovementKind.ISSUE, status__in=APPLIED_STATUSES)
               .select_related("from_storeroom").first())
     if issued is not None and not Movement.objects.filter(loan=loan, kind=MovementKind.RETURN).exists():
@@ -321,9 +320,6 @@ def spare_loan_restock(*, loan: SpareLoan, actor: Any, now: datetime) -> None:
                             requested_at=now, status=MovementStatus.DONE)
         _apply(movement, now=now)
         movement.save(force_insert=True)
-    if loan.standby_ci_id is not None:
-        ci = CI.objects.get(pk=loan.standby_ci_id)
-        _ci_status_set(ci=ci, expected=CIStatus.IN_USE, status=CIStatus.STANDBY, actor=actor, now=now)
 
 
 # --- Replacement records --------------------------------------------------------------------
@@ -366,7 +362,7 @@ def replacement_record(*, ci: CI, month: date, faults: int, actor: Any, now: dat
                          decided_at=now, note=note)
     record.save(force_insert=True)
     if decision == ReplacementDecision.REPLACE and replaced_on is not None:
-        _ci_status_set(ci=ci, expected=ci.status, status=CIStatus.RETIRED, actor=actor, now=now)
+        _ci_retire(ci=ci, actor=actor, now=now)
     return record
 
 
@@ -394,5 +390,5 @@ def replacement_update(*, replacement_id: int, actor: Any, now: datetime, versio
     record.version += 1
     record.save()
     if record.decision == ReplacementDecision.REPLACE and record.replaced_on is not None:
-        _ci_status_set(ci=record.ci, expected=record.ci.status, status=CIStatus.RETIRED, actor=actor, now=now)
+        _ci_retire(ci=record.ci, actor=actor, now=now)
     return record
