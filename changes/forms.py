@@ -196,7 +196,7 @@ class ChangeActionForm(forms.Form):
             "open_incident": lambda: forms.BooleanField(label=_("Open an incident for the failure"), required=False),
             "outcome": lambda: forms.ChoiceField(label=_("Outcome"), choices=[("", "—"), *ReviewOutcome.choices],
                                                  required=True),
-            "objectives_met": lambda: forms.BooleanField(label=_("Objectives met"), required=False),
+            "objectives_met": lambda: forms.BooleanField(label=_("Objectives met"), required=False, initial=True),
             "notes": lambda: forms.CharField(label=_("Review notes"), required=True,
                                              widget=forms.Textarea(attrs={"rows": 3})),
             "lessons": lambda: forms.CharField(label=_("Lessons learnt"), required=False,
