@@ -222,7 +222,8 @@ def analysis_publish(*, incident_id: int, actor: Any, version: int | None, now: 
         raise ValidationError({"version": [
             _("Nothing has changed since version %(number)s was published.") % {"number": last.number}]})
     number = analysis.published_count + 1
-    snapshot = {**text, "timeline": analysis_timeline(incident=incident)}
+    snapshot = {**text, "timeline": analysis_timeline(incident=incident), "published_by": actor.display_name,
+                "published_at": now.isoformat()}
     pdf = analysis_render(incident=incident, content=snapshot, language=language, now=now, version_number=number,
                           published_by=actor.display_name)
     digest = hashlib.sha256(pdf).hexdigest()

@@ -48,7 +48,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
         "service_date": local(incident.resolved_at or incident.reported_at)[:10],
         "version_number": version_number,
         "is_draft": version_number is None,
-        "published_by": inp.options.get("published_by", ""),
+        "published_by": inp.options.get("published_by") or content.get("published_by", ""),
         "sections": [{"name": name, "label": label, "text": content.get(name, "")} for name, label in SECTIONS],
         "signoff": [{"name": name, "label": label, "text": content.get(name, "")} for name, label in SIGNOFF],
         "timeline": timeline,

@@ -137,7 +137,7 @@ def test_publish_freezes_content_and_pdf_and_later_edits_make_a_new_version(stor
     from .conftest import report_input
 
     ctx = kind_get("fault_analysis").build(report_input(organization=s.org_a, incident=inc, now=later))
-    assert ctx["version_number"] == 2 and not ctx["is_draft"]
+    assert ctx["version_number"] == 2 and not ctx["is_draft"] and ctx["published_by"] == s.analyst.display_name
     assert {x["name"]: x["text"] for x in ctx["sections"]}["cause"] == "Capacitor failure in the PSU"
 
 
