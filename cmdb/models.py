@@ -136,7 +136,7 @@ class CIRelation(models.Model):
     source = models.ForeignKey(CI, verbose_name=_("from"), on_delete=models.PROTECT, related_name="relations_out")
     target = models.ForeignKey(CI, verbose_name=_("to"), on_delete=models.PROTECT, related_name="relations_in")
     type = models.CharField(_("type"), max_length=20, choices=RelationType.choices)
-    # Indexed by the two partial indexes below (active rows: the only ones impact analysis walks).
+    # Indexed by the two walk indexes below (which also serve the foreign-key checks).
     dependant = models.ForeignKey(CI, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
     dependency = models.ForeignKey(CI, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False)
     active = models.BooleanField(_("active"), default=True)
@@ -153,9 +153,9 @@ class CIRelation(models.Model):
         verbose_name = _("CI relationship")
         verbose_name_plural = _("CI relationships")
         indexes = [
-            # The two walks of impact analysis: who depends on X, what X depends on.
-            models.Index(fields=["dependency", "dependant"], name="cirel_dependency_walk", condition=Q(active=True)),
-            models.Index(fields=["dependant", "dependency"], name="cirel_dependant_walk", condition=Q(active=True)),
+            # The two walks of impact analysis (who depends on X, what X depends on), index-only.
+            models.Index(fields=["dependency", "active", "dependant"], name="cirel_dependency_walk"),
+            models.Index(fields=["dependant", "active", "dependency"], name="cirel_dependant_walk"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["source", "target", "type"], condition=Q(active=True),

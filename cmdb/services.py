@@ -21,6 +21,7 @@ from accounts.models import Organization
 from opsdesk.errors import ConflictError
 
 from .attributes import clean_values
+from .bulk import bulk_insert, bulk_update
 from .catalog import SERVICE_CLASSES, STANDARD_ATTRIBUTES
 from .choices import SOURCE_IS_DEPENDANT, ChangeSource, CIStatus, RelationType
 from .models import CI, CIChange, CIClass, CIRelation, MaintenanceContract
@@ -120,6 +121,15 @@ def ci_create(*, name: str, ci_class: CIClass, organization: Organization, statu
     _record(ci=ci, changes=[FieldChange("created", "", f"{ci.name} ({ci_class.code})")], actor=actor, now=now,
             source=source)
     return ci
+
+
+def ci_set(*, ci: CI, changes: dict[str, Any]) -> None:
+    """Set `changes` on an unsaved CI, keeping `location` readable from its parts (no history)."""
+    for key, value in changes.items():
+        setattr(ci, key, _text(value) if key in TEXT_LIMITS else value)
+    composed = location_text(**{p: getattr(ci, p) for p in LOCATION_PARTS})
+    if composed:
+        ci.location = composed
 
 
 def ci_apply(*, ci: CI, changes: dict[str, Any]) -> list[FieldChange]:
@@ -300,11 +310,12 @@ def _import_write(*, plan: ImportPlan, actor: Any, now: datetime) -> None:
     history: list[tuple[CI, list[FieldChange]]] = []
     fields: set[str] = set()
     for item in plan.planned:
-        diff = ci_apply(ci=item.ci, changes=item.changes)
-        if item.create:
+        if item.create:  # history says "created"; no field-by-field diff to compute
+            ci_set(ci=item.ci, changes=item.changes)
             new_cis.append(item.ci)
             history.append((item.ci, [FieldChange("created", "", f"{item.ci.name} ({item.ci.ci_class.code})")]))
         else:
+            diff = ci_apply(ci=item.ci, changes=item.changes)
             item.ci.version += 1
             item.ci.updated_at = now
             updated.append(item.ci)
@@ -316,12 +327,10 @@ def _import_write(*, plan: ImportPlan, actor: Any, now: datetime) -> None:
     # another CI can clash, and the constraint then refuses the whole import.
     try:
         with transaction.atomic():
-            CI.objects.bulk_create(new_cis, batch_size=1000)
-            if updated:
-                CI.objects.bulk_update(updated, sorted({*fields, "version", "updated_at"}), batch_size=500)
+            bulk_insert(CI, new_cis)
+            bulk_update(CI, updated, sorted({*fields, "version", "updated_at"}))
     except IntegrityError:
         raise ValidationError({"asset_tag": [_("An asset tag in the file is already used by another CI of the "
                                                "organisation.")]}) from None
-    CIChange.objects.bulk_create(
-        [CIChange(ci=ci, at=now, actor=actor, source=ChangeSource.IMPORT, field=c.field, old=c.old, new=c.new)
-         for ci, changes in history for c in changes], batch_size=2000)
+    bulk_insert(CIChange, [CIChange(ci_id=ci.pk, at=now, actor=actor, source=ChangeSource.IMPORT, field=c.field,
+                                    old=c.old, new=c.new) for ci, changes in history for c in changes])

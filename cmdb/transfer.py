@@ -95,18 +95,7 @@ def read_table(content: bytes, filename: str) -> Iterator[list[str]]:
     saves it on Chinese Windows)."""
     name = filename.lower()
     if name.endswith(".xlsx") or content[:2] == b"PK":
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a broken zip/xml
-            raise ImportFileError(_("This is not a readable Excel (.xlsx) file.")) from exc
-        try:
-            sheet = workbook.worksheets[0]
-            for values in sheet.iter_rows(values_only=True):
-                yield [_cell_text(v) for v in values]
-        finally:
-            workbook.close()
+        yield from _read_xlsx(content)
         return
     for encoding in ("utf-8-sig", "gb18030"):
         try:
@@ -122,6 +111,35 @@ def read_table(content: bytes, filename: str) -> Iterator[list[str]]:
         yield from ([c.strip() for c in row] for row in csv.reader(io.StringIO(text)))
     except csv.Error as exc:
         raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from None
+
+
+def _read_xlsx(content: bytes) -> Iterator[list[str]]:
+    """The first sheet's rows. python-calamine (Rust) reads a 10,000-row sheet ~10x faster than
+    openpyxl; openpyxl (already needed for writing) is the fallback when calamine is missing."""
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:  # pragma: no cover - calamine is in requirements.txt
+        CalamineWorkbook = None  # noqa: N806
+    if CalamineWorkbook is not None:
+        try:
+            sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0)
+            rows = sheet.to_python(skip_empty_area=False)
+        except Exception as exc:  # calamine raises its own error types for a broken zip/xml
+            raise ImportFileError(_("This is not a readable Excel (.xlsx) file.")) from exc
+        for values in rows:
+            yield [_cell_text(v) for v in values]
+        return
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken zip/xml
+        raise ImportFileError(_("This is not a readable Excel (.xlsx) file.")) from exc
+    try:
+        for values in workbook.worksheets[0].iter_rows(values_only=True):
+            yield [_cell_text(v) for v in values]
+    finally:
+        workbook.close()
 
 
 def _status_words() -> dict[str, str]:
@@ -251,7 +269,9 @@ def plan_import(table: Iterable[list[str]], *, lock: bool) -> ImportPlan:
             continue
         if klass.pk != ci.ci_class_id:
             values["ci_class"] = klass
-        changes = {k: v for k, v in values.items() if getattr(ci, k) != v}
+        changes = {k: v for k, v in values.items()
+                   if (getattr(ci, f"{k}_id") != (v.pk if v is not None else None) if k in ("contract", "ci_class")
+                       else getattr(ci, k) != v)}
         if changes:
             plan.planned.append(PlannedRow(row=number, ci=ci, changes=changes, create=False))
         else:
@@ -267,36 +287,49 @@ class _Existing:
 
 
 def _existing(records: list[tuple[int, dict[str, str]]], orgs: dict[str, Organization], *, lock: bool) -> _Existing:
-    """Every CI a row could match, fetched in chunks of CHUNK keys."""
+    """Every CI a row could match: one query per CHUNK keys (serials and asset tags together), with
+    classes and contracts attached from two small look-ups instead of a join per row."""
     found = _Existing()
-    wanted: dict[str, set[tuple[int, str]]] = {"asset_tag": set(), "serial": set(), "name": set()}
+    tags: set[tuple[int, str]] = set()
+    serials: set[tuple[int, str]] = set()
+    names: set[tuple[int, str]] = set()
     for _n, rec in records:
         org = orgs.get(rec["organization"])
         if org is None:
             continue
         if rec.get("asset_tag"):
-            wanted["asset_tag"].add((org.pk, rec["asset_tag"]))
+            tags.add((org.pk, rec["asset_tag"]))
         if rec.get("serial"):
-            wanted["serial"].add((org.pk, rec["serial"]))
+            serials.add((org.pk, rec["serial"]))
         if not rec.get("asset_tag") and not rec.get("serial") and rec.get("name"):
-            wanted["name"].add((org.pk, rec["name"]))
-    seen: dict[int, CI] = {}
-    for column, pairs in wanted.items():
-        org_ids = {org_id for org_id, _v in pairs}
-        for chunk in _chunks(sorted({v for _o, v in pairs})):
-            qs = CI.objects.filter(Q(**{f"{column}__in": chunk}), organization_id__in=org_ids)
-            if lock:
-                qs = qs.select_for_update(of=("self",))
-            for ci in qs.select_related("ci_class", "contract").order_by("id"):
-                ci = seen.setdefault(ci.pk, ci)
-                if (ci.organization_id, getattr(ci, column)) not in pairs:
-                    continue
-                if column == "asset_tag":
-                    found.by_tag[(ci.organization_id, ci.asset_tag)] = ci
-                elif column == "serial":
-                    found.by_serial.setdefault((ci.organization_id, ci.serial), []).append(ci)
-                else:
-                    found.by_name.setdefault((ci.organization_id, ci.ci_class_id, ci.name), []).append(ci)
+            names.add((org.pk, rec["name"]))
+    org_ids = {o.pk for o in orgs.values()}
+    matched: dict[int, CI] = {}
+    keys = [("asset_tag", v) for v in sorted({v for _o, v in tags})] + [
+        ("serial", v) for v in sorted({v for _o, v in serials})] + [("name", v) for v in sorted({v for _o, v in names})]
+    for chunk in _chunks(keys):
+        query = Q()
+        for column in ("asset_tag", "serial", "name"):
+            values = [v for c, v in chunk if c == column]
+            if values:
+                query |= Q(**{f"{column}__in": values})
+        qs = CI.objects.filter(query, organization_id__in=org_ids).order_by("id")
+        if lock:
+            qs = qs.select_for_update()
+        for ci in qs:
+            matched.setdefault(ci.pk, ci)
+    classes = {c.pk: c for c in CIClass.objects.filter(pk__in={ci.ci_class_id for ci in matched.values()})}
+    contracts = MaintenanceContract.objects.in_bulk({ci.contract_id for ci in matched.values() if ci.contract_id})
+    for ci in matched.values():
+        ci.ci_class = classes[ci.ci_class_id]
+        ci.contract = contracts.get(ci.contract_id) if ci.contract_id else None
+        org_id = ci.organization_id
+        if ci.asset_tag and (org_id, ci.asset_tag) in tags:
+            found.by_tag[(org_id, ci.asset_tag)] = ci
+        if ci.serial and (org_id, ci.serial) in serials:
+            found.by_serial.setdefault((org_id, ci.serial), []).append(ci)
+        if (org_id, ci.name) in names:
+            found.by_name.setdefault((org_id, ci.ci_class_id, ci.name), []).append(ci)
     return found
 
 
