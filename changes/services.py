@@ -4,7 +4,6 @@ check the table and write their events like any other move."""
 
 from __future__ import annotations
 
-import importlib
 import smtplib
 from collections.abc import Iterable
 from datetime import datetime
@@ -28,6 +27,7 @@ from incidents.models import Incident
 from incidents.services import incident_create
 from opsdesk.errors import TransitionNotAllowed
 from problems.models import Problem
+from problems.services import problem_fix_by_change
 from tickets.audit import event_record
 from tickets.choices import Channel, EventAction
 from tickets.numbering import next_number
@@ -518,15 +518,8 @@ def _fix_problems(change: Change, *, actor: Any, now: datetime, data: dict[str, 
     problems = list(change.problems.all())
     if not problems:
         return
-    try:
-        problem_services: Any = importlib.import_module("problems.services")
-    except ImportError:
-        return
-    fix = getattr(problem_services, "problem_fix_by_change", None)
-    if fix is None:
-        return
     for problem in problems:
-        fix(problem=problem, change_number=change.number, actor=actor, now=now)
+        problem_fix_by_change(problem=problem, change_number=change.number, actor=actor, now=now)
     data["problems_fixed"] = [p.pk for p in problems]
 
 

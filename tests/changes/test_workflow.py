@@ -14,9 +14,9 @@ from changes.models import CAB, CABVote, Change, CustomerApproval, FreezeWindow
 from changes.services import change_transition, change_update
 from changes.workflow import CHANGE_WORKFLOW
 from opsdesk.errors import ConflictError, TransitionNotAllowed
+from tests.factories import CIFactory, CustomerFactory, UserFactory
 from tickets.choices import EventAction
 from tickets.models import TicketEvent
-from tests.factories import CIFactory, CustomerFactory, UserFactory
 
 from .conftest import NORMAL_PATH
 
@@ -302,3 +302,23 @@ def test_other_organisations_ci_is_refused(make_change, org_b):
 def test_roles_of_the_table(db):
     UserFactory(role=Role.OPERATOR)
     assert "submit" in CHANGE_WORKFLOW.actions
+
+
+def test_closing_a_successful_change_fixes_its_problems(make_change, engineer, org_a, now):
+    from problems.services import problem_create
+
+    problem = problem_create(actor=engineer, organization=org_a, title="Switch reboots weekly", now=now)
+    change = make_change(status="closed", problems=[problem])
+    problem.refresh_from_db()
+    assert problem.status == "resolved" and problem.fix_change_number == change.number
+
+
+def test_a_failed_change_fixes_nothing(make_change, engineer, manager, org_a, now):
+    from problems.services import problem_create
+
+    problem = problem_create(actor=engineer, organization=org_a, title="Switch reboots weekly", now=now)
+    change = make_change(status="failed", problems=[problem])
+    for action, payload in (("review", {"outcome": "unsuccessful", "notes": "bug"}), ("close", {})):
+        change = change_transition(change_id=change.pk, actor=manager, action=action, payload=payload, now=now)
+    problem.refresh_from_db()
+    assert change.status == "closed" and problem.status != "resolved"
