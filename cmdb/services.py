@@ -78,7 +78,7 @@ def ci_validate(*, ci: CI, raw_attributes: Any) -> dict[str, Any]:
         errors["status"] = [_("Unknown status.")]
     if ci.purchase_date and ci.warranty_end and ci.warranty_end < ci.purchase_date:
         errors["warranty_end"] = [_("The warranty cannot end before the purchase date.")]
-    if ci.contract_id and ci.contract.organization_id != ci.organization_id:
+    if ci.contract is not None and ci.contract.organization_id != ci.organization_id:
         errors["contract"] = [_("The contract belongs to another organisation.")]
     cleaned, attr_errors = clean_values(ci.ci_class.attributes or [], raw_attributes)
     for name, message in attr_errors.items():

@@ -119,8 +119,8 @@ def _read_xlsx(content: bytes) -> Iterator[list[str]]:
     try:
         from python_calamine import CalamineWorkbook
     except ImportError:  # pragma: no cover - calamine is in requirements.txt
-        CalamineWorkbook = None  # noqa: N806
-    if CalamineWorkbook is not None:
+        pass
+    else:
         try:
             sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0)
             rows = sheet.to_python(skip_empty_area=False)
@@ -183,10 +183,10 @@ def plan_import(table: Iterable[list[str]], *, lock: bool) -> ImportPlan:
     if plan.error_count:
         return plan
     records: list[tuple[int, dict[str, str]]] = []
-    for number, values in enumerate(rows, start=2):
-        if not any(v for v in values):
+    for number, cells in enumerate(rows, start=2):
+        if not any(v for v in cells):
             continue
-        records.append((number, {name: (values[i] if i < len(values) else "") for i, name in enumerate(header)}))
+        records.append((number, {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header)}))
         if len(records) > MAX_ROWS:
             raise ImportFileError(_("At most %(n)s rows per file.") % {"n": MAX_ROWS})
     plan.rows = len(records)
@@ -399,10 +399,10 @@ def export_response(qs: Any, *, kind: str, filename: str) -> Any:
             sheet.append(row)
         buffer = io.BytesIO()
         workbook.save(buffer)
-        response = HttpResponse(buffer.getvalue(),
+        download = HttpResponse(buffer.getvalue(),
                                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
-        return response
+        download["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+        return download
 
     class Echo:
         def write(self, value: str) -> str:
