@@ -130,7 +130,7 @@ def dashboard_figures(*, user: Any, now: datetime, organization_id: int | None =
                    .order_by("-n", "name")[:10])
     at_risk = incidents.filter(status__in=OPEN_STATUSES).filter(Exists(
         SLAClock.objects.filter(ticket_kind=TicketKind.INCIDENT, ticket_id=OuterRef("pk"), met_at__isnull=True,
-                                due_at__lt=now))).count()
+                                paused_at__isnull=True, due_at__lt=now))).count()
     return {
         "now": now,
         "month": month,
