@@ -32,7 +32,7 @@ def shot(page: Any, artifacts: Path, name: str) -> None:
 def login(browser: Any, live_server: Any, username: str, viewport: dict[str, int]) -> Any:
     context = browser.new_context(viewport=viewport, locale="en-US", timezone_id="Asia/Shanghai",
                                   is_mobile=viewport is PHONE, has_touch=viewport is PHONE)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # a shared 2-core machine under load answers slowly
     page = context.new_page()
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)
@@ -117,4 +117,14 @@ def journey(browser: Any, live_server: Any, artifacts: Path) -> None:
     page.wait_for_url(re.compile(r"view=week"))
     assert page.locator(".cal-weekview .cal-day").count() == 7
     shot(page, artifacts, "04-week-phone")
+    page.context.close()
+
+    # On a desktop the month is a seven-column grid.
+    page = login(browser, live_server, "pm_li", DESKTOP)
+    page.goto(f"{live_server.url}/releases/calendar/?date={tomorrow.isoformat()}")
+    first_week = page.locator(".cal-week").first.locator(".cal-day")
+    assert first_week.count() == 7
+    boxes = [first_week.nth(i).bounding_box() for i in range(7)]
+    assert all(b is not None for b in boxes) and len({round(b["y"]) for b in boxes if b}) == 1  # one row
+    shot(page, artifacts, "05-month-desktop")
     page.context.close()
