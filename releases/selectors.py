@@ -89,10 +89,10 @@ def release_timeline(*, user: Any, release: Release) -> list[Any]:
     return ticket_timeline(user=user, ticket=release)
 
 
-def release_for_change(*, user: Any, change_id: int) -> Release | None:
-    """The open release holding a change, if any (else the latest finished one)."""
+def release_list_for_change(*, user: Any, change_id: int) -> QuerySet[Release]:
+    """The releases that group a change: the open one first, then finished ones, newest first."""
     return (release_base(user=user).filter(release_changes__change_id=change_id)
-            .order_by("-release_changes__open", "-reported_at").first())
+            .order_by("-release_changes__open", "-reported_at", "-id"))
 
 
 # --- The change calendar ---------------------------------------------------------------------

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/deployments/", views.deployment_add, name="deployment_add"),
     path("<int:pk>/add/<str:what>/", views.release_timeline_add, name="timeline_add"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.release_attachment, name="attachment"),
+    path("change-panel/<int:change_pk>/", views.change_panel, name="change_panel"),
     path("calendar/", views.calendar_view, name="calendar"),
     path("calendar.ics", views.calendar_ics_view, name="calendar_ics"),
     path("calendar/subscribe/", views.calendar_subscribe, name="calendar_subscribe"),

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.selectors import organization_list
 from accounts.views import filtered_page, querystring_without, staff_required
+from changes.selectors import change_get
 from opsdesk.errors import ConflictError, TransitionNotAllowed
 from tickets.choices import EventAction
 from tickets.forms import AttachmentForm, CommentForm, WorkLogForm, error_text, form_add_service_errors
@@ -35,6 +36,7 @@ from .selectors import (
     release_change_list,
     release_get,
     release_list,
+    release_list_for_change,
     release_timeline,
     url_or_blank,
 )
@@ -236,6 +238,17 @@ def release_timeline_add(request: HttpRequest, pk: int, what: str) -> HttpRespon
 def release_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     release = release_get(user=request.user, pk=pk)
     return attachment_response(ticket=release, user=request.user, attachment_id=attachment_id)
+
+
+@require_GET
+@staff_required
+def change_panel(request: HttpRequest, change_pk: int) -> HttpResponse:
+    """htmx fragment for a change's page: the releases that group it (the changes app sits below
+    this one, so it loads this by URL name instead of importing it)."""
+    change = change_get(user=request.user, pk=change_pk)
+    return render(request, "releases/partials/change_panel.html", {
+        "change": change, "releases": list(release_list_for_change(user=request.user, change_id=change.pk)),
+    })
 
 
 # --- The change calendar -------------------------------------------------------------------

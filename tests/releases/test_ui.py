@@ -120,3 +120,16 @@ def test_customers_get_404_on_staff_pages(client, customer_a, make_release, org_
     for url in (reverse("releases:list"), reverse("releases:new"), reverse("releases:detail", args=[release.pk]),
                 reverse("releases:calendar")):
         assert client.get(url).status_code == 404, url
+
+
+def test_change_panel_lists_the_releases_of_a_change(client, operator, customer_a, make_release, make_change, org_a):
+    change = make_change(organization=org_a)
+    release = make_release(organization=org_a, changes=[change])
+    client.force_login(operator)
+    body = client.get(reverse("releases:change_panel", args=[change.pk])).content.decode()
+    assert release.number in body
+    alone = make_change(organization=org_a)
+    assert "in no release" in client.get(reverse("releases:change_panel", args=[alone.pk])).content.decode()
+    assert client.get(reverse("releases:change_panel", args=[10**12])).status_code == 404
+    client.force_login(customer_a)
+    assert client.get(reverse("releases:change_panel", args=[change.pk])).status_code == 404
