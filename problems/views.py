@@ -20,6 +20,7 @@ from accounts.views import filtered_page, querystring_without, staff_required
 from cmdb.selectors import ci_list
 from incidents.selectors import incident_get
 from opsdesk.errors import ConflictError, TransitionNotAllowed
+from tickets.choices import EventAction
 from tickets.forms import AttachmentForm, CommentForm, WorkLogForm, error_text, form_add_service_errors
 from tickets.views import attachment_response, timeline_add, timeline_decorate
 
@@ -143,6 +144,12 @@ def _detail(request: HttpRequest, problem: Any, *, status: int = 200, bound: Pro
             forms: dict[str, Any] | None = None) -> HttpResponse:
     timeline = timeline_decorate(problem_timeline(user=request.user, problem=problem), workflow=PROBLEM_WORKFLOW,
                                  status_labels=dict(ProblemStatus.choices))
+    for item in timeline:  # name the incident (or change) a link event is about
+        data = getattr(item, "data", None) or {}
+        if getattr(item, "kind", "") == "event" and item.action in (EventAction.LINKED, EventAction.UNLINKED):
+            subject = data.get("number") or data.get("change")
+            if subject:
+                item.title = f"{item.title}: {subject}"
     can_work = _can(request.user, PROBLEM_WORK)
     context: dict[str, Any] = {
         "ticket": problem, "problem": problem, "timeline": timeline,

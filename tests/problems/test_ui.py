@@ -90,7 +90,7 @@ def test_link_by_number_and_unlink(staff, make_problem, make_incident, org_a):
     assert r.status_code == 400 and "INC-999999" in r.text
     r = staff.post(reverse("problems:link", args=[p.pk]), {"incidents": inc.number.lower()})
     assert r.status_code == 302
-    assert inc.number in staff.get(reverse("problems:detail", args=[p.pk])).text
+    assert f"Linked: {inc.number}" in staff.get(reverse("problems:detail", args=[p.pk])).text
     r = staff.post(reverse("problems:unlink", args=[p.pk, inc.pk]))
     assert r.status_code == 302 and not ProblemIncident.objects.filter(unlinked_at__isnull=True).exists()
 
