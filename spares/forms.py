@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from changes.models import Change
 from cmdb.choices import CIStatus
+from cmdb.models import CIClass
 from cmdb.selectors import ci_list
 from incidents.selectors import incident_base
 
@@ -67,6 +68,22 @@ class MovementForm(forms.Form):
         if found is None:
             raise forms.ValidationError(_("No change %(number)s.") % {"number": number})
         return found
+
+
+class PartForm(forms.Form):
+    part_number = forms.CharField(label=_("Part number"), max_length=60)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    vendor = forms.CharField(label=_("Vendor"), max_length=100, required=False)
+    model = forms.CharField(label=_("Model"), max_length=100, required=False,
+                            help_text=_("The device model it fits or replaces (matched against CIs)."))
+    ci_class = forms.ModelChoiceField(label=_("CI class"), queryset=CIClass.objects.order_by("name"), required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=20, initial="pcs")
+    reorder_level = forms.IntegerField(label=_("Reorder level"), min_value=0, max_value=1_000_000, initial=0,
+                                       help_text=_("Reorder when the stock across all storerooms is at or below "
+                                                   "this; 0 = never."))
+    approval_required = forms.BooleanField(label=_("Issues and write-offs need approval"), required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
 
 class DecisionForm(forms.Form):

@@ -25,7 +25,7 @@ from tickets.forms import error_text, form_add_service_errors
 
 from .choices import MovementKind, ReplacementDecision
 from .filtersets import SparePartFilterSet
-from .forms import DecisionForm, LendForm, MovementForm, ReplacementForm
+from .forms import DecisionForm, LendForm, MovementForm, PartForm, ReplacementForm
 from .models import Movement, Replacement
 from .selectors import (
     incident_movement_list,
@@ -45,6 +45,7 @@ from .selectors import (
     storeroom_list,
 )
 from .services import (
+    PART_FIELDS,
     is_approver,
     movement_approve,
     movement_reject,
@@ -52,6 +53,8 @@ from .services import (
     replacement_record,
     replacement_update,
     spare_loan_lend,
+    spare_part_create,
+    spare_part_update,
 )
 
 PAGE = 200
@@ -90,6 +93,36 @@ def part_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "movements": moves, "next_cursor": cursor, "base_query": querystring_without(request, "after"),
         "kinds": MovementKind.choices,
     })
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def part_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create a part (no pk) or edit one; a stale version keeps what was typed and says so (409)."""
+    part = spare_part_get(user=request.user, pk=pk) if pk is not None else None
+    initial = ({name: getattr(part, name) for name in (*PART_FIELDS, "version")} if part is not None
+               else {"is_active": True, "unit": "pcs"})
+    form = PartForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            version = data.pop("version", None)
+            try:
+                if part is None:
+                    saved = spare_part_create(actor=request.user, data=data, now=timezone.now())
+                else:
+                    saved = spare_part_update(part_id=part.pk, actor=request.user, data=data, version=version)
+            except ConflictError as exc:
+                form.add_error(None, exc.message)
+                status = 409
+            except ValidationError as exc:
+                form_add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Spare part saved."))
+                return redirect("spares:part", pk=saved.pk)
+    return render(request, "spares/part_form.html", {"part": part, "form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -115,3 +115,23 @@ def test_staff_pages_render_and_customers_get_404(client, manager, customer_a, p
     client.force_login(customer_a)
     for url in urls:
         assert client.get(url).status_code == 404, url
+
+
+def test_part_form_creates_and_edits_with_a_version_check(client, manager, customer_a):
+    client.force_login(manager)
+    data = {"part_number": "UPS-BAT-1", "name": "UPS battery", "unit": "pcs", "reorder_level": 4, "is_active": "on"}
+    r = client.post(reverse("spares:part_new"), data)
+    assert r.status_code == 302
+    from spares.models import SparePart
+
+    part = SparePart.objects.get(part_number="UPS-BAT-1")
+    assert (part.reorder_level, part.version) == (4, 1)
+    assert client.post(reverse("spares:part_new"), data).status_code == 400  # part number taken
+    r = client.post(reverse("spares:part_edit", args=[part.pk]), {**data, "reorder_level": 8, "version": 1})
+    assert r.status_code == 302
+    r = client.post(reverse("spares:part_edit", args=[part.pk]), {**data, "reorder_level": 9, "version": 1})
+    assert r.status_code == 409 and 'value="9"' in r.content.decode()  # what was typed is kept
+    part.refresh_from_db()
+    assert (part.reorder_level, part.version) == (8, 2)
+    client.force_login(customer_a)
+    assert client.get(reverse("spares:part_edit", args=[part.pk])).status_code == 404
