@@ -612,6 +612,17 @@ def customer_approval_send(*, approval_id: int, now: datetime) -> bool:
     return True
 
 
+def customer_approvals_send_due(*, now: datetime, batch: int = 200) -> int:
+    """Queue the approval e-mails that have not gone yet (a lost on-commit task, an SMTP outage):
+    the database says what is due, so running it twice sends nothing twice."""
+    due = list(CustomerApproval.objects.filter(
+        state=ApprovalState.PENDING, emailed_at__isnull=True, expires_at__gt=now).exclude(email="")
+        .order_by("created_at", "id").values_list("pk", flat=True)[:batch])
+    for pk in due:
+        customer_approval_send(approval_id=pk, now=now)
+    return len(due)
+
+
 # --- incidents --------------------------------------------------------------------------------
 
 @transaction.atomic

@@ -87,3 +87,11 @@ def test_link_of_a_change_decided_in_the_portal_is_used(client, pending, approve
     change, approval = pending
     change_transition(change_id=change.pk, actor=approver_a, action="approve", now=now)
     assert client.get(reverse("links:change-approval", args=[token_of(approval)])).status_code == 410
+
+
+def test_unsent_approval_mails_are_swept_once(pending, now):
+    from changes.services import customer_approvals_send_due
+
+    assert customer_approvals_send_due(now=now) == 1
+    assert customer_approvals_send_due(now=now) == 0
+    assert len(mail.outbox) == 1
