@@ -5,6 +5,7 @@ from django.test import Client
 
 from cmdb.models import CIClass
 from cmdb.services import ci_create
+from tests.portal.conftest import artifacts, run_with_browser  # noqa: F401 (browser fixtures for the e2e journey)
 
 SERVER_ATTRS = [
     {"name": "ram_gb", "label": "RAM", "type": "int", "required": True},
