@@ -64,10 +64,11 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def ci_validate(*, ci: CI, raw_attributes: Any) -> dict[str, Any]:
+def ci_validate(*, ci: CI, raw_attributes: Any, check_attributes: bool = True) -> dict[str, Any]:
     """Field-level validation of a CI about to be written (no uniqueness query). Returns the
     cleaned attribute values; raises ValidationError({field: [msg]}, attribute errors under
-    "attributes.<name>")."""
+    "attributes.<name>"). Without `check_attributes` the values are kept as they are (a status
+    change must not fail because an admin made an attribute required after the CI was recorded)."""
     errors: dict[str, list[str]] = {}
     if not ci.name:
         errors["name"] = [_("This field is required.")]
@@ -80,7 +81,10 @@ def ci_validate(*, ci: CI, raw_attributes: Any) -> dict[str, Any]:
         errors["warranty_end"] = [_("The warranty cannot end before the purchase date.")]
     if ci.contract is not None and ci.contract.organization_id != ci.organization_id:
         errors["contract"] = [_("The contract belongs to another organisation.")]
-    cleaned, attr_errors = clean_values(ci.ci_class.attributes or [], raw_attributes)
+    if check_attributes:
+        cleaned, attr_errors = clean_values(ci.ci_class.attributes or [], raw_attributes)
+    else:
+        cleaned, attr_errors = dict(raw_attributes or {}), {}
     for name, message in attr_errors.items():
         errors[f"attributes.{name}" if name else "attributes"] = [message]
     if errors:
@@ -171,7 +175,8 @@ def ci_update(*, ci_id: int, actor: Any, changes: dict[str, Any], version: int |
     old_attributes = dict(ci.attributes or {})
     raw_attributes = changes.get("attributes", ci.attributes)
     diff = ci_apply(ci=ci, changes={k: v for k, v in changes.items() if k != "attributes"})
-    ci.attributes = ci_validate(ci=ci, raw_attributes=raw_attributes)
+    ci.attributes = ci_validate(ci=ci, raw_attributes=raw_attributes,
+                                check_attributes="attributes" in changes or "ci_class" in changes)
     diff += [FieldChange(f"attr:{key}", history_text(old_attributes.get(key)), history_text(ci.attributes.get(key)))
              for key in sorted(set(old_attributes) | set(ci.attributes))
              if old_attributes.get(key) != ci.attributes.get(key)]

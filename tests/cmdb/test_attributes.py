@@ -65,3 +65,14 @@ def test_service_refuses_bad_attributes_with_field_messages(classes, org_a, oper
     assert ci.version == 2
     fields = set(CIChange.objects.filter(ci=ci).values_list("field", "old", "new"))
     assert ("attr:ram_gb", "16", "32") in fields and ("attr:role", "", "db") in fields
+
+
+def test_status_change_does_not_trip_over_attributes_made_required_later(classes, org_a, operator, now):
+    ci = ci_create(name="sw-1", ci_class=classes["switch"], organization=org_a, actor=operator, now=now)
+    classes["switch"].attributes = [{"name": "ports", "type": "int", "required": True}]
+    classes["switch"].save()
+    ci = ci_update(ci_id=ci.pk, actor=operator, changes={"status": "standby"}, now=now)
+    assert ci.status == "standby" and ci.attributes == {}
+    with pytest.raises(ValidationError) as exc:
+        ci_update(ci_id=ci.pk, actor=operator, changes={"attributes": {}}, now=now)
+    assert "attributes.ports" in exc.value.message_dict
