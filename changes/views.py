@@ -208,6 +208,9 @@ def change_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
                        % {"action": transition.label, "errors": error_text(exc)})
         return _detail(request, change_get(user=request.user, pk=pk), status=400, bound=form)
     messages.success(request, _("%(action)s: done.") % {"action": transition.label})
+    if action == "schedule" and change.planned_start and change.planned_end:
+        for conflict in change_conflicts(change=change, start=change.planned_start, end=change.planned_end):
+            messages.warning(request, conflict.message)
     return redirect("changes:detail", pk=change.pk)
 
 

@@ -121,3 +121,17 @@ def test_portal_hides_other_organisations(client, make_change, org_b, customer_b
     assert client.get(reverse("portal:change", args=[change.pk])).status_code == 404
     assert client.post(reverse("portal:change_decide", args=[change.pk]), {"decision": "approve"}).status_code == 404
     assert change.number not in client.get(reverse("portal:changes")).content.decode()
+
+
+def test_scheduling_with_a_warning_says_so(client, make_change, manager):
+    from changes.models import FreezeWindow
+
+    change = make_change(status="approved")
+    FreezeWindow.objects.create(name="Marathon day", start=change.planned_start, end=change.planned_end,
+                                blocking=False)
+    client.force_login(manager)
+    response = client.post(reverse("changes:transition", args=[change.pk]),
+                           {"action": "schedule", "schedule-version": change.version}, follow=True)
+    assert "Marathon day" in response.content.decode()
+    change.refresh_from_db()
+    assert change.status == "scheduled"
