@@ -1,22 +1,54 @@
+"""CMDB admin: CI classes (with their attribute definitions) and maintenance contracts are
+configuration edited here; CIs, relationships and history are read-only (they change through the
+services, which write the history: the CMDB pages, the API or the import)."""
+
 from django.contrib import admin
 
-from .models import CI, CIClass
+from .models import CI, CIChange, CIClass, CIRelation, MaintenanceContract
+
+
+class NoDelete(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+
+class ReadOnly(NoDelete):
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
 
 
 @admin.register(CIClass)
-class CIClassAdmin(admin.ModelAdmin):
-    list_display = ("name", "code")
+class CIClassAdmin(NoDelete):
+    list_display = ("name", "code", "is_service")
     search_fields = ("name", "code")
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+
+@admin.register(MaintenanceContract)
+class MaintenanceContractAdmin(NoDelete):
+    list_display = ("number", "vendor", "organization", "starts_on", "ends_on")
+    list_filter = ("organization",)
+    search_fields = ("number", "vendor")
 
 
 @admin.register(CI)
-class CIAdmin(admin.ModelAdmin):
-    list_display = ("name", "ci_class", "organization", "status", "location", "serial")
+class CIAdmin(ReadOnly):
+    list_display = ("name", "ci_class", "organization", "status", "location", "serial", "asset_tag", "warranty_end")
     list_filter = ("ci_class", "status", "organization")
-    search_fields = ("name", "serial", "location")
+    search_fields = ("name", "serial", "asset_tag", "location")
 
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
+
+@admin.register(CIRelation)
+class CIRelationAdmin(ReadOnly):
+    list_display = ("source", "type", "target", "active", "created_at")
+    list_filter = ("type", "active")
+    raw_id_fields = ("source", "target")
+
+
+@admin.register(CIChange)
+class CIChangeAdmin(ReadOnly):
+    list_display = ("ci", "field", "old", "new", "actor", "source", "at")
+    list_filter = ("source",)
+    raw_id_fields = ("ci",)

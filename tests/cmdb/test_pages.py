@@ -107,3 +107,17 @@ def test_incident_page_loads_the_impact_panel(client_as, operator, make_ci, make
     incident = make_incident(organization=org_a, ci=ci)
     page = client_as(operator).get(f"/incidents/{incident.pk}/").content.decode()
     assert f"/cmdb/{ci.pk}/impact/" in page
+
+
+def test_admin_edits_configuration_and_only_reads_cis(client_as, make_ci, org_a):
+    from tests.factories import UserFactory
+
+    admin_user = UserFactory(username="root", is_superuser=True, is_staff=True)
+    ci = make_ci("a-sw", org=org_a)
+    client = client_as(admin_user)
+    for path in ("/admin/cmdb/ci/", f"/admin/cmdb/ci/{ci.pk}/change/", "/admin/cmdb/ciclass/add/",
+                 "/admin/cmdb/cirelation/", "/admin/cmdb/cichange/", "/admin/cmdb/maintenancecontract/add/"):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/admin/cmdb/ci/add/").status_code == 403
+    response = client.post("/admin/cmdb/ciclass/add/", {"code": "ups2", "name": "UPS", "attributes": '[{"name": "Bad"}]'})
+    assert response.status_code == 200 and "lower-case letters" in response.content.decode()
