@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -169,6 +170,9 @@ def _detail(request: HttpRequest, change: Any, *, status: int = 200, bound: Chan
         "comment_form": CommentForm(), "worklog_form": WorkLogForm(), "attachment_form": AttachmentForm(),
         "link_form": IncidentLinkForm(), "editable": change.status in EDITABLE_STATUSES,
         "can_open_incident": change.status in (ChangeStatus.FAILED, ChangeStatus.BACKED_OUT),
+        # Panels of higher apps (releases, spares, documents), loaded by htmx so this app never imports
+        # them: settings.CHANGE_PANELS lists URL names taking the change's pk (absent: none).
+        "change_panels": [reverse(name, args=[change.pk]) for name in getattr(settings, "CHANGE_PANELS", [])],
     }
     context.update(forms or {})
     return render(request, "changes/change_detail.html", context, status=status)

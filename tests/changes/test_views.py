@@ -135,3 +135,11 @@ def test_scheduling_with_a_warning_says_so(client, make_change, manager):
     assert "Marathon day" in response.content.decode()
     change.refresh_from_db()
     assert change.status == "scheduled"
+
+
+def test_change_panels_of_higher_apps_are_loaded_by_htmx(client, make_change, manager, settings):
+    settings.CHANGE_PANELS = ["changes:detail"]  # any URL name taking the change's pk
+    change = make_change()
+    client.force_login(manager)
+    page = client.get(reverse("changes:detail", args=[change.pk])).content.decode()
+    assert f'hx-get="{reverse("changes:detail", args=[change.pk])}"' in page
