@@ -22,5 +22,7 @@ app.conf.beat_schedule = {
     "quality-invitations": {"task": "quality.invitations_sweep_task", "schedule": 60.0},
     "sla-sweep": {"task": "incidents.sla_sweep_task", "schedule": float(os.environ.get("SLA_SWEEP_SECONDS", "15"))},
     # Reports: each schedule's monthly pack (previous month) generated once, e-mailed, published; lost runs requeued.
+    # Changes: customer-approval e-mails whose send task was lost are queued again.
+    "changes-approval-mails": {"task": "changes.customer_approvals_send_due_task", "schedule": 600.0},
     "reports-schedules": {"task": "reports.schedules_sweep_task", "schedule": 3600.0},
 }

@@ -268,6 +268,10 @@ CI_PANELS: list[str] = [
     "spares:ci_panel",
     "changes:ci_panel",
 ]
+# Change panels take the change's pk and show on the change page (the releases that carry it).
+CHANGE_PANELS: list[str] = [
+    "releases:change_panel",
+]
 # Demo data of higher apps, run by `manage.py seed_demo` after the incidents' own (see that command).
 DEMO_SEEDERS: list[str] = [
     "cmdb.seed_data.seed",
