@@ -17,6 +17,7 @@ from django.db.models import (
     DateTimeField,
     ExpressionWrapper,
     F,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -96,14 +97,32 @@ def document_get(*, user: Any, pk: Any) -> Document:
 
 def document_update_due_list(*, user: Any, now: datetime, overdue_only: bool = False) -> QuerySet[Document]:
     """Active documents waiting for a new version after a change on their CIs, longest waiting
-    first. Staff only (customers: nothing)."""
+    first. Staff only (customers: nothing). One aggregate over the joins (document → CIs →
+    implemented changes) instead of a correlated subquery per document, so the whole library is
+    not probed row by row to sort it; the triggering change's id/number are looked up for the page."""
     if user.is_customer and not user.is_superuser:
         return Document.objects.none()
-    active = document_base(user=user).filter(status=DocumentStatus.ACTIVE).select_related(*LIST_RELATED)
-    due = with_update_due(active, now=now).filter(Q(due_since__isnull=False))
+    window = update_window()
+    baseline = Coalesce(F("latest_version_at"), F("created_at"))
+    touching = Q(cis__changes__implemented_at__gt=baseline, cis__changes__backed_out_at__isnull=True)
+    due = (
+        document_base(user=user).filter(status=DocumentStatus.ACTIVE)
+        .annotate(update_baseline=baseline, due_since=Min("cis__changes__implemented_at", filter=touching))
+        .filter(Q(due_since__isnull=False))
+    )
     if overdue_only:
-        due = due.filter(Q(due_since__lt=now - update_window()))
-    return due.order_by(F("due_since").asc(), "id")
+        due = due.filter(Q(due_since__lt=now - window))
+    first = _triggering_changes().order_by("implemented_at", "id")
+    return (
+        due.annotate(
+            due_change_id=Subquery(first.values("id")[:1]),
+            due_change_number=Subquery(first.values("number")[:1]),
+            update_due_by=ExpressionWrapper(F("due_since") + Value(window), output_field=DateTimeField()),
+            update_overdue=ExpressionWrapper(Q(due_since__lt=now - window), output_field=BooleanField()),
+        )
+        .select_related(*LIST_RELATED)
+        .order_by(F("due_since").asc(), "id")
+    )
 
 
 def document_version_list(*, user: Any, document: Document) -> QuerySet[DocumentVersion]:
