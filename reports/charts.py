@@ -40,6 +40,8 @@ def _nice_max(value: float) -> float:
     """A round axis maximum ≥ value (1, 2, 2.5, 5 × 10^n)."""
     if value <= 0:
         return 1.0
+    if value <= 4 and float(value).is_integer():
+        return 4.0  # small counts: the four gridlines fall on whole numbers (no "0.2 faults")
     exp = math.floor(math.log10(value))
     for step in (1, 2, 2.5, 5, 10):
         candidate = step * 10**exp
