@@ -75,6 +75,7 @@ def journey(browser: Any, live_server: Any, world: dict[str, Any], artifacts: An
     phone.goto(f"{live_server.url}/problems/known-errors/")
     phone.fill("#ke-q", "PoE端口")
     phone.keyboard.press("Enter")
+    phone.wait_for_url("**q=*")  # the result page, not the unfiltered list it was typed on
     phone.wait_for_load_state()
     text = phone.locator("main").inner_text() if phone.locator("main").count() else phone.content()
     assert problem.known_error_id in text and ke.known_error_id not in text
