@@ -7,7 +7,7 @@ import pytest
 from spares.choices import MovementKind
 from spares.models import SparePart, Storeroom
 from spares.services import movement_request, spare_part_create, storeroom_create
-from tests.e2e.conftest import artifacts, browser  # noqa: F401 - the browser fixtures for test_e2e_spares
+from tests.portal.conftest import artifacts, run_with_browser  # noqa: F401 - the browser fixtures for test_e2e_spares
 
 
 @pytest.fixture

@@ -17,14 +17,19 @@ from .conftest import held
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_issue_on_a_phone_then_approve_a_write_off(browser, live_server, artifacts, part, central, receive,
+def test_issue_on_a_phone_then_approve_a_write_off(run_with_browser, live_server, artifacts, part, central, receive,
                                                     make_incident, org_a):
     UserFactory(username="eng_store", role=Role.ENGINEER)
     UserFactory(username="mgr_store", role=Role.MANAGER)
     receive(part, central, 4)
     inc = make_incident(organization=org_a, title="Switch PSU dead")
     ApprovalRule.objects.create(kind=MovementKind.WRITE_OFF)
+    # Playwright in a thread of its own (tests/portal/conftest.py): a session-wide sync Playwright of
+    # another test module may already hold this thread's event loop on the same xdist worker.
+    run_with_browser(lambda browser: journey(browser, live_server, artifacts, part, central, inc))
 
+
+def journey(browser, live_server, artifacts, part, central, inc):
     page = login(browser, live_server.url, "eng_store", PHONE)
     page.goto(f"{live_server.url}/spares/")
     page.click("text=Switch PSU 600W")
