@@ -19,10 +19,10 @@ from accounts.selectors import organization_list
 from accounts.views import filtered_page, querystring_without, staff_required
 from cmdb.selectors import ci_list
 from incidents.selectors import incident_get
-from opsdesk.errors import ConflictError, TransitionNotAllowed
+from opsdesk.errors import ConflictError
 from tickets.choices import EventAction
 from tickets.forms import AttachmentForm, CommentForm, WorkLogForm, error_text, form_add_service_errors
-from tickets.views import attachment_response, timeline_add, timeline_decorate
+from tickets.views import attachment_response, run_transition, timeline_add, timeline_decorate
 
 from .choices import ProblemStatus
 from .filtersets import ProblemFilterSet
@@ -206,33 +206,15 @@ def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def problem_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
     problem = problem_get(user=request.user, pk=pk)
-    action = request.POST.get("action", "")
-    transition = PROBLEM_WORKFLOW.by_action.get(action)
-    if transition is None or action in UI_HIDDEN_ACTIONS:
-        messages.error(request, _("Unknown action."))
-        return _detail(request, problem, status=400)
-    form = ProblemTransitionForm(request.POST, transition=transition)
-    if not form.is_valid():
-        messages.error(request, _("Please correct the fields of “%(action)s”.") % {"action": transition.label})
-        return _detail(request, problem, status=400, bound=form)
     try:
-        problem_transition(problem_id=problem.pk, actor=request.user, action=action,
-                           version=form.cleaned_data["version"], payload=form.payload(), now=timezone.now())
-    except TransitionNotAllowed as exc:
-        messages.error(request, error_text(exc))
-        return _detail(request, problem_get(user=request.user, pk=pk), status=400)
-    except ConflictError as exc:
-        messages.error(request, exc.message)
-        return _detail(request, problem_get(user=request.user, pk=pk), status=409)
-    except ValidationError as exc:
-        form_add_service_errors(form, exc)
-        messages.error(request, _("“%(action)s” was not done: %(errors)s")
-                       % {"action": transition.label, "errors": error_text(exc)})
-        return _detail(request, problem_get(user=request.user, pk=pk), status=400, bound=form)
+        status, bound = run_transition(request, ticket=problem, workflow=PROBLEM_WORKFLOW, service=problem_transition,
+                                       id_kwarg="problem_id", form_class=ProblemTransitionForm,
+                                       hidden_actions=UI_HIDDEN_ACTIONS)
     except PermissionDenied:
         raise Http404 from None
-    messages.success(request, _("%(action)s: done.") % {"action": transition.label})
-    return redirect("problems:detail", pk=problem.pk)
+    if status == 200:
+        return redirect("problems:detail", pk=problem.pk)
+    return _detail(request, problem_get(user=request.user, pk=pk), status=status, bound=bound)
 
 
 @require_POST

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.selectors import organization_list
 from accounts.views import filtered_page, querystring_without, staff_required
 from changes.selectors import change_get
-from opsdesk.errors import ConflictError, TransitionNotAllowed
+from opsdesk.errors import ConflictError
 from tickets.choices import EventAction
-from tickets.forms import AttachmentForm, CommentForm, WorkLogForm, error_text, form_add_service_errors
-from tickets.views import attachment_response, timeline_add, timeline_decorate
+from tickets.forms import AttachmentForm, CommentForm, WorkLogForm, form_add_service_errors
+from tickets.views import attachment_response, run_transition, timeline_add, timeline_decorate
 
 from .calendar import parse_anchor, parse_view, place, span_for
 from .choices import DeploymentResult, Environment, ReleaseStatus
@@ -176,31 +176,11 @@ def release_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def release_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
     release = release_get(user=request.user, pk=pk)
-    action = request.POST.get("action", "")
-    transition = RELEASE_WORKFLOW.by_action.get(action)
-    if transition is None:
-        messages.error(request, _("Unknown action."))
-        return _detail(request, release, status=400)
-    form = ReleaseTransitionForm(request.POST, transition=transition)
-    if not form.is_valid():
-        messages.error(request, _("Please correct the fields of “%(action)s”.") % {"action": transition.label})
-        return _detail(request, release, status=400, bound=form)
-    try:
-        release_transition(release_id=release.pk, actor=request.user, action=action,
-                           version=form.cleaned_data["version"], payload=form.payload(), now=timezone.now())
-    except TransitionNotAllowed as exc:
-        messages.error(request, error_text(exc))
-        return _detail(request, release_get(user=request.user, pk=pk), status=400)
-    except ConflictError as exc:
-        messages.error(request, exc.message)
-        return _detail(request, release_get(user=request.user, pk=pk), status=409)
-    except ValidationError as exc:
-        form_add_service_errors(form, exc)
-        messages.error(request, _("“%(action)s” was not done: %(errors)s")
-                       % {"action": transition.label, "errors": error_text(exc)})
-        return _detail(request, release_get(user=request.user, pk=pk), status=400, bound=form)
-    messages.success(request, _("%(action)s: done.") % {"action": transition.label})
-    return redirect("releases:detail", pk=release.pk)
+    status, bound = run_transition(request, ticket=release, workflow=RELEASE_WORKFLOW, service=release_transition,
+                                   id_kwarg="release_id", form_class=ReleaseTransitionForm)
+    if status == 200:
+        return redirect("releases:detail", pk=release.pk)
+    return _detail(request, release_get(user=request.user, pk=pk), status=status, bound=bound)
 
 
 @require_POST

@@ -3,7 +3,7 @@ work logs, attachments) and the transition forms drawn from a workflow table."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.contrib import messages
@@ -119,15 +119,19 @@ def timeline_add(request: HttpRequest, ticket: TicketBase, what: str) -> tuple[b
 
 
 def run_transition(request: HttpRequest, *, ticket: Any, workflow: Workflow, service: Callable[..., Any],
-                   id_kwarg: str, cause_choices: Any = None) -> tuple[int, TransitionForm | None]:
+                   id_kwarg: str, cause_choices: Any = None, form_class: type[Any] = TransitionForm,
+                   hidden_actions: Collection[str] = ()) -> tuple[int, Any]:
     """Validate the posted action's form and call the type's transition service. Returns the HTTP
-    status for a re-render (200 = done) and the bound form to show again when it failed."""
+    status for a re-render (200 = done) and the bound form to show again when it failed. Every ticket
+    type's page posts here: `form_class` adds a type's own fields, `hidden_actions` are actions of the
+    workflow that only other paths (API, services) may take."""
     action = request.POST.get("action", "")
     transition = workflow.by_action.get(action)
-    if transition is None:
+    if transition is None or action in hidden_actions:
         messages.error(request, _("Unknown action."))
         return 400, None
-    form = TransitionForm(request.POST, transition=transition, cause_choices=cause_choices)
+    extra = {"cause_choices": cause_choices} if cause_choices is not None else {}
+    form = form_class(request.POST, transition=transition, **extra)
     if not form.is_valid():
         messages.error(request, _("Please correct the fields of “%(action)s”.") % {"action": transition.label})
         return 400, form
