@@ -20,9 +20,9 @@ from accounts.views import filtered_page, querystring_without, staff_required
 from cmdb.selectors import ci_get
 from incidents.models import Incident
 from incidents.selectors import incident_get
-from opsdesk.errors import ConflictError, TransitionNotAllowed
+from opsdesk.errors import ConflictError
 from tickets.forms import AttachmentForm, CommentForm, WorkLogForm, error_text, form_add_service_errors
-from tickets.views import attachment_response, timeline_add, timeline_decorate
+from tickets.views import attachment_response, run_transition, timeline_add, timeline_decorate
 
 from . import impact
 from .choices import ChangeStatus
@@ -188,31 +188,11 @@ def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def change_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
     change = change_get(user=request.user, pk=pk)
-    action = request.POST.get("action", "")
-    transition = CHANGE_WORKFLOW.by_action.get(action)
-    if transition is None:
-        messages.error(request, _("Unknown action."))
-        return _detail(request, change, status=400)
-    form = ChangeActionForm(request.POST, transition=transition)
-    if not form.is_valid():
-        messages.error(request, _("Please correct the fields of “%(action)s”.") % {"action": transition.label})
-        return _detail(request, change, status=400, bound=form)
-    try:
-        change_transition(change_id=change.pk, actor=request.user, action=action,
-                          version=form.cleaned_data["version"], payload=form.payload(), now=timezone.now())
-    except TransitionNotAllowed as exc:
-        messages.error(request, error_text(exc))
-        return _detail(request, change_get(user=request.user, pk=pk), status=400, bound=form)
-    except ConflictError as exc:
-        messages.error(request, exc.message)
-        return _detail(request, change_get(user=request.user, pk=pk), status=409)
-    except ValidationError as exc:
-        form_add_service_errors(form, exc)
-        messages.error(request, _("“%(action)s” was not done: %(errors)s")
-                       % {"action": transition.label, "errors": error_text(exc)})
-        return _detail(request, change_get(user=request.user, pk=pk), status=400, bound=form)
-    messages.success(request, _("%(action)s: done.") % {"action": transition.label})
-    if action == "schedule" and change.planned_start and change.planned_end:
+    status, bound = run_transition(request, ticket=change, workflow=CHANGE_WORKFLOW, service=change_transition,
+                                   id_kwarg="change_id", form_class=ChangeActionForm)
+    if status != 200:
+        return _detail(request, change_get(user=request.user, pk=pk), status=status, bound=bound)
+    if request.POST.get("action") == "schedule" and change.planned_start and change.planned_end:
         for conflict in change_conflicts(change=change, start=change.planned_start, end=change.planned_end):
             messages.warning(request, conflict.message)
     return redirect("changes:detail", pk=change.pk)

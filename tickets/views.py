@@ -140,7 +140,7 @@ def run_transition(request: HttpRequest, *, ticket: Any, workflow: Workflow, ser
                 payload=form.payload(), now=timezone.now())
     except TransitionNotAllowed as exc:
         messages.error(request, error_text(exc))
-        return 400, None
+        return 400, form  # e.g. a blocked schedule: the reason typed for an override stays
     except ConflictError as exc:
         messages.error(request, exc.message)
         return 409, None
