@@ -259,6 +259,13 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
 
+# /metrics (Prometheus) counts incidents over every organisation: only a scraper that sends
+# `Authorization: Bearer <METRICS_TOKEN>` or comes from METRICS_ALLOWED_IPS (client address as read by
+# opsdesk.client_ip) gets it; the counts are computed at most once per METRICS_CACHE_SECONDS.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+METRICS_CACHE_SECONDS = int(os.environ.get("METRICS_CACHE_SECONDS", "30"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
