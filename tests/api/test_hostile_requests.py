@@ -113,3 +113,14 @@ def test_client_ip_walks_the_chain_from_the_right(settings, rf):
         request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
         assert client_ip(request) == expected, (remote, forwarded)
         assert get_client_ip_address(request) == expected  # django-axes counts failures by the same address
+
+
+def test_a_deeply_nested_cursor_is_a_400(engineer):
+    """The same RecursionError through the keyset cursor (JSON inside base64 in the query string)."""
+    import base64
+
+    client = Client(raise_request_exception=False)
+    client.force_login(engineer)
+    cursor = base64.urlsafe_b64encode(b"[" * 3000 + b"]" * 3000).decode().rstrip("=")
+    response = client.get("/api/v1/incidents/", {"cursor": cursor})
+    assert response.status_code == 400 and "cursor" in response.json()
