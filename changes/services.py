@@ -4,6 +4,7 @@ check the table and write their events like any other move."""
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from collections.abc import Iterable
 from datetime import datetime
@@ -26,6 +27,7 @@ from incidents.choices import Impact, Urgency
 from incidents.models import Incident
 from incidents.services import incident_create
 from opsdesk.errors import TransitionNotAllowed
+from opsdesk.mail import header_text
 from problems.models import Problem
 from problems.services import problem_fix_by_change
 from tickets.audit import event_record
@@ -51,6 +53,7 @@ from .risk import risk_assess
 from .workflow import CHANGE_WORKFLOW, EDITABLE_STATUSES
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 S = ChangeStatus
 MAX_SEND_ATTEMPTS = 5
 # Who may override a blocking scheduling conflict (with a reason, recorded on the change).
@@ -604,7 +607,7 @@ def customer_approval_send(*, approval_id: int, now: datetime) -> bool:
         "risk": change.get_risk_display(), "backout": change.backout_plan or "–",
         "link": customer_approval_link(approval), "expires": local(approval.expires_at).date().isoformat()}
     try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [approval.email])
+        send_mail(header_text(subject), body, settings.DEFAULT_FROM_EMAIL, [approval.email])
     except (OSError, smtplib.SMTPException):
         return False
     approval.emailed_at = now
@@ -619,7 +622,10 @@ def customer_approvals_send_due(*, now: datetime, batch: int = 200) -> int:
         state=ApprovalState.PENDING, emailed_at__isnull=True, expires_at__gt=now).exclude(email="")
         .order_by("created_at", "id").values_list("pk", flat=True)[:batch])
     for pk in due:
-        customer_approval_send(approval_id=pk, now=now)
+        try:
+            customer_approval_send(approval_id=pk, now=now)
+        except Exception:  # one broken approval must not stop the others; it stays due and is logged
+            logger.exception("Customer approval %s could not be e-mailed", pk)
     return len(due)
 
 

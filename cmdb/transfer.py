@@ -25,6 +25,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization
+from opsdesk.spreadsheets import csv_row, csv_text, xlsx_row
 
 from .attributes import clean_values
 from .choices import CIStatus
@@ -108,7 +109,7 @@ def read_table(content: bytes, filename: str) -> Iterator[list[str]]:
     if "\x00" in text:
         raise ImportFileError(_("This is not a CSV text file."))
     try:
-        yield from ([c.strip() for c in row] for row in csv.reader(io.StringIO(text)))
+        yield from ([csv_text(c.strip()) for c in row] for row in csv.reader(io.StringIO(text)))
     except csv.Error as exc:
         raise ImportFileError(_("The CSV file cannot be read: %(error)s") % {"error": exc}) from None
 
@@ -394,9 +395,9 @@ def export_response(qs: Any, *, kind: str, filename: str) -> Any:
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("CIs")
-        sheet.append(header)
+        sheet.append(xlsx_row(sheet, header))
         for row in rows:
-            sheet.append(row)
+            sheet.append(xlsx_row(sheet, row))
         buffer = io.BytesIO()
         workbook.save(buffer)
         download = HttpResponse(buffer.getvalue(),
@@ -412,9 +413,9 @@ def export_response(qs: Any, *, kind: str, filename: str) -> Any:
 
     def lines() -> Iterator[str]:
         yield "\ufeff"  # BOM: Excel then opens UTF-8 Chinese text correctly
-        yield writer.writerow(header)
+        yield writer.writerow(csv_row(header))
         for row in rows:
-            yield writer.writerow(row)
+            yield writer.writerow(csv_row(row))
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'

@@ -17,6 +17,8 @@ import httpx
 from django.conf import settings
 from django.core.mail import send_mail
 
+from opsdesk.mail import header_text
+
 from .choices import ChannelKind
 from .models import Delivery, NotificationChannel
 from .redaction import excerpt, mask_url, scrub
@@ -40,6 +42,7 @@ class SendResult:
     response_excerpt: str = ""
     error: str = ""
     request_url: str = ""
+    permanent: bool = False  # the message itself cannot be sent: fail now instead of retrying
 
 
 @dataclass(frozen=True)
@@ -194,9 +197,12 @@ def send_email(channel: NotificationChannel, message: Message, *, address: str) 
         return SendResult(ok=False, error="No email address.")
     body = "\n\n".join(part for part in (message.body, message.link) if part)
     try:
-        sent = send_mail(message.title[:200], body, settings.DEFAULT_FROM_EMAIL, [address], fail_silently=False)
+        sent = send_mail(header_text(message.title), body, settings.DEFAULT_FROM_EMAIL, [address], fail_silently=False)
     except (smtplib.SMTPException, OSError) as exc:
         return SendResult(ok=False, error=f"{type(exc).__name__}: {exc}", request_url=f"mailto:{address}")
+    except ValueError as exc:  # a header Django refuses (e.g. a bad address): retrying cannot help
+        return SendResult(ok=False, error=f"{type(exc).__name__}: {exc}", request_url=f"mailto:{address}",
+                          permanent=True)
     return SendResult(ok=sent == 1, error="" if sent == 1 else "The mail backend sent nothing.",
                       request_url=f"mailto:{address}")
 

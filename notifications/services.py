@@ -8,6 +8,7 @@ due, so a lost or duplicated task message changes nothing."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,8 @@ from accounts.models import User
 from . import channels as senders
 from .choices import CHAT_ROBOT_KINDS, ChannelKind, DeliveryStatus, NotificationEvent, RecipientKind
 from .models import Delivery, DeliveryAttempt, Notification, NotificationChannel, NotificationRule
+
+logger = logging.getLogger(__name__)
 
 RATE_WINDOW = timedelta(seconds=60)
 RETRY_BASE_SECONDS = 30
@@ -276,7 +279,7 @@ def _record(*, delivery: Delivery, attempt: DeliveryAttempt, result: senders.Sen
         locked.sent_at = now
         locked.last_error = ""
         locked.next_attempt_at = None
-    elif locked.attempts >= channel.max_attempts:
+    elif result.permanent or locked.attempts >= channel.max_attempts:
         locked.status = DeliveryStatus.FAILED
         locked.last_error = result.error
         locked.next_attempt_at = None
@@ -299,7 +302,11 @@ def delivery_send(*, delivery_id: int, now: datetime) -> Delivery | None:
     if claimed is None:
         return Delivery.objects.filter(pk=delivery_id).first()
     delivery, attempt = claimed
-    result = senders.send(delivery.channel, delivery, now=now)
+    try:
+        result = senders.send(delivery.channel, delivery, now=now)
+    except Exception as exc:  # a record the sender cannot handle fails with the reason, it never loops
+        logger.exception("Delivery %s could not be sent", delivery.pk)
+        result = senders.SendResult(ok=False, error=f"{type(exc).__name__}: {exc}"[:2000], permanent=True)
     return _record(delivery=delivery, attempt=attempt, result=result, now=now)
 
 
@@ -312,6 +319,7 @@ class FlushSummary:
     merged: int = 0
     digests: int = 0
     tried: int = 0
+    failed: int = 0
 
 
 def _digest_create(*, channel: NotificationChannel, items: list[Delivery], now: datetime) -> Delivery:
@@ -386,7 +394,15 @@ def deliveries_flush(*, now: datetime) -> FlushSummary:
     )
     for channel_id in channel_ids:
         for delivery_id in _channel_plan(channel_id=channel_id, now=now, summary=summary):
-            delivery_send(delivery_id=delivery_id, now=now)
+            try:
+                delivery_send(delivery_id=delivery_id, now=now)
+            except Exception as exc:  # one bad record never stops the queue behind it
+                logger.exception("Delivery %s failed in the flush", delivery_id)
+                Delivery.objects.filter(
+                    pk=delivery_id, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.SENDING],
+                ).update(status=DeliveryStatus.FAILED, next_attempt_at=None,
+                         last_error=f"{type(exc).__name__}: {exc}"[:2000])
+                summary.failed += 1
             summary.tried += 1
     return summary
 

@@ -1,12 +1,20 @@
-"""Liveness, readiness and Prometheus metrics endpoints (no authentication, no tenant data)."""
+"""Liveness and readiness endpoints (no authentication, no tenant data) and Prometheus metrics
+(counts over every organisation, so only for a scraper: METRICS_TOKEN or METRICS_ALLOWED_IPS)."""
 
 from __future__ import annotations
 
+import hmac
+
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+
+from .client_ip import client_ip, ip_in
+
+METRICS_CACHE_KEY = "opsdesk:metrics:v1"
 
 
 @require_GET
@@ -41,9 +49,29 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
 
 
+def metrics_allowed(request: HttpRequest) -> bool:
+    """A scraper shows the bearer token (METRICS_TOKEN) or comes from METRICS_ALLOWED_IPS."""
+    token = getattr(settings, "METRICS_TOKEN", "")
+    sent = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+        return True
+    return ip_in(client_ip(request), list(getattr(settings, "METRICS_ALLOWED_IPS", [])))
+
+
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
-    """Open-incident gauges per status and fault level, counted in SQL."""
+    """Open-incident gauges per status and fault level. Only for an allowed scraper (403 otherwise);
+    the aggregate runs at most once per METRICS_CACHE_SECONDS, however often it is scraped."""
+    if not metrics_allowed(request):
+        return HttpResponse("Forbidden\n", status=403, content_type="text/plain; charset=utf-8")
+    body = cache.get(METRICS_CACHE_KEY)
+    if body is None:
+        body = _metrics_render()
+        cache.set(METRICS_CACHE_KEY, body, getattr(settings, "METRICS_CACHE_SECONDS", 30))
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+
+
+def _metrics_render() -> bytes:
     from django.db.models import Count
 
     from incidents.models import Incident
@@ -57,4 +85,4 @@ def metrics(request: HttpRequest) -> HttpResponse:
         gauge.labels(row["status"], row["fault_level"]).set(row["n"])
     info = Gauge("opsdesk_info", "OpsDesk build info", ["time_zone"], registry=registry)
     info.labels(settings.TIME_ZONE).set(1)
-    return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    return generate_latest(registry)

@@ -174,7 +174,7 @@ class KeysetPagination(BasePagination):
             ordering = tuple(str(t) for t in blob["o"])
             raw_values = list(blob["v"])
             reverse = bool(blob.get("r", 0))
-        except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, RecursionError):
             raise invalid from None
         if ordering != tuple(c.token for c in self.columns) or len(raw_values) != len(self.columns):
             raise invalid

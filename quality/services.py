@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Contact, Organization
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
+from opsdesk.mail import header_text
 from tickets.audit import event_record
 from tickets.choices import EventAction, RequestStatus, TicketKind
 from tickets.models import ServiceRequest
@@ -157,7 +158,7 @@ def invitations_sweep(*, now: datetime, batch: int = SWEEP_BATCH) -> dict[str, i
 def _send(*, invitation: RatingInvitation | SurveyInvitation, subject: str, body: str, now: datetime) -> bool:
     invitation.send_attempts += 1
     try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+        send_mail(header_text(subject), body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
     except (OSError, smtplib.SMTPException):
         invitation.save(update_fields=["send_attempts"])
         return False

@@ -21,6 +21,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from opsdesk.spreadsheets import looks_like_formula, xlsx_row
+
 from .registry import Table
 
 # Excel allows 1 048 576 rows; an incident export stops well before that and says so in its last row.
@@ -62,6 +64,8 @@ def _header_row(ws: WriteOnlyWorksheet, headers: Sequence[Any]) -> list[WriteOnl
     cells = []
     for h in headers:
         cell = WriteOnlyCell(ws, value=cell_value(h))
+        if looks_like_formula(cell.value):
+            cell.data_type, cell.quotePrefix = "s", True  # a header is text, never a formula
         cell.font = _HEADER_FONT
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(vertical="center", wrap_text=True)
@@ -92,7 +96,7 @@ def tables_workbook(tables: Sequence[Table], out: IO[bytes]) -> None:
     used: set[str] = set()
     if not tables:
         ws = wb.create_sheet(sheet_title(_("Report"), used))
-        ws.append([_("This report has no tables.")])
+        ws.append(xlsx_row(ws, [_("This report has no tables.")]))
     for table in tables:
         ws = wb.create_sheet(sheet_title(table.title, used))
         rows = [[cell_value(v) for v in row] for row in table.rows]
@@ -100,7 +104,7 @@ def tables_workbook(tables: Sequence[Table], out: IO[bytes]) -> None:
         ws.freeze_panes = "A2"
         ws.append(_header_row(ws, table.headers))
         for row in rows:
-            ws.append(row)
+            ws.append(xlsx_row(ws, row))
     wb.save(out)
 
 
@@ -126,7 +130,7 @@ def rows_workbook(*, title: Any, headers: Sequence[Any], rows: Iterable[Sequence
         if written >= cap:
             ws.append([_("The list was cut at %(cap)s rows: narrow the filters to export the rest.") % {"cap": cap}])
             break
-        ws.append([cell_value(v) for v in row])
+        ws.append(xlsx_row(ws, [cell_value(v) for v in row]))
         written += 1
     wb.save(out)
     return written

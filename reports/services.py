@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Organization
 from incidents.models import Incident
+from opsdesk.mail import header_text
 
 from .choices import PUBLISH_ROLES, EmailStatus, RunStatus
 from .excel import tables_xlsx_bytes
@@ -477,5 +478,5 @@ def _pack_message(schedule: ReportSchedule, period_text: str, runs: list[ReportR
             lines.append(f"- {title}: " + _("could not be generated; the service desk has been told."))
     if schedule.publish:
         lines += ["", _("They are also on the customer portal under Reports.")]
-    return EmailMessage(subject=subject[:200], body="\n".join(lines), from_email=settings.DEFAULT_FROM_EMAIL,
+    return EmailMessage(subject=header_text(subject), body="\n".join(lines), from_email=settings.DEFAULT_FROM_EMAIL,
                         to=recipients, attachments=attachments)

@@ -15,10 +15,10 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from opsdesk.api_errors import parse_id
+from opsdesk.throttling import ScopedRateThrottle
 
 from ..choices import Role
 from ..filtersets import ContactFilterSet, OrganizationFilterSet, UserFilterSet
@@ -51,16 +51,21 @@ def is_account_admin(user: Any) -> bool:
 
 
 class AdminWritesOthersRead(BasePermission):
-    """Everyone signed in may read (scoped by the selectors); superusers and managers write."""
+    """Everyone signed in may read (scoped by the selectors); superusers and managers write.
+    Anonymous requests are 401 (API.md), not an empty list."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
+        if not request.user.is_authenticated:
+            return False
         return request.method in SAFE_METHODS or is_account_admin(request.user)
 
 
 class StaffWritesOthersRead(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         user: Any = request.user
-        return request.method in SAFE_METHODS or bool(user.is_authenticated and user.is_staff_member)
+        if not user.is_authenticated:
+            return False
+        return request.method in SAFE_METHODS or bool(user.is_staff_member)
 
 
 class ObtainTokenView(APIView):

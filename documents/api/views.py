@@ -16,11 +16,12 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opsdesk.api_errors import PayloadTooLarge, parse_id
+from opsdesk.parsers import JSONParser
 
 from ..filtersets import DocumentFilterSet
 from ..models import Document

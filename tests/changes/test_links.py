@@ -97,3 +97,32 @@ def test_unsent_approval_mails_are_swept_once(pending, now):
     assert customer_approvals_send_due(now=now) == 1
     assert customer_approvals_send_due(now=now) == 0
     assert len(mail.outbox) == 1
+
+
+def test_a_title_with_a_line_break_never_stops_the_approval_sweep(make_change, now, monkeypatch):
+    """Issue #11 finding 3: CR/LF in a title gave an uncaught ValueError that aborted the sweep."""
+    from changes.models import Change
+    from changes.services import customer_approvals_send_due
+
+    first = make_change(status="customer_approval")
+    Change.objects.filter(pk=first.pk).update(title="Core switch\r\nBcc: evil@example.com")
+    second = make_change(status="customer_approval")
+    assert customer_approvals_send_due(now=now) == 2
+    subjects = [m.subject for m in mail.outbox]
+    assert len(subjects) == 2 and all("\n" not in s and "\r" not in s for s in subjects)
+    assert any("Core switch Bcc: evil@example.com" in s for s in subjects)
+    assert all(m.bcc == [] for m in mail.outbox)
+    # A record that breaks for any other reason is logged and skipped; the next one still goes.
+    CustomerApproval.objects.update(emailed_at=None)
+    mail.outbox.clear()
+    real_send = __import__("changes.services", fromlist=["send_mail"]).send_mail
+
+    def flaky(subject, *args, **kwargs):
+        if first.number in subject:
+            raise RuntimeError("boom")
+        return real_send(subject, *args, **kwargs)
+
+    monkeypatch.setattr("changes.services.send_mail", flaky)
+    assert customer_approvals_send_due(now=now) == 2
+    assert [second.number in m.subject for m in mail.outbox] == [True]
+    assert CustomerApproval.objects.get(change=first).emailed_at is None

@@ -3,6 +3,7 @@ idempotent, matching by asset tag / serial within the organisation, history writ
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import date
 
@@ -12,6 +13,7 @@ from openpyxl import Workbook, load_workbook
 from cmdb.models import CI, CIChange
 from cmdb.services import ci_import
 from cmdb.transfer import ImportFileError
+from tests.factories import CIFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +118,29 @@ def test_export_round_trips_through_import(classes, org_a, operator, now, client
             assert rows[1][2] == "web-1"
         report = run(body, actor=operator, now=now, filename=f"export.{kind}")
         assert (report.unchanged, report.created, report.updated, report.error_count) == (1, 0, 0, 0), report.errors
+
+
+FORMULA_NAMES = ["=HYPERLINK(\"http://evil.example\";\"x\")", "@SUM(1+1)", "+1+2", "-2+3", "'=already quoted"]
+
+
+def test_formula_like_names_are_written_as_text_and_round_trip(classes, org_a, operator, now, client_as):
+    """Issue #11 finding 1: a CI name that starts like a formula is never a live formula in an export,
+    and the export imports back to the original names."""
+    for name in FORMULA_NAMES:
+        CIFactory(organization=org_a, ci_class=classes["switch"], name=name)
+    client = client_as(operator)
+    for kind in ("csv", "xlsx"):
+        response = client.get(f"/api/v1/cis/export/?file={kind}&organization={org_a.pk}", HTTP_ACCEPT="*/*")
+        assert response.status_code == 200
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        if kind == "csv":
+            cells = [row[2] for row in csv.reader(io.StringIO(body.decode("utf-8-sig")))][1:]
+            assert all(not c or c[0] not in "=+-@" for c in cells), cells
+        else:
+            sheet = load_workbook(io.BytesIO(body)).active
+            cells = [row[2] for row in sheet.iter_rows(min_row=2)]
+            assert {c.value for c in cells} == set(FORMULA_NAMES)
+            assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+        report = run(body, actor=operator, now=now, filename=f"export.{kind}")
+        assert (report.unchanged, report.created, report.error_count) == (len(FORMULA_NAMES), 0, 0), report.errors
+    assert set(CI.objects.filter(organization=org_a).values_list("name", flat=True)) == set(FORMULA_NAMES)

@@ -178,3 +178,40 @@ def test_switched_off_channel_fails_queued_delivery(vendor, wecom_channel, make_
     delivery = delivery_send(delivery_id=delivery.pk, now=now)
     assert delivery.status == DeliveryStatus.FAILED
     assert vendor.requests == []
+
+
+def test_a_title_with_a_line_break_is_sent_on_one_line(email_channel, make_rule, lead, now):
+    """Issue #11 finding 3: CR/LF in a title raised ValueError and left the delivery in `sending`."""
+    make_rule(event="sla.breach", channels=[email_channel], recipients=["role:regional_lead"])
+    [delivery] = emit(now, title="INC-2026-000001 Core switch\r\nBcc: evil@example.com")
+    delivery = delivery_send(delivery_id=delivery.pk, now=now)
+    assert delivery.status == DeliveryStatus.SENT
+    [message] = mail.outbox
+    assert message.subject == "INC-2026-000001 Core switch Bcc: evil@example.com" and message.bcc == []
+
+
+def test_one_unsendable_delivery_fails_with_its_reason_and_the_flush_goes_on(email_channel, make_rule, lead, now,
+                                                                            monkeypatch):
+    from tests.factories import UserFactory
+
+    UserFactory(username="lead2", role="regional_lead", email="lead2@example.com")
+    make_rule(event="sla.breach", channels=[email_channel], recipients=["role:regional_lead"])
+    with monkeypatch.context() as patch:
+        patch.setattr("notifications.services._queue_send", lambda delivery_id: None)  # left for the flush
+        deliveries = emit(now)
+    assert len(deliveries) == 2
+    real_send = __import__("notifications.channels", fromlist=["send_mail"]).send_mail
+
+    def broken_for_lead(subject, body, sender, recipients, **kwargs):
+        if recipients == ["lead@example.com"]:
+            raise RuntimeError("the mail backend choked on this record")
+        return real_send(subject, body, sender, recipients, **kwargs)
+
+    monkeypatch.setattr("notifications.channels.send_mail", broken_for_lead)
+    summary = deliveries_flush(now=now)
+    assert summary.tried == 2
+    by_address = {d.address: d for d in Delivery.objects.all()}
+    assert by_address["lead@example.com"].status == DeliveryStatus.FAILED
+    assert "the mail backend choked" in by_address["lead@example.com"].last_error
+    assert by_address["lead2@example.com"].status == DeliveryStatus.SENT
+    assert [m.to for m in mail.outbox] == [["lead2@example.com"]]

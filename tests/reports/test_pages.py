@@ -137,3 +137,32 @@ def test_portal_lists_and_serves_published_reports(october, boss, customer_alpha
     client.force_login(customer_other)
     assert f"/portal/reports/{published.pk}/".encode() not in client.get("/portal/reports/").content
     assert client.get(f"/portal/reports/{published.pk}/pdf/").status_code == 404
+
+
+def test_incident_export_writes_formula_like_titles_as_text(october, boss, client):
+    """Issue #11 finding 1: a customer's title is text in the workbook, never a live formula."""
+    from incidents.models import Incident
+
+    evil = '=HYPERLINK("http://evil.example","Click")'
+    Incident.objects.filter(pk=october["i2"].pk).update(title=evil)
+    Incident.objects.filter(pk=october["i6"].pk).update(title="@SUM(1+1)")
+    client.force_login(boss)
+    response = client.get("/reports/export/incidents.xlsx", {"organization": october["org"].pk, "month": MONTH,
+                                                             "fault_level": "II"})
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    titles = {row[1].value: row[1] for row in sheet.iter_rows(min_row=2)}
+    assert set(titles) == {evil, "@SUM(1+1)"}
+    assert all(cell.data_type == "s" and cell.quotePrefix for cell in titles.values())
+
+
+def test_report_workbooks_write_formula_like_cells_as_text():
+    """The report workbooks (daily log, monthly summary, …) share one writer: every cell is neutralised."""
+    from reports.excel import tables_xlsx_bytes
+    from reports.registry import Table
+
+    data = tables_xlsx_bytes([Table(title="Log", headers=["=Title"], rows=[["-1+cmd|' /C calc'!A0", 3, "plain"]])])
+    sheet = load_workbook(io.BytesIO(data)).active
+    header, row = list(sheet.iter_rows())
+    assert header[0].value == "=Title" and header[0].data_type == "s"
+    assert row[0].value == "-1+cmd|' /C calc'!A0" and row[0].data_type == "s" and row[0].quotePrefix
+    assert row[1].value == 3 and row[2].value == "plain" and not row[2].quotePrefix
