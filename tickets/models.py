@@ -124,6 +124,9 @@ class TicketEvent(models.Model):
     created_at = models.DateTimeField(_("time"))
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    # Id of the HMAC key that signed `hash` (settings.AUDIT_HMAC_KEY_ID); "" = a plain SHA-256 event
+    # written before the chain was keyed (tickets/audit.py).
+    key_id = models.CharField(_("key id"), max_length=40, blank=True, default="")
 
     class Meta:
         ordering = ["ticket_kind", "ticket_id", "seq"]
