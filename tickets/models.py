@@ -404,3 +404,22 @@ class SLAClock(models.Model):
                          condition=models.Q(next_check_at__isnull=False)),
             models.Index(fields=["ticket_kind", "ticket_id"], name="sla_clock_ticket"),
         ]
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a client sent with an API create: the first response is kept until
+    `expires_at` and replayed to a retry of the same request (tickets/idempotency.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT,
+                             related_name="+")
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response = models.JSONField(_("response body"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")]
