@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -83,6 +84,16 @@ class AuditJSONEncoder(DjangoJSONEncoder):
 def normalise(data: dict[str, Any]) -> dict[str, Any]:
     """What the JSON column will give back, so the digest is the same when recomputed."""
     return json.loads(json.dumps(data, cls=AuditJSONEncoder, ensure_ascii=False))
+
+
+def ticket_models() -> dict[str, type[TicketBase]]:
+    """Every concrete ticket type, by KIND, found through the app registry (tickets must not
+    import the apps above it)."""
+    found = {
+        model.KIND: model for model in apps.get_models()
+        if issubclass(model, TicketBase) and model.KIND
+    }
+    return dict(sorted(found.items()))
 
 
 def _event_build(

@@ -423,3 +423,24 @@ class IdempotencyKey(models.Model):
         verbose_name = _("idempotency key")
         verbose_name_plural = _("idempotency keys")
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")]
+
+
+class AuditAnchor(models.Model):
+    """One organisation's daily digest over the head of every one of its ticket chains, chained to
+    the previous day's; the customer receives it (portal, monthly report) — tickets/anchors.py."""
+
+    organization = models.ForeignKey(Organization, verbose_name=_("organisation"), on_delete=models.PROTECT,
+                                     related_name="+")
+    day = models.DateField(_("day"))
+    cutoff = models.DateTimeField(_("covers events before"))
+    digest = models.CharField(_("digest"), max_length=64)
+    prev_digest = models.CharField(_("previous digest"), max_length=64, blank=True)
+    tickets = models.PositiveIntegerField(_("tickets covered"))
+    events = models.PositiveBigIntegerField(_("events covered"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["organization", "-day"]
+        verbose_name = _("audit anchor")
+        verbose_name_plural = _("audit anchors")
+        constraints = [models.UniqueConstraint(fields=["organization", "day"], name="audit_anchor_one_per_day")]
