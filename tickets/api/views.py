@@ -292,6 +292,12 @@ AuditVerifyResponse = inline_serializer("AuditVerifyResponse", {
         "ticket_kind": serializers.CharField(), "ticket_id": serializers.IntegerField(),
         "seq": serializers.IntegerField(allow_null=True), "event_id": serializers.IntegerField(allow_null=True),
         "reason": serializers.CharField(),
+        "category": serializers.ChoiceField(
+            choices=["event_altered", "chain_broken", "row_differs", "anchor_mismatch"],
+            help_text="event_altered: an event no longer matches its keyed hash; chain_broken: events missing, "
+                      "reordered or relinked, or the head moved; row_differs: a visible row (title, status, fault "
+                      "level, comment, work log, attachment) differs from the event that wrote it."),
+        "record": serializers.CharField(help_text="The visible row that differs, e.g. `comment 12` (row_differs)."),
     }, many=True),
 })
 
