@@ -24,7 +24,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
-from .models import TicketBase, TicketEvent
+from .models import Attachment, Comment, TicketBase, TicketEvent, WorkLog
 
 
 def event_digest(
@@ -214,19 +214,17 @@ def _record(rec: _Recorded, ev: TicketEvent, checked: tuple[str, ...]) -> None:
 
 def _timeline_rows(kind: str, ticket_ids: list[int]) -> Iterator[tuple[str, int, int, dict[str, Any]]]:
     """(row kind, ticket id, row id, values as the event records them) of every timeline row."""
-    from .models import Attachment, Comment, WorkLog  # noqa: PLC0415 - beside the ticket models above
-
     for row in Comment.objects.filter(ticket_kind=kind, ticket_id__in=ticket_ids).order_by().values(
             "pk", "ticket_id", "body", "public").iterator(chunk_size=2000):
         yield "comment", row["ticket_id"], row["pk"], {"body": row["body"], "public": row["public"]}
-    for row in WorkLog.objects.filter(ticket_kind=kind, ticket_id__in=ticket_ids).order_by().values(
+    for log in WorkLog.objects.filter(ticket_kind=kind, ticket_id__in=ticket_ids).order_by().values(
             "pk", "ticket_id", "note", "minutes", "work_date").iterator(chunk_size=2000):
-        yield "worklog", row["ticket_id"], row["pk"], normalise(
-            {"note": row["note"], "minutes": row["minutes"], "work_date": row["work_date"]})
-    for row in Attachment.objects.filter(ticket_kind=kind, ticket_id__in=ticket_ids).order_by().values(
+        yield "worklog", log["ticket_id"], log["pk"], normalise(
+            {"note": log["note"], "minutes": log["minutes"], "work_date": log["work_date"]})
+    for file in Attachment.objects.filter(ticket_kind=kind, ticket_id__in=ticket_ids).order_by().values(
             "pk", "ticket_id", "name", "size", "sha256").iterator(chunk_size=2000):
-        yield "attachment", row["ticket_id"], row["pk"], {"name": row["name"], "size": row["size"],
-                                                          "sha256": row["sha256"]}
+        yield "attachment", file["ticket_id"], file["pk"], {"name": file["name"], "size": file["size"],
+                                                            "sha256": file["sha256"]}
 
 
 def _rows_verify(
