@@ -15,6 +15,7 @@ from problems.models import Problem
 from problems.selectors import problem_base
 from releases.models import Release
 from releases.selectors import release_base
+from tickets.api.anchors import AuditAnchorViewSet
 from tickets.api.sla import SLAPolicyViewSet, WorkCalendarViewSet
 from tickets.api.views import AuditTarget, AuditVerifyView, ServiceRequestViewSet
 from tickets.models import ServiceRequest
@@ -31,6 +32,7 @@ router.register("requests", ServiceRequestViewSet, basename="request")
 router.register("loans", SpareLoanViewSet, basename="loan")
 router.register("sla/policies", SLAPolicyViewSet, basename="sla-policy")
 router.register("calendars", WorkCalendarViewSet, basename="calendar")
+router.register("audit/anchors", AuditAnchorViewSet, basename="audit-anchor")
 
 AUDIT_TARGETS = {
     "incident": AuditTarget(model=Incident, visible=incident_base),

@@ -25,4 +25,6 @@ app.conf.beat_schedule = {
     # Changes: customer-approval e-mails whose send task was lost are queued again.
     "changes-approval-mails": {"task": "changes.customer_approvals_send_due_task", "schedule": 600.0},
     "reports-schedules": {"task": "reports.schedules_sweep_task", "schedule": 3600.0},
+    # Audit: each organisation's daily anchor over its chain heads (one row per day; missed days filled).
+    "audit-anchors": {"task": "tickets.audit_anchors_sweep_task", "schedule": 3600.0},
 }

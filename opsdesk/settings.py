@@ -345,3 +345,16 @@ DEMO_SEEDERS: list[str] = [
     "releases.seed_data.seed",
     "reports.seed_data.seed",
 ]
+
+# --- Audit chain key (tickets/audit.py) -----------------------------------------------------------
+# Ticket events are chained with HMAC-SHA256 under a key that never lives in the database, so
+# someone who can write the database cannot rewrite history and recompute the chain. Each event
+# stores the id of the key it was signed with; old keys stay listed so old events keep verifying.
+# Unset AUDIT_HMAC_KEY → a key derived from SECRET_KEY (and SECRET_KEY_FALLBACKS) is used, and
+# `manage.py check --deploy` warns (tickets.W001). Rotation: README, "Audit history".
+AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "")
+AUDIT_HMAC_KEY_ID = os.environ.get("AUDIT_HMAC_KEY_ID", "k1")
+# Earlier keys, "id:key" comma-separated (e.g. "k1:…,k2:…"): they verify, never sign.
+AUDIT_HMAC_OLD_KEYS: list[str] = env_list("AUDIT_HMAC_OLD_KEYS")
+# Idempotency-Key of API creates: how long a key replays its first response (tickets/idempotency.py).
+IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_changes, views_documents, views_reports
+from . import views, views_audit, views_changes, views_documents, views_reports
 
 app_name = "portal"
 urlpatterns = [
@@ -28,6 +28,8 @@ urlpatterns = [
     path("documents/<int:pk>/versions/<int:version_number>/file/", views_documents.document_file,
          name="document_file"),
     path("reports/", views_reports.reports, name="reports"),
+    path("history/", views_audit.audit_anchors, name="audit_anchors"),
+    path("history/<int:pk>/", views_audit.audit_anchor, name="audit_anchor"),
     path("reports/<int:pk>/pdf/", views_reports.report_file, {"fmt": "pdf"}, name="report_pdf"),
     path("reports/<int:pk>/xlsx/", views_reports.report_file, {"fmt": "xlsx"}, name="report_xlsx"),
 ]

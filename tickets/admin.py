@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from .models import (
+    AuditAnchor,
     CalendarDay,
     CalendarYear,
     CallRecord,
@@ -40,8 +41,16 @@ class ServiceRequestAdmin(ReadOnlyAdmin):
 
 @admin.register(TicketEvent)
 class TicketEventAdmin(ReadOnlyAdmin):
-    list_display = ("ticket_kind", "ticket_id", "seq", "action", "actor", "created_at")
+    list_display = ("ticket_kind", "ticket_id", "seq", "action", "actor", "created_at", "key_id")
     list_filter = ("ticket_kind", "action")
+    show_full_result_count = False
+
+
+@admin.register(AuditAnchor)
+class AuditAnchorAdmin(ReadOnlyAdmin):
+    list_display = ("day", "organization", "digest", "tickets", "events")
+    list_filter = ("organization",)
+    date_hierarchy = "day"
     show_full_result_count = False
 
 

@@ -1,29 +1,38 @@
 """Tamper-evident ticket history (DESIGN.md rule 9).
 
-Each ticket has its own hash chain: event n stores sha256(canonical(event n) + hash(n-1)), and the
-ticket row keeps the head (seq, hash). Writers lock only their own ticket row, so writers on
-different tickets never wait for each other; verification walks every chain and names the first
-record that does not match.
+Each ticket has its own chain: event n stores HMAC-SHA256(key, hash(n-1) + canonical(event n)) and
+the id of the key (`key_id`); the ticket row keeps the head (seq, hash). The key comes from the
+environment (settings.AUDIT_HMAC_KEY), never from the database, so write access to the database is
+not enough to rewrite an event and recompute the chain. Events written before keying (`key_id` "")
+are plain SHA-256 and are accepted only as the start of a chain: once a keyed event follows, it
+covers their hashes. Writers lock only their own ticket row, so writers on different tickets never
+wait for each other; verification walks every chain and names every record that does not match —
+and checks the rows people see (title, status, comment bodies …) against the events that wrote them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
-from .models import TicketBase, TicketEvent
+from .models import Attachment, Comment, TicketBase, TicketEvent, WorkLog
 
 
 def event_digest(
     *, ticket_kind: str, ticket_id: int, seq: int, actor_id: int | None, action: str,
-    data: dict[str, Any], public: bool, created_at: datetime, prev_hash: str,
+    data: dict[str, Any], public: bool, created_at: datetime, prev_hash: str, key: bytes | None = None,
 ) -> str:
+    """The event's hash: HMAC-SHA256 under `key`, or plain SHA-256 without one (legacy events and
+    the document history)."""
     payload = json.dumps(
         {
             "kind": ticket_kind, "ticket": ticket_id, "seq": seq, "actor": actor_id, "action": action,
@@ -31,7 +40,35 @@ def event_digest(
         },
         sort_keys=True, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder,
     )
-    return hashlib.sha256((prev_hash + payload).encode("utf-8")).hexdigest()
+    message = (prev_hash + payload).encode("utf-8")
+    if key is None:
+        return hashlib.sha256(message).hexdigest()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _derived_key(secret: str) -> bytes:
+    return hmac.new(secret.encode("utf-8"), b"opsdesk.audit-chain.v1", hashlib.sha256).digest()
+
+
+def audit_keys() -> tuple[str, dict[str, bytes]]:
+    """(id of the signing key, every key that verifies by id). AUDIT_HMAC_KEY signs when set;
+    otherwise a key derived from SECRET_KEY, whose id is a fingerprint ("sk-…") so that rotating
+    SECRET_KEY (old one kept in SECRET_KEY_FALLBACKS) keeps old events verifiable."""
+    ring: dict[str, bytes] = {}
+    for secret in [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]:
+        if secret:
+            key = _derived_key(str(secret))
+            ring["sk-" + hashlib.sha256(key).hexdigest()[:12]] = key
+    derived_id = next(iter(ring), "")
+    for item in getattr(settings, "AUDIT_HMAC_OLD_KEYS", []):
+        key_id, sep, secret = str(item).partition(":")
+        if sep and key_id.strip() and secret:
+            ring[key_id.strip()] = secret.encode("utf-8")
+    if getattr(settings, "AUDIT_HMAC_KEY", ""):
+        current = settings.AUDIT_HMAC_KEY_ID
+        ring[current] = settings.AUDIT_HMAC_KEY.encode("utf-8")
+        return current, ring
+    return derived_id, ring
 
 
 class AuditJSONEncoder(DjangoJSONEncoder):
@@ -49,19 +86,30 @@ def normalise(data: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(data, cls=AuditJSONEncoder, ensure_ascii=False))
 
 
+def ticket_models() -> dict[str, type[TicketBase]]:
+    """Every concrete ticket type, by KIND, found through the app registry (tickets must not
+    import the apps above it)."""
+    found = {
+        model.KIND: model for model in apps.get_models()
+        if issubclass(model, TicketBase) and model.KIND
+    }
+    return dict(sorted(found.items()))
+
+
 def _event_build(
     *, ticket: TicketBase, seq: int, prev_hash: str, actor_id: int | None, action: str, data: dict[str, Any],
     now: datetime, public: bool,
 ) -> TicketEvent:
     """The unsaved event `seq` of `ticket`'s chain, following the event whose hash is `prev_hash`."""
     clean = normalise(data)
+    key_id, ring = audit_keys()
     digest = event_digest(
         ticket_kind=ticket.KIND, ticket_id=ticket.pk, seq=seq, actor_id=actor_id, action=action, data=clean,
-        public=public, created_at=now, prev_hash=prev_hash,
+        public=public, created_at=now, prev_hash=prev_hash, key=ring[key_id],
     )
     return TicketEvent(
         ticket_kind=ticket.KIND, ticket_id=ticket.pk, seq=seq, actor_id=actor_id, action=action, data=clean,
-        public=public, created_at=now, prev_hash=prev_hash, hash=digest,
+        public=public, created_at=now, prev_hash=prev_hash, hash=digest, key_id=key_id,
     )
 
 
@@ -96,6 +144,15 @@ def events_chain(
     return events
 
 
+class BreakCategory:
+    """The kinds of break verification reports (verify_audit, /api/v1/audit/verify/)."""
+
+    EVENT_ALTERED = "event_altered"      # an event's content no longer matches its keyed hash
+    CHAIN_BROKEN = "chain_broken"        # events missing, reordered, relinked, or the ticket's head moved
+    ROW_DIFFERS = "row_differs"          # what people see (title, status, a comment …) differs from its event
+    ANCHOR_MISMATCH = "anchor_mismatch"  # a published daily anchor no longer matches the history
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     ticket_kind: str
@@ -103,18 +160,119 @@ class ChainBreak:
     seq: int | None
     event_id: int | None
     reason: str
+    category: str = BreakCategory.CHAIN_BROKEN
+    record: str = ""  # the visible row that differs, e.g. "comment 12" (ROW_DIFFERS only)
 
     def __str__(self) -> str:
         where = f"event #{self.event_id} (seq {self.seq})" if self.event_id else "ticket head"
-        return f"{self.ticket_kind} {self.ticket_id}: {where}: {self.reason}"
+        if self.record:
+            where = f"{self.record} vs {where}" if self.event_id else self.record
+        return f"{self.ticket_kind} {self.ticket_id}: {where}: [{self.category}] {self.reason}"
+
+
+# Ticket columns checked against the last value an event recorded for them (created events carry
+# the initial value; transitions and updates carry [old, new] under "status" / "changes").
+CHECKED_FIELDS = ("title", "status", "fault_level", "priority")
+
+
+@dataclass
+class _Recorded:
+    """What the events of one ticket say its visible rows hold."""
+
+    fields: dict[str, tuple[Any, int, int]]  # field -> (value, event id, seq)
+    timeline: dict[tuple[str, int], tuple[dict[str, Any], int, int]]  # (kind, row id) -> (values, event id, seq)
+
+
+# Timeline rows and the event data that wrote them: action -> (row kind, id key, {column: data key}).
+TIMELINE_EVENTS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "comment": ("comment", "comment", {"body": "body", "public": "public"}),
+    "worklog": ("worklog", "worklog", {"note": "note", "minutes": "minutes", "work_date": "work_date"}),
+    "attachment": ("attachment", "attachment", {"name": "name", "size": "size", "sha256": "sha256"}),
+}
+
+
+def _record(rec: _Recorded, ev: TicketEvent, checked: tuple[str, ...]) -> None:
+    data = ev.data if isinstance(ev.data, dict) else {}
+    if ev.action == "created":
+        for name in checked:
+            if name in data and name != "status":
+                rec.fields[name] = (data[name], ev.pk, ev.seq)
+    status = data.get("status")
+    if "status" in checked and isinstance(status, list) and len(status) == 2:
+        rec.fields["status"] = (status[1], ev.pk, ev.seq)
+    changes = data.get("changes")
+    if isinstance(changes, dict):
+        for name in checked:
+            change = changes.get(name)
+            if isinstance(change, list) and len(change) == 2:
+                rec.fields[name] = (change[1], ev.pk, ev.seq)
+    spec = TIMELINE_EVENTS.get(ev.action)
+    if spec is not None and isinstance(data.get(spec[1]), int):
+        values = {column: data.get(key) for column, key in spec[2].items()}
+        rec.timeline[(spec[0], data[spec[1]])] = (values, ev.pk, ev.seq)
+
+
+def _timeline_rows(kind: str, ticket_ids: list[int]) -> Iterator[tuple[str, int, int, dict[str, Any]]]:
+    """(row kind, ticket id, row id, values as the event records them) of every timeline row."""
+    for row in Comment.objects.filter(ticket_kind=kind, ticket_id__in=ticket_ids).order_by().values(
+            "pk", "ticket_id", "body", "public").iterator(chunk_size=2000):
+        yield "comment", row["ticket_id"], row["pk"], {"body": row["body"], "public": row["public"]}
+    for log in WorkLog.objects.filter(ticket_kind=kind, ticket_id__in=ticket_ids).order_by().values(
+            "pk", "ticket_id", "note", "minutes", "work_date").iterator(chunk_size=2000):
+        yield "worklog", log["ticket_id"], log["pk"], normalise(
+            {"note": log["note"], "minutes": log["minutes"], "work_date": log["work_date"]})
+    for file in Attachment.objects.filter(ticket_kind=kind, ticket_id__in=ticket_ids).order_by().values(
+            "pk", "ticket_id", "name", "size", "sha256").iterator(chunk_size=2000):
+        yield "attachment", file["ticket_id"], file["pk"], {"name": file["name"], "size": file["size"],
+                                                            "sha256": file["sha256"]}
+
+
+def _rows_verify(
+    *, kind: str, rows: list[dict[str, Any]], checked: tuple[str, ...], recorded: dict[int, _Recorded],
+) -> Iterator[ChainBreak]:
+    """Compare the visible rows of these tickets with what their events recorded."""
+    for row in rows:
+        rec = recorded.get(row["pk"])
+        for name in checked:
+            if rec is None or name not in rec.fields:
+                continue
+            value, event_id, seq = rec.fields[name]
+            if normalise({"v": row[name]})["v"] != value:
+                yield ChainBreak(kind, row["pk"], seq, event_id,
+                                 f"{name} is {row[name]!r} but the event recorded {value!r}",
+                                 BreakCategory.ROW_DIFFERS, f"{kind} {row['pk']} {name}")
+    seen: set[tuple[str, int]] = set()
+    for row_kind, ticket_id, row_id, values in _timeline_rows(kind, [row["pk"] for row in rows]):
+        rec = recorded.get(ticket_id)
+        entry = rec.timeline.get((row_kind, row_id)) if rec else None
+        seen.add((row_kind, row_id))
+        if entry is None:
+            yield ChainBreak(kind, ticket_id, None, None, "no event of this ticket recorded this row",
+                             BreakCategory.ROW_DIFFERS, f"{row_kind} {row_id}")
+            continue
+        expected, event_id, seq = entry
+        differing = sorted(column for column, value in values.items() if expected.get(column) != value)
+        if differing:
+            yield ChainBreak(kind, ticket_id, seq, event_id,
+                             f"{', '.join(differing)} differ(s) from what the event recorded",
+                             BreakCategory.ROW_DIFFERS, f"{row_kind} {row_id}")
+    for ticket_id, rec in recorded.items():
+        for (row_kind, row_id), (_values, event_id, seq) in rec.timeline.items():
+            if (row_kind, row_id) not in seen:
+                yield ChainBreak(kind, ticket_id, seq, event_id, "the row this event recorded is gone",
+                                 BreakCategory.ROW_DIFFERS, f"{row_kind} {row_id}")
 
 
 def chain_verify(
     *, ticket_model: type[TicketBase], ticket_ids: list[int] | None = None, batch: int = 2000,
 ) -> Iterator[ChainBreak]:
-    """Yield every break in the chains of `ticket_model` (all tickets, or the ids given)."""
+    """Yield every break in the chains of `ticket_model` (all tickets, or the ids given), then every
+    visible row that differs from the event that wrote it."""
     kind = ticket_model.KIND
-    tickets = ticket_model.objects.order_by("pk").values_list("pk", "audit_seq", "audit_head")
+    _current, ring = audit_keys()
+    concrete = {f.name for f in ticket_model._meta.concrete_fields}
+    checked = tuple(name for name in CHECKED_FIELDS if name in concrete)
+    tickets = ticket_model.objects.order_by("pk").values("pk", "audit_seq", "audit_head", *checked)
     if ticket_ids is not None:
         tickets = tickets.filter(pk__in=ticket_ids)
     last_pk = 0
@@ -122,28 +280,44 @@ def chain_verify(
         chunk = list(tickets.filter(pk__gt=last_pk)[:batch])
         if not chunk:
             return
-        last_pk = chunk[-1][0]
-        heads = {pk: (seq, head) for pk, seq, head in chunk}
+        last_pk = chunk[-1]["pk"]
+        heads = {row["pk"]: (row["audit_seq"], row["audit_head"]) for row in chunk}
         events = (
             TicketEvent.objects.filter(ticket_kind=kind, ticket_id__in=list(heads))
             .order_by("ticket_id", "seq").iterator(chunk_size=5000)
         )
         state: dict[int, tuple[int, str]] = {}
+        keyed: set[int] = set()  # tickets whose chain already had a keyed event
+        recorded: dict[int, _Recorded] = {}
         for ev in events:
             prev_seq, prev_hash = state.get(ev.ticket_id, (0, ""))
             if ev.seq != prev_seq + 1:
-                yield ChainBreak(kind, ev.ticket_id, ev.seq, ev.pk, f"expected seq {prev_seq + 1}: an event is missing")
+                yield ChainBreak(kind, ev.ticket_id, ev.seq, ev.pk,
+                                 f"expected seq {prev_seq + 1}: an event is missing or out of order")
             elif ev.prev_hash != prev_hash:
                 yield ChainBreak(kind, ev.ticket_id, ev.seq, ev.pk, "prev_hash does not match the previous event")
+            elif ev.key_id and ev.key_id not in ring:
+                yield ChainBreak(kind, ev.ticket_id, ev.seq, ev.pk,
+                                 f"signed with key id {ev.key_id!r}, which is not configured (AUDIT_HMAC_OLD_KEYS)",
+                                 BreakCategory.EVENT_ALTERED)
+            elif not ev.key_id and ev.ticket_id in keyed:
+                yield ChainBreak(kind, ev.ticket_id, ev.seq, ev.pk,
+                                 "content was altered (an unkeyed event after keyed ones)", BreakCategory.EVENT_ALTERED)
             else:
                 expected = event_digest(
                     ticket_kind=kind, ticket_id=ev.ticket_id, seq=ev.seq, actor_id=ev.actor_id, action=ev.action,
                     data=ev.data, public=ev.public, created_at=ev.created_at, prev_hash=ev.prev_hash,
+                    key=ring[ev.key_id] if ev.key_id else None,
                 )
-                if expected != ev.hash:
-                    yield ChainBreak(kind, ev.ticket_id, ev.seq, ev.pk, "content was altered (hash mismatch)")
+                if not hmac.compare_digest(expected, ev.hash):
+                    yield ChainBreak(kind, ev.ticket_id, ev.seq, ev.pk, "content was altered (hash mismatch)",
+                                     BreakCategory.EVENT_ALTERED)
+            if ev.key_id:
+                keyed.add(ev.ticket_id)
             state[ev.ticket_id] = (ev.seq, ev.hash)
+            _record(recorded.setdefault(ev.ticket_id, _Recorded({}, {})), ev, checked)
         for pk, (seq, head) in heads.items():
             got = state.get(pk, (0, ""))
             if got != (seq, head):
                 yield ChainBreak(kind, pk, None, None, f"head says seq {seq}, chain ends at seq {got[0]}: events removed or head altered")
+        yield from _rows_verify(kind=kind, rows=chunk, checked=checked, recorded=recorded)

@@ -124,6 +124,9 @@ class TicketEvent(models.Model):
     created_at = models.DateTimeField(_("time"))
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    # Id of the HMAC key that signed `hash` (settings.AUDIT_HMAC_KEY_ID); "" = a plain SHA-256 event
+    # written before the chain was keyed (tickets/audit.py).
+    key_id = models.CharField(_("key id"), max_length=40, blank=True, default="")
 
     class Meta:
         ordering = ["ticket_kind", "ticket_id", "seq"]
@@ -401,3 +404,43 @@ class SLAClock(models.Model):
                          condition=models.Q(next_check_at__isnull=False)),
             models.Index(fields=["ticket_kind", "ticket_id"], name="sla_clock_ticket"),
         ]
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` a client sent with an API create: the first response is kept until
+    `expires_at` and replayed to a retry of the same request (tickets/idempotency.py)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT,
+                             related_name="+")
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status_code = models.PositiveSmallIntegerField(_("response status"), null=True, blank=True)
+    response = models.JSONField(_("response body"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique")]
+
+
+class AuditAnchor(models.Model):
+    """One organisation's daily digest over the head of every one of its ticket chains, chained to
+    the previous day's; the customer receives it (portal, monthly report) — tickets/anchors.py."""
+
+    organization = models.ForeignKey(Organization, verbose_name=_("organisation"), on_delete=models.PROTECT,
+                                     related_name="+")
+    day = models.DateField(_("day"))
+    cutoff = models.DateTimeField(_("covers events before"))
+    digest = models.CharField(_("digest"), max_length=64)
+    prev_digest = models.CharField(_("previous digest"), max_length=64, blank=True)
+    tickets = models.PositiveIntegerField(_("tickets covered"))
+    events = models.PositiveBigIntegerField(_("events covered"))
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        ordering = ["organization", "-day"]
+        verbose_name = _("audit anchor")
+        verbose_name_plural = _("audit anchors")
+        constraints = [models.UniqueConstraint(fields=["organization", "day"], name="audit_anchor_one_per_day")]

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opsdesk.api_errors import parse_id
+from tickets.api.idempotency import IDEMPOTENCY_KEY_REUSED, idempotent_create
 from tickets.api.views import TIMELINE_ACTION, TicketViewSet
 from tickets.models import TicketBase
 
@@ -77,7 +78,7 @@ def _action_endpoint(name: str) -> Any:
 
 
 @extend_schema_view(
-    create=extend_schema(request=ChangeCreateSerializer, responses={201: ChangeDetailSerializer}),
+    create=extend_schema(request=ChangeCreateSerializer, responses={201: ChangeDetailSerializer, 422: IDEMPOTENCY_KEY_REUSED}),
     partial_update=extend_schema(request=ChangeUpdateSerializer, responses=ChangeDetailSerializer),
     transition=extend_schema(request=ChangeTransitionInputSerializer, responses=ChangeDetailSerializer),
 )
@@ -122,6 +123,7 @@ class ChangeViewSet(mixins.ListModelMixin, TicketViewSet):
             ticket = change_get(user=self.request.user, pk=ticket.pk)
         return super().detail_response(ticket, status_code=status_code)
 
+    @idempotent_create
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = ChangeCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)

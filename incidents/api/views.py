@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opsdesk.api_errors import parse_id
+from tickets.api.idempotency import IDEMPOTENCY_KEY_REUSED, idempotent_create
 from tickets.api.views import TIMELINE_ACTION, TicketViewSet
 from tickets.models import TicketBase
 
@@ -69,7 +70,7 @@ class IsStaffMember(BasePermission):
 
 
 @extend_schema_view(
-    create=extend_schema(request=IncidentCreateSerializer, responses={201: IncidentDetailSerializer}),
+    create=extend_schema(request=IncidentCreateSerializer, responses={201: IncidentDetailSerializer, 422: IDEMPOTENCY_KEY_REUSED}),
     partial_update=extend_schema(request=IncidentUpdateSerializer, responses=IncidentDetailSerializer),
     transition=extend_schema(request=IncidentTransitionInputSerializer, responses=IncidentDetailSerializer),
     queue=extend_schema(responses=IncidentListItemSerializer(many=True),
@@ -108,6 +109,7 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
             return IncidentUpdateSerializer
         return super().get_serializer_class()
 
+    @idempotent_create
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = IncidentCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from incidents.models import Incident
+from tickets.api.idempotency import IDEMPOTENCY_KEY_REUSED, idempotent_create
 from tickets.api.views import TicketViewSet
 from tickets.models import TicketBase
 
@@ -63,7 +64,7 @@ def active_links() -> Prefetch:
     list=extend_schema(description="Problems and known errors, newest first. `?q=` searches number, title, "
                                    "description, root cause and workaround (Chinese included: every word must "
                                    "occur); `?known_error=true&q=` searches the known-error base in this order."),
-    create=extend_schema(request=ProblemCreateSerializer, responses={201: ProblemDetailSerializer},
+    create=extend_schema(request=ProblemCreateSerializer, responses={201: ProblemDetailSerializer, 422: IDEMPOTENCY_KEY_REUSED},
                          description="Staff: open a problem, directly or from incidents (`incidents`: ids of the "
                                      "same organisation; the organisation may then be omitted)."),
     partial_update=extend_schema(request=ProblemUpdateSerializer, responses=ProblemDetailSerializer,
@@ -108,6 +109,7 @@ class ProblemViewSet(mixins.ListModelMixin, TicketViewSet):
             return ProblemUnlinkInputSerializer
         return super().get_serializer_class()
 
+    @idempotent_create
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if getattr(request.user, "is_customer", False):
             raise PermissionDenied

@@ -15,6 +15,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from tickets.api.idempotency import IDEMPOTENCY_KEY_REUSED, idempotent_create
 from tickets.api.views import TicketViewSet
 from tickets.models import TicketBase
 
@@ -52,7 +53,7 @@ def with_changes(qs: QuerySet[Release]) -> QuerySet[Release]:
 
 @extend_schema_view(
     list=extend_schema(description="Releases (REL-…) visible to you, newest first. Customers: their organisation's."),
-    create=extend_schema(request=ReleaseCreateSerializer, responses={201: ReleaseDetailSerializer},
+    create=extend_schema(request=ReleaseCreateSerializer, responses={201: ReleaseDetailSerializer, 422: IDEMPOTENCY_KEY_REUSED},
                          description="Staff: plan a release. `changes` must belong to its organisation and to no "
                                      "other open release."),
     partial_update=extend_schema(request=ReleaseUpdateSerializer, responses=ReleaseDetailSerializer,
@@ -94,6 +95,7 @@ class ReleaseViewSet(mixins.ListModelMixin, TicketViewSet):
             return DeploymentSerializer
         return super().get_serializer_class()
 
+    @idempotent_create
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = ReleaseCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)

@@ -30,6 +30,7 @@ README repeat them):
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection
@@ -57,6 +58,7 @@ from quality.models import SatisfactionRating
 from reports import charts
 from reports.periods import period_parse
 from reports.registry import ReportInput, ReportKind, Table, register
+from tickets.anchors import audit_anchors_of_period
 from tickets.choices import Channel, ClockState, SLATargetName, TicketKind
 from tickets.models import SLAClock
 
@@ -310,7 +312,19 @@ def build(inp: ReportInput) -> dict[str, Any]:
     ctx.update(_cis(qs))
     ctx["satisfaction"] = _satisfaction(inp)
     ctx["charts"] = _charts(ctx)
+    ctx["audit_anchors"] = _audit_anchors(inp)
     return ctx
+
+
+def _audit_anchors(inp: ReportInput) -> list[dict[str, Any]]:
+    """The organisation's daily history fingerprints of the month (tickets/anchors.py): printed so
+    the customer holds them; a history rewritten later no longer recomputes to them."""
+    if inp.organization is None or inp.start is None or inp.end is None:
+        return []
+    first = timezone.localdate(inp.start)
+    last = timezone.localdate(inp.end - timedelta(microseconds=1))
+    return [{"day": a.day.isoformat(), "digest": a.digest, "tickets": a.tickets}
+            for a in audit_anchors_of_period(organization_id=inp.organization.pk, first=first, last=last)]
 
 
 def _cause_class(value: str) -> str:
@@ -556,6 +570,8 @@ def tables(ctx: dict[str, Any]) -> list[Table]:
         Table(_("Satisfaction"), [_("Stars"), _("Ratings")],
               [[s["stars"], s["count"]] for s in ctx["satisfaction"]["stars"]]
               + [[_("Average"), ctx["satisfaction"]["average"]], [_("Ratings"), ctx["satisfaction"]["count"]]]),
+        Table(_("History fingerprints"), [_("Day"), _("Fingerprint (SHA-256)"), _("Tickets covered")],
+              [[a["day"], a["digest"], a["tickets"]] for a in ctx.get("audit_anchors", [])]),
     ]
 
 

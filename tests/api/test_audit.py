@@ -23,12 +23,26 @@ def test_verify_detects_tampering_and_names_the_event(api_as, make_incident, org
     body = verify(client, kind="incident", id=inc.pk).json()
     assert body["ok"] is False
     assert body["breaks"][0] == {"ticket_kind": "incident", "ticket_id": inc.pk, "seq": 2, "event_id": event.pk,
-                                 "reason": body["breaks"][0]["reason"]}
+                                 "reason": body["breaks"][0]["reason"], "category": "event_altered", "record": ""}
     assert "altered" in body["breaks"][0]["reason"]
     assert verify(client, kind="incident", id=other.pk).json()["ok"] is True
     everything = verify(client).json()
     assert everything["ok"] is False and everything["checked"] >= 2
     assert [b["event_id"] for b in everything["breaks"]] == [event.pk]
+
+
+def test_verify_names_a_visible_row_that_differs_from_its_event(api_as, make_incident, org_a, customer_a, engineer,
+                                                                now):
+    """Issue #11 finding 5: a comment body edited in the database is reported, also to the customer."""
+    from tickets.models import Comment  # noqa: PLC0415
+    from tickets.services import ticket_comment_add  # noqa: PLC0415
+
+    inc = make_incident(organization=org_a, status="in_progress")
+    comment = ticket_comment_add(ticket=inc, author=engineer, body="PSU replaced", public=True, now=now)
+    Comment.objects.filter(pk=comment.pk).update(body="nothing was wrong")
+    body = verify(api_as(customer_a), kind="incident", id=inc.pk).json()
+    assert body["ok"] is False
+    assert [(b["category"], b["record"]) for b in body["breaks"]] == [("row_differs", f"comment {comment.pk}")]
 
 
 def test_verify_scoping_and_bad_input(api_as, make_incident, org_a, org_b, customer_a, supervisor, operator, now):

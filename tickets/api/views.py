@@ -44,6 +44,7 @@ from ..services import (
     ticket_comment_add,
     ticket_worklog_add,
 )
+from .idempotency import IDEMPOTENCY_KEY_REUSED, idempotent_create
 from .serializers import (
     AttachmentInputSerializer,
     AttachmentSerializer,
@@ -232,7 +233,7 @@ class TicketViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
 
 
 @extend_schema_view(
-    create=extend_schema(request=ServiceRequestCreateSerializer, responses={201: ServiceRequestDetailSerializer}),
+    create=extend_schema(request=ServiceRequestCreateSerializer, responses={201: ServiceRequestDetailSerializer, 422: IDEMPOTENCY_KEY_REUSED}),
     transition=extend_schema(request=RequestTransitionInputSerializer, responses=ServiceRequestDetailSerializer),
 )
 class ServiceRequestViewSet(mixins.ListModelMixin, TicketViewSet):
@@ -257,6 +258,7 @@ class ServiceRequestViewSet(mixins.ListModelMixin, TicketViewSet):
         return request_transition(request_id=ticket.pk, actor=self.request.user, action=action, version=version,
                                   payload=payload, now=self.now)  # type: ignore[no-any-return]
 
+    @idempotent_create
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = ServiceRequestCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
@@ -290,6 +292,12 @@ AuditVerifyResponse = inline_serializer("AuditVerifyResponse", {
         "ticket_kind": serializers.CharField(), "ticket_id": serializers.IntegerField(),
         "seq": serializers.IntegerField(allow_null=True), "event_id": serializers.IntegerField(allow_null=True),
         "reason": serializers.CharField(),
+        "category": serializers.ChoiceField(
+            choices=["event_altered", "chain_broken", "row_differs", "anchor_mismatch"],
+            help_text="event_altered: an event no longer matches its keyed hash; chain_broken: events missing, "
+                      "reordered or relinked, or the head moved; row_differs: a visible row (title, status, fault "
+                      "level, comment, work log, attachment) differs from the event that wrote it."),
+        "record": serializers.CharField(help_text="The visible row that differs, e.g. `comment 12` (row_differs)."),
     }, many=True),
 })
 

@@ -9,26 +9,18 @@ written meanwhile are neither half-seen nor reported as broken."""
 from __future__ import annotations
 
 from argparse import ArgumentParser
+from datetime import timedelta
 from typing import Any
 
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from tickets.audit import ChainBreak, chain_verify
-from tickets.models import TicketBase, TicketEvent
-
-
-def ticket_models() -> dict[str, type[TicketBase]]:
-    """Every concrete ticket type, by KIND, found through the app registry (tickets must not
-    import the apps above it)."""
-    found = {
-        model.KIND: model for model in apps.get_models()
-        if issubclass(model, TicketBase) and model.KIND
-    }
-    return dict(sorted(found.items()))
+from tickets.anchors import audit_anchor_verify
+from tickets.audit import ChainBreak, chain_verify, ticket_models
+from tickets.models import AuditAnchor, TicketBase, TicketEvent
 
 
 class Command(BaseCommand):
@@ -47,6 +39,8 @@ class Command(BaseCommand):
         parser.add_argument("--id", type=int, nargs="+", action="extend", dest="ids", metavar="N",
                             help=_("Check only these ticket ids (needs exactly one --kind)."))
         parser.add_argument("--batch", type=int, default=2000, help=_("Tickets read per query."))
+        parser.add_argument("--anchor-days", type=int, default=7, metavar="N",
+                            help=_("Also recompute the daily anchors of the last N days (0: none)."))
 
     def handle(self, *args: Any, **options: Any) -> None:
         models = ticket_models()
@@ -60,9 +54,10 @@ class Command(BaseCommand):
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             totals = [self.verify_kind(models[kind], ids, options["batch"]) for kind in dict.fromkeys(kinds)]
+            anchor_breaks = self.verify_anchors(options["anchor_days"]) if ids is None else 0
         tickets = sum(t for t, _e, _b in totals)
         events = sum(e for _t, e, _b in totals)
-        breaks = sum(b for _t, _e, b in totals)
+        breaks = sum(b for _t, _e, b in totals) + anchor_breaks
         summary = _("Checked %(tickets)s tickets and %(events)s events: %(result)s") % {
             "tickets": tickets, "events": events,
             "result": _("all chains intact.") if not breaks else _("%(n)s break(s) found.") % {"n": breaks},
@@ -90,6 +85,27 @@ class Command(BaseCommand):
         self.stdout.write(_("%(kind)s: %(tickets)s tickets, %(events)s events, %(breaks)s break(s)") % {
             "kind": kind, "tickets": ticket_count, "events": event_count, "breaks": breaks})
         return ticket_count, event_count, breaks
+
+    def verify_anchors(self, days: int) -> int:
+        """Recompute the published daily anchors of the last `days` days (tickets/anchors.py)."""
+        if days <= 0:
+            return 0
+        since = timezone.localdate() - timedelta(days=days)
+        breaks = 0
+        anchors = AuditAnchor.objects.filter(day__gte=since).select_related("organization").order_by(
+            "organization_id", "day")
+        for anchor in anchors:
+            check = audit_anchor_verify(anchor=anchor)
+            if not check.ok:
+                breaks += 1
+                reason = (_("the history no longer recomputes to this digest (now %(now)s)") % {
+                    "now": check.recomputed} if not check.digest_ok
+                    else _("its previous digest is not the previous anchor's"))
+                self.stdout.write(self.style.ERROR(
+                    _("BROKEN anchor %(org)s %(day)s: [anchor_mismatch] %(reason)s") % {
+                        "org": anchor.organization.code, "day": anchor.day, "reason": reason}))
+        self.stdout.write(_("anchors: %(n)s checked, %(breaks)s break(s)") % {"n": len(anchors), "breaks": breaks})
+        return breaks
 
     def describe(self, model: type[TicketBase], brk: ChainBreak) -> str:
         number = model.objects.filter(pk=brk.ticket_id).values_list("number", flat=True).first() or "?"
