@@ -79,6 +79,7 @@ def test_check_deploy_is_clean_under_the_production_profile():
         "OPSDESK_PROFILE": "production",
         "SECRET_KEY": "k9#VbQ2!tXz7Lr0pWm4eYc8Hn6Ja1Gs5Df3Ku-Ri+Oe_Ty%Bw^Nx&Zq*Pv(Lm)Sh@Ag",
         "ALLOWED_HOSTS": "opsdesk.example.com",
+        "AUDIT_HMAC_KEY": "a-production-audit-key-kept-outside-the-database-0123456789",
     })
     found = set(re.findall(r"\(([a-z_]+\.[EWC]\d{3})\)", result.stdout + result.stderr))
     assert found - NOT_DEPLOYMENT == set(), result.stdout + result.stderr
