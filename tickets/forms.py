@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 from accounts.models import SupportGroup, User
+from opsdesk.widgets import IsoDateInput
 
 from .workflow import Transition
 
@@ -129,7 +130,7 @@ class CommentForm(PrefixedForm):
 class WorkLogForm(PrefixedForm):
     default_prefix = "worklog"
     minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60)
-    work_date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    work_date = forms.DateField(label=_("Date"), widget=IsoDateInput())
     note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
