@@ -16,6 +16,14 @@
     if (event.target.matches("[data-autosubmit]")) event.target.form.submit();
   });
 
+  // "Back" links (error pages): the browser's previous page when there is one, else the link's own target.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-history-back]");
+    if (!link || window.history.length < 2) return;
+    event.preventDefault();
+    window.history.back();
+  });
+
   // Close the user menu when clicking elsewhere.
   document.addEventListener("click", function (event) {
     document.querySelectorAll("details.usermenu[open]").forEach(function (menu) {
