@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from changes.models import Change
 from cmdb.choices import CIStatus
@@ -19,7 +20,9 @@ from .selectors import storeroom_list
 
 class StoreroomChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.name} · {obj.organization}" if obj.organization_id else f"{obj.name} · {_('provider')}"
+        # The storeroom's owner: a customer's site, or the maintenance provider's own store.
+        owner = obj.organization if obj.organization_id else pgettext("storeroom owner", "provider")
+        return f"{obj.name} · {owner}"
 
 
 class MovementForm(forms.Form):
