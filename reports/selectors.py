@@ -40,12 +40,11 @@ def report_run_list(*, user: Any) -> QuerySet[ReportRun]:
 def report_run_latest(runs: QuerySet[ReportRun]) -> QuerySet[ReportRun]:
     """Of `runs`, only the newest per report kind, period and incident: a month's summary generated
     (and published) twice shows once, in its latest version."""
-    key = {"incident_key": Coalesce("incident_id", Value(0))}
-    newer = runs.annotate(**key).filter(
+    newer = runs.annotate(incident_key=Coalesce("incident_id", Value(0))).filter(
         kind=OuterRef("kind"), period_start=OuterRef("period_start"), period_end=OuterRef("period_end"),
         incident_key=OuterRef("incident_key"),
     ).filter(Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id")))
-    return runs.annotate(**key).exclude(Exists(newer))
+    return runs.annotate(incident_key=Coalesce("incident_id", Value(0))).exclude(Exists(newer))
 
 
 def report_run_get(*, user: Any, pk: Any) -> ReportRun:
