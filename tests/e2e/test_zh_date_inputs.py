@@ -108,4 +108,16 @@ def test_date_inputs_fill_and_submit_in_chinese(browser, live_server, artifacts,
     assert page.locator("#id_date_from").input_value() == "2026-11-01"
     assert page.locator("#id_date_to").input_value() == "2026-11-30"
     shot(page, artifacts, "zh-dates-04-figures-phone")
+
+    # A CI's purchase date and warranty end (CMDB): saved, and shown again in the form.
+    ci = zh_world["standby"]
+    page.goto(f"{base}/cmdb/{ci.pk}/edit/")
+    page.fill("#id_purchase_date", "2025-03-15")
+    page.fill("#id_warranty_end", "2028-03-14")
+    page.click("form[data-ctrl-enter] button[type=submit]")
+    page.wait_for_load_state()
+    ci.refresh_from_db()
+    assert (ci.purchase_date, ci.warranty_end) == (date(2025, 3, 15), date(2028, 3, 14))
+    page.goto(f"{base}/cmdb/{ci.pk}/edit/")
+    assert page.locator("#id_warranty_end").input_value() == "2028-03-14"
     page.context.close()

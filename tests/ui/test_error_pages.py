@@ -77,3 +77,9 @@ def test_csrf_failure_page_in_chinese():
     html = response.content.decode()
     assert "表单已过期" in html
     assert 'href="/"' in html
+
+
+def test_favicon_is_linked_and_served(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("/static/favicon.svg")
+    assert 'rel="icon"' in client.get("/login/").content.decode()
