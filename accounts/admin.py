@@ -7,7 +7,7 @@ from .models import Contact, Organization, SupportGroup, User
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "phone", "is_active")
+    list_display = ("name", "code", "phone", "hotline", "is_active")
     search_fields = ("name", "code")
     list_filter = ("is_active",)
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
@@ -15,6 +16,10 @@ class Organization(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True, allow_unicode=False)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
+    hotline = models.CharField(
+        _("service hotline"), max_length=40, blank=True,
+        help_text=_("The number this organisation's users call for urgent faults, shown in the customer portal. "
+                    "Empty: the site's number (setting HOTLINE_NUMBER)."))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -25,6 +30,11 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def hotline_number(self) -> str:
+        """The service hotline its users call: its own, else the site's."""
+        return self.hotline or settings.HOTLINE_NUMBER
 
 
 class User(AbstractUser):

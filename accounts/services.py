@@ -64,10 +64,10 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
     return user
 
 
-def organization_create(*, name: str, code: str, phone: str = "", address: str = "") -> Organization:
+def organization_create(*, name: str, code: str, phone: str = "", address: str = "", hotline: str = "") -> Organization:
     if Organization.objects.filter(code=code).exists():
         raise ValidationError({"code": [_("This code is taken.")]})
-    org = Organization(name=name, code=code, phone=phone, address=address)
+    org = Organization(name=name, code=code, phone=phone, address=address, hotline=hotline)
     org.full_clean()
     org.save()
     return org

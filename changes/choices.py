@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ChangeType(models.TextChoices):
@@ -17,7 +18,7 @@ class ChangeStatus(models.TextChoices):
     APPROVED = "approved", _("Approved – to be scheduled")
     SCHEDULED = "scheduled", _("Scheduled")
     IMPLEMENTING = "implementing", _("Implementing")
-    IMPLEMENTED = "implemented", _("Implemented")
+    IMPLEMENTED = "implemented", pgettext_lazy("change status", "Implemented")
     FAILED = "failed", _("Failed")
     BACKED_OUT = "backed_out", _("Backed out")
     REVIEW = "review", _("In review")

@@ -14,6 +14,7 @@ from accounts.models import User
 from accounts.selectors import contact_list, organization_list
 from cmdb.choices import CIStatus
 from cmdb.selectors import ci_list
+from opsdesk.widgets import IsoDateTimeLocalInput
 from problems.models import Problem
 from tickets.forms import UserChoiceField
 from tickets.workflow import Transition
@@ -22,14 +23,7 @@ from .choices import ChangeRisk, ChangeType, IncidentRelation, ReviewOutcome
 from .models import CAB, Change, ChangeTemplate
 from .risk import QUESTIONS
 
-DATETIME_WIDGET = {"type": "datetime-local"}
-
-
-class LocalDateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+LocalDateTimeInput = IsoDateTimeLocalInput
 
 
 class CIMultipleChoiceField(forms.ModelMultipleChoiceField):

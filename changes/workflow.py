@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.choices import Role
 from tickets.workflow import Transition, Workflow, sources
@@ -57,10 +58,10 @@ CHANGE_WORKFLOW = Workflow((
                guard=may_vote, style="primary"),
     Transition("reject", _("Reject"), sources(S.CAB_APPROVAL, S.CUSTOMER_APPROVAL), S.REJECTED, EVERYONE,
                requires=("reason",), guard=may_vote, style="danger"),
-    Transition("schedule", _("Schedule"), sources(S.APPROVED), S.SCHEDULED, MANAGE, style="primary"),
+    Transition("schedule", pgettext_lazy("change action", "Schedule"), sources(S.APPROVED), S.SCHEDULED, MANAGE, style="primary"),
     Transition("implement", _("Start implementation"), sources(S.SCHEDULED), S.IMPLEMENTING, IMPLEMENT,
                style="primary"),
-    Transition("complete", _("Implemented"), sources(S.IMPLEMENTING), S.IMPLEMENTED, IMPLEMENT, style="primary"),
+    Transition("complete", pgettext_lazy("change action", "Implemented"), sources(S.IMPLEMENTING), S.IMPLEMENTED, IMPLEMENT, style="primary"),
     Transition("fail", _("Failed"), sources(S.IMPLEMENTING), S.FAILED, IMPLEMENT, requires=("reason",),
                style="danger"),
     Transition("back_out", _("Backed out"), sources(S.IMPLEMENTING, S.FAILED), S.BACKED_OUT, IMPLEMENT,

@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from opsdesk.filters import IdFilter
+from opsdesk.widgets import IsoDateInput
 
 from .choices import CIStatus, RelationType
 from .models import CI, CIClass, CIRelation
@@ -32,9 +33,9 @@ class CIFilterSet(filters.FilterSet):
     site = filters.CharFilter(field_name="site", lookup_expr="icontains", label=_("Site"))
     contract = IdFilter(field_name="contract_id", label=_("Maintenance contract"))
     warranty_end_before = filters.DateFilter(field_name="warranty_end", lookup_expr="lte",
-                                             label=_("Warranty ends on or before"))
+                                             label=_("Warranty ends on or before"), widget=IsoDateInput())
     warranty_end_after = filters.DateFilter(field_name="warranty_end", lookup_expr="gte",
-                                            label=_("Warranty ends on or after"))
+                                            label=_("Warranty ends on or after"), widget=IsoDateInput())
 
     class Meta:
         model = CI

@@ -9,13 +9,14 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
+from opsdesk.widgets import IsoDateInput
 
 from .choices import RELATION_INVERSE, AttributeType, CIStatus, RelationType
 from .models import CI, CIClass, MaintenanceContract
 
 ATTR_PREFIX = "attr_"
 MAX_SELECT = 1000
-DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_INPUT = IsoDateInput()
 
 
 def attribute_field(definition: dict[str, Any]) -> forms.Field:
@@ -29,7 +30,7 @@ def attribute_field(definition: dict[str, Any]) -> forms.Field:
     if kind == AttributeType.CHOICE:
         return forms.ChoiceField(choices=[("", "–"), *[(c, c) for c in definition.get("choices") or []]], **common)
     if kind == AttributeType.DATE:
-        return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.CharField(widget=IsoDateInput(), **common)
     if kind in (AttributeType.INT, AttributeType.DECIMAL):
         return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "decimal"}), max_length=40, **common)
     return forms.CharField(max_length=500, **common)

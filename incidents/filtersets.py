@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import django_filters as filters
@@ -9,15 +10,51 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from opsdesk.filters import IdFilter, UtcDateTimeFilter
-from tickets.choices import Channel
+from tickets.choices import Channel, TicketKind
 from tickets.filtersets import MonthFilter
+from tickets.models import CallRecord
 
 from .choices import FaultLevel, IncidentStatus
 from .models import Incident
 
+FULL_NUMBER_RE = re.compile(r"^INC-\d+$", re.IGNORECASE)
+PHONE_RE = re.compile(r"^\+?[\d\-\s()]{3,}$")
+MAX_TERMS = 8
+
+
+def search_terms(value: str) -> list[str]:
+    """The words of a search, each to be found somewhere (any order); at most MAX_TERMS."""
+    return [term[:100] for term in (value or "").split()][:MAX_TERMS]
+
+
+def term_q(term: str) -> Q:
+    """Where one search word may occur: the number (also partly: "301"), title, description, and
+    for digits the phone of the contact or of any call logged for the incident."""
+    found = Q(number__icontains=term) | Q(title__icontains=term) | Q(description__icontains=term)
+    if PHONE_RE.match(term):
+        digits = re.sub(r"[^\d+]", "", term)
+        calls = CallRecord.objects.filter(ticket_kind=TicketKind.INCIDENT, caller_phone__contains=digits)
+        found |= Q(contact__phone__contains=digits) | Q(pk__in=calls.values("ticket_id"))
+    return found
+
+
+def incident_text_search(queryset: QuerySet[Incident], value: str) -> QuerySet[Incident]:
+    """A full INC- number finds that incident; anything else: every word must occur (any order, the
+    same on PostgreSQL and SQLite)."""
+    value = (value or "").strip()
+    if not value:
+        return queryset
+    if FULL_NUMBER_RE.match(value):
+        return queryset.filter(number=value.upper())
+    for term in search_terms(value):
+        queryset = queryset.filter(term_q(term))
+    return queryset
+
 
 class IncidentFilterSet(filters.FilterSet):
-    q = filters.CharFilter(method="filter_q", label=_("Search"))
+    q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=500,
+                           help_text=_("Incident number (also a part of it), caller's phone, or words of the title "
+                                       "and description: every word must occur."))
     status = filters.MultipleChoiceFilter(choices=IncidentStatus.choices, label=_("Status"), distinct=False)
     fault_level = filters.MultipleChoiceFilter(choices=FaultLevel.choices, label=_("Fault level"), distinct=False)
     channel = filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
@@ -40,12 +77,7 @@ class IncidentFilterSet(filters.FilterSet):
         fields: list[str] = []
 
     def filter_q(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
-        value = value.strip()
-        if not value:
-            return queryset
-        if value.upper().startswith("INC-"):
-            return queryset.filter(number=value.upper())
-        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
+        return incident_text_search(queryset, value)
 
     def filter_sla(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
         # The SLA engine owns what "breached" and "at risk" mean (selectors import this module).

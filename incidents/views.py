@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.choices import Role
@@ -268,8 +268,8 @@ def incident_list_view(request: HttpRequest) -> HttpResponse:
 # --- Detail --------------------------------------------------------------------------------
 
 SLA_STATE_LABELS = {
-    "running": _lazy("Running"), "paused": _lazy("Paused"), "met": _lazy("Met"), "warned": _lazy("Warned"),
-    "breached": _lazy("Breached"),
+    "running": gettext_lazy("Running"), "paused": gettext_lazy("Paused"), "met": gettext_lazy("Met"), "warned": gettext_lazy("Warned"),
+    "breached": gettext_lazy("Breached"),
 }
 TICKING = ("running", "warned", "breached")
 

@@ -18,7 +18,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -54,9 +54,9 @@ LIST_SIZE = 30
 DONE_INCIDENT = (IncidentStatus.CLOSED, IncidentStatus.CANCELLED)
 DONE_REQUEST = (RequestStatus.CLOSED, RequestStatus.CANCELLED)
 # What a customer may do on a ticket page, with the button text the portal shows.
-INCIDENT_ACTIONS = {"observe": _lazy("Confirm the fix"), "reopen": _lazy("Not fixed: reopen")}
-REQUEST_ACTIONS = {"close": _lazy("Confirm and close"), "reopen": _lazy("Not done: reopen"),
-                   "resume": _lazy("Continue"), "cancel": _lazy("Withdraw")}
+INCIDENT_ACTIONS = {"observe": gettext_lazy("Confirm the fix"), "reopen": gettext_lazy("Not fixed: reopen")}
+REQUEST_ACTIONS = {"close": gettext_lazy("Confirm and close"), "reopen": gettext_lazy("Not done: reopen"),
+                   "resume": gettext_lazy("Continue"), "cancel": gettext_lazy("Withdraw")}
 
 
 def customer_required(view: View) -> View:

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -34,14 +34,14 @@ from tickets.forms import error_text
 
 from .views import _link_problem, _timeline, customer_required
 
-DECISIONS = [("approve", _lazy("Approve")), ("reject", _lazy("Reject"))]
+DECISIONS = [("approve", gettext_lazy("Approve")), ("reject", gettext_lazy("Reject"))]
 
 
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=DECISIONS, widget=forms.HiddenInput)
-    comment = forms.CharField(label=_lazy("Comment"), required=False, max_length=5000,
+    comment = forms.CharField(label=gettext_lazy("Comment"), required=False, max_length=5000,
                               widget=forms.Textarea(attrs={"rows": 2}),
-                              help_text=_lazy("Required when you reject: say why, or when would suit you."))
+                              help_text=gettext_lazy("Required when you reject: say why, or when would suit you."))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def clean(self) -> dict[str, Any]:
@@ -52,7 +52,7 @@ class DecisionForm(forms.Form):
 
 
 class LinkDecisionForm(DecisionForm):
-    name = forms.CharField(label=_lazy("Your name"), required=False, max_length=150)
+    name = forms.CharField(label=gettext_lazy("Your name"), required=False, max_length=150)
 
 
 @require_GET

@@ -12,7 +12,7 @@ from rest_framework.exceptions import NotFound
 
 from reports.api.views import run_file_response
 from reports.registry import kind_get
-from reports.selectors import report_run_get, report_run_list
+from reports.selectors import report_run_get, report_run_latest, report_run_list
 from reports.services import run_period_label
 
 from .views import customer_required
@@ -23,7 +23,8 @@ PORTAL_REPORTS = 60
 @customer_required
 @require_GET
 def reports(request: HttpRequest) -> HttpResponse:
-    runs = list(report_run_list(user=request.user).order_by("-period_start", "-created_at", "-id")[:PORTAL_REPORTS])
+    runs = list(report_run_latest(report_run_list(user=request.user))
+                .order_by("-period_start", "-created_at", "-id")[:PORTAL_REPORTS])
     for run in runs:
         try:
             run.kind_title = str(kind_get(run.kind).title)  # type: ignore[attr-defined]

@@ -16,7 +16,8 @@ from .models import Problem
 from .search import search_queryset
 
 NUMBER_RE = re.compile(r"^\s*(PRB|KE)-(\d{1,12})\s*$", re.IGNORECASE)
-SEARCH_FIELDS = ("number", "title", "description", "root_cause", "workaround")
+# Field weights of the SQLite search, as the PostgreSQL vector weighs them (A 1.0, B 0.4, C 0.2).
+SEARCH_FIELDS = {"number": 1.0, "title": 1.0, "workaround": 0.4, "root_cause": 0.4, "description": 0.2}
 
 
 def problem_text_search(queryset: QuerySet[Problem], value: str, *, mode: str = "all",

@@ -5,7 +5,13 @@ whole words; every run of CJK characters becomes its overlapping character bigra
 character stays a unigram). The tokens are stored in a `tsvector` column with the 'simple' config
 (no stemming, no stop words) and queried the same way: the query's tokens ANDed in a tsquery,
 ranked with ts_rank. "交换机端口" → 交换 换机 机端 端口, all of which occur in "核心交换机端口故障".
-On SQLite (the embedded default) the column is plain text and search falls back to icontains.
+
+A query's run of Chinese characters may span words the text does not have side by side: "摄像头离线"
+(摄像头 + 离线) has the bigram 头离, which "前端摄像头夜间频繁离线" lacks. So a CJK run does not need
+every bigram, only every character covered by a bigram that occurs: the first and the last bigram, and
+of each two neighbours at least one (摄像 & 离线 & (摄像|像头) & (像头|头离) & (头离|离线)). The same
+formula (`query_clauses`) drives both databases: a tsquery over the GIN-indexed tsvector on
+PostgreSQL, icontains terms over the fields on SQLite (the embedded default), so both find the same rows.
 """
 
 from __future__ import annotations
@@ -44,6 +50,31 @@ def query_tokens(text: str) -> list[str]:
     for token in tokens(text):
         seen.setdefault(token, None)
     return list(seen)[:MAX_QUERY_TOKENS]
+
+
+def query_clauses(text: str) -> list[tuple[str, ...]]:
+    """What "every word must occur" means, as an AND of OR-groups of tokens: a Latin word or a lone
+    CJK character must occur itself; a CJK run must have every character covered (see the module
+    docstring). Duplicates removed; at most MAX_QUERY_TOKENS distinct tokens are used."""
+    clauses: dict[tuple[str, ...], None] = {}
+    used: dict[str, None] = {}
+    for match in _TOKEN_RE.finditer(text or ""):
+        word = match.group(0)
+        if _CJK_RE.match(word) and len(word) > 1:
+            grams = [word[i:i + 2] for i in range(len(word) - 1)]
+            pairs = [(a, b) if a != b else (a,) for a, b in zip(grams, grams[1:], strict=False)]
+            group = [(grams[0],), (grams[-1],), *pairs]
+        else:
+            group = [(word if _CJK_RE.match(word) else word.lower()[:100],)]
+        tokens_of_group = {t for clause in group for t in clause}
+        if len(used.keys() | tokens_of_group) > MAX_QUERY_TOKENS:
+            break
+        used.update(dict.fromkeys(tokens_of_group))
+        for clause in group:
+            clauses.setdefault(clause, None)
+    # (a | b) is implied by a required a: keep the formula small for the planner and the ranking.
+    required = {clause[0] for clause in clauses if len(clause) == 1}
+    return [clause for clause in clauses if len(clause) == 1 or not required.intersection(clause)]
 
 
 def document(*parts: str) -> str:
@@ -102,6 +133,13 @@ def query_literal(query_tokens_: list[str], *, mode: str = "all") -> str:
     return joiner.join(f"'{token}'" for token in query_tokens_)
 
 
+def clauses_literal(clauses: list[tuple[str, ...]]) -> str:
+    """A tsquery in its text form from query_clauses(): "'摄像' & ('摄像' | '像头') & …"."""
+    return " & ".join(
+        f"'{clause[0]}'" if len(clause) == 1 else "(" + " | ".join(f"'{t}'" for t in clause) + ")"
+        for clause in clauses)
+
+
 class VectorIndex(models.Index):
     """GIN over the search vector on PostgreSQL; a plain index elsewhere (SQLite leaves the column
     empty and searches the fields)."""
@@ -132,24 +170,25 @@ def _tsquery(literal: str) -> models.Func:
     return models.functions.Cast(models.Value(literal), output_field=TSQueryField())
 
 
-def search_queryset(qs: Any, text: str, *, fields: tuple[str, ...], mode: str = "all", min_hits: int = 1,
-                    vector: str = "search_vector") -> Any:
+def search_queryset(qs: Any, text: str, *, fields: tuple[str, ...] | dict[str, float], mode: str = "all",
+                    min_hits: int = 1, vector: str = "search_vector") -> Any:
     """Filter `qs` to rows matching `text` and annotate `search_rank` (higher is better).
 
-    mode "all": every query token must occur (the search page, the API's `q`).
+    mode "all": every word of the query must occur (query_clauses; the search page, the API's `q`).
     mode "any": at least `min_hits` distinct query tokens must occur (suggestions from free text).
-    PostgreSQL: the tsvector column, GIN-indexed. Elsewhere: each token icontains one of `fields`,
-    ranked by the number of tokens found."""
+    PostgreSQL: the tsvector column, GIN-indexed. Elsewhere: the same formula over icontains of
+    `fields` (a dict gives each field's weight, like the vector's A/B/C), ranked by the tokens found."""
     from django.db import connection
-    from django.db.models import Case, F, IntegerField, Q, Value, When
+    from django.db.models import Case, F, FloatField, IntegerField, Q, Value, When
 
     toks = query_tokens(text)
     if not toks:
         return qs.none()
     min_hits = max(1, min(min_hits, len(toks)))
+    weights = dict(fields) if isinstance(fields, dict) else dict.fromkeys(fields, 1.0)
     if connection.vendor == "postgresql":
         if mode == "all":
-            query = _tsquery(query_literal(toks, mode="all"))
+            query = _tsquery(clauses_literal(query_clauses(text)))
             return qs.filter(TSMatch(F(vector), query)).annotate(search_rank=TSRank(F(vector), query))
         query = _tsquery(query_literal(toks, mode="any"))
         hits = sum((Case(When(TSMatch(F(vector), _tsquery(query_literal([t]))), then=Value(1)), default=Value(0),
@@ -159,12 +198,25 @@ def search_queryset(qs: Any, text: str, *, fields: tuple[str, ...], mode: str = 
 
     def token_q(token: str) -> Q:
         out = Q()
-        for name in fields:
+        for name in weights:
             out |= Q(**{f"{name}__icontains": token})
         return out
 
+    by_weight = sorted(weights.items(), key=lambda item: -item[1])
+
+    def token_rank(token: str) -> Case:
+        return Case(*[When(Q(**{f"{name}__icontains": token}), then=Value(weight)) for name, weight in by_weight],
+                    default=Value(0.0), output_field=FloatField())
+
+    rank = sum((token_rank(t) for t in toks), Value(0.0))
+    if mode == "all":
+        for clause in query_clauses(text):
+            either = Q()
+            for token in clause:
+                either |= token_q(token)
+            qs = qs.filter(either)
+        return qs.annotate(search_rank=rank)
     hit_sum = sum((Case(When(token_q(t), then=Value(1)), default=Value(0), output_field=IntegerField())
                    for t in toks), Value(0))
-    qs = qs.annotate(search_hits=hit_sum)
-    qs = qs.filter(search_hits__gte=len(toks) if mode == "all" else min_hits)
-    return qs.annotate(search_rank=models.functions.Cast(F("search_hits"), output_field=models.FloatField()))
+    qs = qs.annotate(search_hits=hit_sum).filter(search_hits__gte=min_hits)
+    return qs.annotate(search_rank=rank)

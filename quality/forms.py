@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
+from opsdesk.widgets import IsoDateInput
 
 from .choices import CallbackOutcome, FigureSource
 from .models import Questionnaire
@@ -39,5 +40,5 @@ class FiguresForm(forms.Form):
     group_by = forms.MultipleChoiceField(
         label=_("Group by"), required=False, widget=forms.CheckboxSelectMultiple,
         choices=[("organization", _("Organisation")), ("assignee", _("Engineer")), ("month", _("Month"))])
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=IsoDateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=IsoDateInput())

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from accounts.selectors import organization_list
 from cmdb.selectors import ci_list
+from opsdesk.widgets import IsoDateTimeLocalInput
 from tickets.forms import TransitionForm, UserChoiceField
 from tickets.workflow import Transition
 
@@ -25,7 +26,7 @@ def local_datetime_field(label: Any, *, required: bool = False, help_text: Any =
     """A `datetime-local` input read on the wall clock of the current time zone (Asia/Shanghai)."""
     return forms.DateTimeField(
         label=label, required=required, help_text=help_text,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT),
+        widget=IsoDateTimeLocalInput(),
         input_formats=[LOCAL_INPUT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
 
 

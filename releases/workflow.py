@@ -7,6 +7,7 @@ deployed; re-plan or close afterwards) and cancelled (before deployment starts, 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.choices import Role
 from tickets.workflow import Transition, Workflow, sources
@@ -18,7 +19,7 @@ PLAN = frozenset({Role.ANALYST, Role.REGIONAL_LEAD, Role.MANAGER})
 DEPLOY = frozenset({Role.ENGINEER, Role.ANALYST, Role.REGIONAL_LEAD, Role.MANAGER})
 
 RELEASE_WORKFLOW = Workflow((
-    Transition("schedule", _("Schedule"), sources(S.PLANNING), S.SCHEDULED, PLAN, style="primary"),
+    Transition("schedule", pgettext_lazy("change action", "Schedule"), sources(S.PLANNING), S.SCHEDULED, PLAN, style="primary"),
     Transition("start", _("Start deployment"), sources(S.SCHEDULED), S.DEPLOYING, DEPLOY, style="primary"),
     Transition("complete", _("Deployment complete"), sources(S.DEPLOYING), S.DEPLOYED, DEPLOY, style="primary"),
     Transition("verify", _("Verified"), sources(S.DEPLOYED), S.VERIFIED, PLAN | DEPLOY,

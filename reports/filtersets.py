@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters as filters
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from opsdesk.filters import IdFilter
 
@@ -17,7 +18,7 @@ class ReportRunFilterSet(filters.FilterSet):
     status = filters.ChoiceFilter(choices=RunStatus.choices, label=_("Status"))
     period = filters.CharFilter(field_name="period", max_length=20, label=_("Period"))
     published = filters.BooleanFilter(field_name="published", label=_("Published"))
-    schedule = IdFilter(field_name="schedule_id", label=_("Schedule"))
+    schedule = IdFilter(field_name="schedule_id", label=pgettext_lazy("report schedule", "Schedule"))
 
     class Meta:
         model = ReportRun

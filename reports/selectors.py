@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
@@ -35,6 +35,16 @@ def report_run_list(*, user: Any) -> QuerySet[ReportRun]:
     if user.organization_id is None:
         return qs.none()
     return qs.filter(organization_id=user.organization_id, published=True, status=RunStatus.DONE)
+
+
+def report_run_latest(runs: QuerySet[ReportRun]) -> QuerySet[ReportRun]:
+    """Of `runs`, only the newest per report kind, period and incident: a month's summary generated
+    (and published) twice shows once, in its latest version."""
+    newer = runs.annotate(incident_key=Coalesce("incident_id", Value(0))).filter(
+        kind=OuterRef("kind"), period_start=OuterRef("period_start"), period_end=OuterRef("period_end"),
+        incident_key=OuterRef("incident_key"),
+    ).filter(Q(created_at__gt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id")))
+    return runs.annotate(incident_key=Coalesce("incident_id", Value(0))).exclude(Exists(newer))
 
 
 def report_run_get(*, user: Any, pk: Any) -> ReportRun:

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import NotFound
 
@@ -109,12 +110,30 @@ def _decorate(runs: list[ReportRun]) -> list[ReportRun]:
     return runs
 
 
+def _kind_title(code: str) -> str:
+    from .registry import kind_get
+
+    try:
+        return str(kind_get(code).title)
+    except KeyError:
+        return code
+
+
+# Labels of the typed inputs of report kinds (ReportInput.options), shown on the run's page.
+OPTION_LABELS = {
+    "summary": gettext_lazy("Summary"), "notes": gettext_lazy("Notes"),
+    "recommendations": gettext_lazy("Evaluation and recommendations"), "content": gettext_lazy("Report content"),
+    "version_number": gettext_lazy("Version"), "published_by": gettext_lazy("Published by"),
+}
+
+
 @staff_required
 @require_GET
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = report_run_get(user=request.user, pk=pk)
+    options = [(OPTION_LABELS.get(key, key), value) for key, value in (run.options or {}).items()]
     return render(request, "reports/report_detail.html", {
-        "run": _decorate([run])[0], "can_publish": can_publish(request.user)})
+        "run": _decorate([run])[0], "options": options, "can_publish": can_publish(request.user)})
 
 
 @staff_required
@@ -161,6 +180,8 @@ def report_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
 def schedule_list_view(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     schedules = list(schedule_list(user=request.user))
+    for schedule in schedules:
+        schedule.kind_titles = [_kind_title(code) for code in schedule.kinds]  # type: ignore[attr-defined]
     return render(request, "reports/schedule_list.html", {
         "schedules": schedules, "can_edit": can_publish(request.user), "next_period": _previous_month(now),
     })

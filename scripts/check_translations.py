@@ -4,11 +4,14 @@
    committed catalog has all of them.
 2. Every zh-hans entry is translated (no empty msgstr, no fuzzy); en may repeat the msgid.
 3. The committed .mo files hold the same translations as the .po files.
+4. No translation function is imported under a name xgettext does not know (`gettext_lazy as _lazy`
+   hid the portal's buttons from the catalog: they rendered in English in the Chinese UI).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,10 +22,24 @@ import polib
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = {"zh_Hans": True, "en": False}  # language -> must every entry be translated?
+# makemessages' xgettext keywords: these names, or `_` (an alias to anything else is never extracted).
+ALIAS_RE = re.compile(r"\b(n?p?gettext(?:_lazy|_noop)?|ngettext(?:_lazy)?)\s+as\s+(?!_\b)(\w+)")
+SKIP_DIRS = {".venv", "tests", "benchmarks", "scripts", "node_modules", "var", ".git"}
+
+
+def alias_problems() -> list[str]:
+    out = []
+    for path in ROOT.rglob("*.py"):
+        if SKIP_DIRS.intersection(path.relative_to(ROOT).parts):
+            continue
+        for match in ALIAS_RE.finditer(path.read_text(encoding="utf-8")):
+            out.append(f"{path.relative_to(ROOT)}: {match.group(1)} imported as {match.group(2)!r}; "
+                       f"makemessages only extracts {match.group(1)}(…) or _(…)")
+    return out
 
 
 def main() -> int:
-    problems: list[str] = []
+    problems: list[str] = alias_problems()
     with tempfile.TemporaryDirectory() as tmp:
         # makemessages writes to the `locale/` folder it finds beside the sources, so extract from a
         # throwaway copy of the project: the committed catalogs are compared, never modified.

@@ -4,12 +4,14 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from changes.models import Change
 from cmdb.choices import CIStatus
 from cmdb.models import CIClass
 from cmdb.selectors import ci_list
 from incidents.selectors import incident_base
+from opsdesk.widgets import IsoDateInput, IsoDateTimeLocalInput
 
 from .choices import PUTS_INTO, TAKES_FROM, MovementKind, ReplacementDecision
 from .models import SparePart
@@ -18,7 +20,9 @@ from .selectors import storeroom_list
 
 class StoreroomChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.name} · {obj.organization}" if obj.organization_id else f"{obj.name} · {_('provider')}"
+        # The storeroom's owner: a customer's site, or the maintenance provider's own store.
+        owner = obj.organization if obj.organization_id else pgettext("storeroom owner", "provider")
+        return f"{obj.name} · {owner}"
 
 
 class MovementForm(forms.Form):
@@ -102,7 +106,7 @@ class LendForm(forms.Form):
     storeroom = StoreroomChoiceField(label=_("From storeroom"), queryset=None, required=False)
     serial = forms.CharField(label=_("Serial number of the unit"), required=False, max_length=80)
     due_back = forms.DateTimeField(label=_("Due back"), required=False,
-                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                                   widget=IsoDateTimeLocalInput(),
                                    input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"])
     note = forms.CharField(label=_("Note"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -136,7 +140,7 @@ class ReplacementForm(forms.Form):
                                          empty_label="–")
     replacement_serial = forms.CharField(label=_("Serial number of the replacement"), required=False, max_length=100)
     replaced_on = forms.DateField(label=_("Replaced on"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+                                  widget=IsoDateInput())
     note = forms.CharField(label=_("Note"), required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 2}))
     version = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 

@@ -9,12 +9,13 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 from accounts.models import SupportGroup, User
+from opsdesk.widgets import IsoDateInput
 
 from .workflow import Transition
 
@@ -40,7 +41,30 @@ def error_text(exc: ValidationError) -> str:
 
 
 def assignable_users() -> QuerySet[User]:
-    return User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES).order_by("name", "username")
+    """Engineers one can assign, with their active groups (the picker filters by the chosen group)."""
+    groups = Prefetch("support_groups", queryset=SupportGroup.objects.filter(is_active=True).only("id"))
+    return (User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES).prefetch_related(groups)
+            .order_by("name", "username"))
+
+
+def group_ids(user: Any) -> str:
+    """"3 7": the user's active support groups, for the picker's data-groups attribute."""
+    return " ".join(str(g.pk) for g in user.support_groups.all())
+
+
+class EngineerSelect(forms.Select):
+    """Each engineer option carries data-groups; static/js/app.js hides those not in the group
+    chosen in the same form's `select[data-group-select]`."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs={"data-engineer-select": "", **(attrs or {})})
+
+    def create_option(self, name: str, value: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(name, value, *args, **kwargs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-groups"] = group_ids(instance)
+        return option
 
 
 def active_groups() -> QuerySet[SupportGroup]:
@@ -76,11 +100,12 @@ class TransitionForm(forms.Form):
         if "group" in wanted:
             self.fields["group"] = forms.ModelChoiceField(
                 queryset=groups if groups is not None else active_groups(), required=False,
-                label=_("Support group"), empty_label=_("— no group —"))
+                label=_("Support group"), empty_label=_("— no group —"),
+                widget=forms.Select(attrs={"data-group-select": ""}))
         if "assignee" in wanted:
             self.fields["assignee"] = UserChoiceField(
                 queryset=engineers if engineers is not None else assignable_users(), required=False,
-                label=_("Engineer"), empty_label=_("— nobody named —"))
+                label=_("Engineer"), empty_label=_("— nobody named —"), widget=EngineerSelect())
         if "reason" in wanted:
             self.fields["reason"] = forms.CharField(
                 label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required="reason" in required)
@@ -129,7 +154,7 @@ class CommentForm(PrefixedForm):
 class WorkLogForm(PrefixedForm):
     default_prefix = "worklog"
     minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60)
-    work_date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    work_date = forms.DateField(label=_("Date"), widget=IsoDateInput())
     note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -16,6 +16,7 @@ from django.db.models import Count, F
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from incidents.selectors import REPLACEMENT_THRESHOLD
 from reports.charts import bar_chart, line_chart, pie_chart
@@ -103,7 +104,7 @@ def tables(ctx: dict[str, Any]) -> list[Table]:
                     rows=[[r["month_label"], r["name"], r["location"], r["faults"]] for r in ctx["replacements"]])
     out = [cmdb, faults, levels, causes, months, sla, top, flagged]
     if ctx["changes"] is not None:
-        out.append(Table(title=_("Changes implemented"), headers=[_("Number"), _("Title"), _("Type"), _("Implemented")],
+        out.append(Table(title=_("Changes implemented"), headers=[_("Number"), _("Title"), _("Type"), pgettext_lazy("time", "Implemented")],
                          rows=[[r["number"], r["title"], r["type"], r["implemented"]] for r in ctx["changes"]["rows"]]))
     if ctx["spares"] is not None:
         out.append(Table(title=_("Spare parts issued"), headers=[_("Part number"), _("Name"), _("Quantity"), _("Issues")],

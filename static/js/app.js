@@ -16,9 +16,17 @@
     if (event.target.matches("[data-autosubmit]")) event.target.form.submit();
   });
 
-  // Close the user menu when clicking elsewhere.
+  // "Back" links (error pages): the browser's previous page when there is one, else the link's own target.
   document.addEventListener("click", function (event) {
-    document.querySelectorAll("details.usermenu[open]").forEach(function (menu) {
+    var link = event.target.closest && event.target.closest("a[data-history-back]");
+    if (!link || window.history.length < 2) return;
+    event.preventDefault();
+    window.history.back();
+  });
+
+  // Close the user menu and the navigation's "More" when clicking elsewhere.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.usermenu[open], details.navmore[open]").forEach(function (menu) {
       if (!menu.contains(event.target)) menu.removeAttribute("open");
     });
   });
@@ -64,7 +72,27 @@
     update();
   }
 
+  // The engineer picker offers only the members of the support group chosen in the same form.
+  function filterEngineers(groupSelect) {
+    var form = groupSelect.form;
+    if (!form) return;
+    form.querySelectorAll("select[data-engineer-select]").forEach(function (select) {
+      Array.prototype.forEach.call(select.options, function (option) {
+        if (!option.value) return;
+        var groups = (option.getAttribute("data-groups") || "").split(" ");
+        var hide = !!groupSelect.value && groups.indexOf(groupSelect.value) === -1;
+        option.hidden = hide;
+        option.disabled = hide;
+        if (hide && option.selected) select.value = "";
+      });
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("select[data-group-select]")) filterEngineers(event.target);
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("select[data-group-select]").forEach(filterEngineers);
     var matrix = levelMatrix();
     document.querySelectorAll("[data-level-form]").forEach(function (c) { setupLevelForm(c, matrix); });
     setupCallType();

@@ -156,7 +156,7 @@ class Command(BaseCommand):
         cast = Cast(users=users, orgs=orgs, customers=customers, groups=groups)
         for index, (code, name, _region, address, devices) in enumerate(ORGANIZATIONS):
             org = Organization.objects.filter(code=code).first() or organization_create(
-                name=name, code=code, phone=f"0571-8700{index:04d}", address=address)
+                name=name, code=code, phone=f"0571-8700{index:04d}", address=address, hotline="400-800-7000")
             orgs.append(org)
             customers[org.pk] = self.user(username=f"{code}-user", role=Role.CUSTOMER, name=f"{name}用户",
                                           organization=org)
