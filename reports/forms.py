@@ -25,7 +25,7 @@ class ReportRequestForm(forms.Form):
     organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.none(),
                                           required=False, empty_label=_("All organisations"))
     incident = forms.CharField(label=_("Incident number"), max_length=30, required=False,
-                               help_text=_("For reports about one incident, e.g. INC-2026-000123."))
+                               help_text=_("For reports about one incident, e.g. INC-000123."))
     language = forms.ChoiceField(label=_("Language"), choices=settings.LANGUAGES)
     summary = forms.CharField(label=_("System operation this month (optional)"), required=False,
                               widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
