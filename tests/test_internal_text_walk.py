@@ -61,7 +61,7 @@ def _internal_notes(ticket: Any, *, tag: str, author: Any, now: Any, canaries: l
 
 
 @pytest.fixture
-def internal(tenants: dict[str, Any], engineer: Any, now: Any) -> dict[str, Any]:
+def internal(tenants: dict[str, Any], engineer: Any, now: Any) -> dict[str, Any]:  # noqa: F811 - the imported fixture
     ids = tenants["ids"]
     org_a = tenants["org_a"]
     customer = UserFactory(username="alpha_own_cust", role=Role.CUSTOMER, organization=org_a, email=CUSTOMER_EMAIL)
