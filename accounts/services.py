@@ -51,11 +51,16 @@ def user_create(*, username: str, password: str, role: str, name: str = "", emai
 def user_update(*, user: User, data: dict[str, Any]) -> User:
     allowed = {"name", "email", "phone", "role", "organization", "is_active"}
     for key, value in data.items():
+        if key == "password":
+            continue
         if key not in allowed:
             raise ValidationError({key: [_("This field cannot be changed here.")]})
         setattr(user, key, value)
-    if "password" in data:
-        validate_password(data["password"], user)
+    if data.get("password"):
+        try:
+            validate_password(data["password"], user)
+        except ValidationError as exc:
+            raise ValidationError({"password": list(exc.messages)}) from exc
         user.set_password(data["password"])
     if user.role == Role.CUSTOMER and user.organization_id is None:
         raise ValidationError({"organization": [_("A customer user must belong to an organisation.")]})

@@ -32,6 +32,9 @@ class UserCreateSerializer(serializers.Serializer[Any]):
 
 class UserUpdateSerializer(serializers.Serializer[Any]):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
+    password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"},
+                                     trim_whitespace=False, help_text=_(
+                                         "A new password (a reset), checked against the password policy."))
     name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     email = serializers.EmailField(required=False, allow_blank=True)
     phone = serializers.CharField(required=False, allow_blank=True, max_length=40)

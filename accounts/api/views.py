@@ -20,9 +20,9 @@ from rest_framework.views import APIView
 from opsdesk.api_errors import parse_id
 from opsdesk.throttling import ScopedRateThrottle
 
-from ..choices import Role
 from ..filtersets import ContactFilterSet, OrganizationFilterSet, UserFilterSet
 from ..models import Contact, Organization, User
+from ..permissions import can_change_account, can_grant_role, can_manage_accounts
 from ..selectors import contact_list, organization_list, user_list
 from ..services import contact_create, organization_create, user_create, user_update
 from .serializers import (
@@ -47,7 +47,7 @@ def visible_or_404[M: Model](queryset: QuerySet[M], raw_pk: Any) -> M:
 
 
 def is_account_admin(user: Any) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or user.role == Role.MANAGER))
+    return can_manage_accounts(user)
 
 
 class AdminWritesOthersRead(BasePermission):
@@ -117,15 +117,20 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = UserCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if not can_grant_role(request.user, serializer.validated_data["role"]):
+            raise PermissionDenied(_("You cannot give an account a role at or above your own."))
         user = user_create(**serializer.validated_data)
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         target = self.get_object()
-        if target.is_superuser and not request.user.is_superuser:
-            raise PermissionDenied(_("Only a superuser may change a superuser's account."))
+        if not can_change_account(request.user, target):
+            raise PermissionDenied(_("You cannot change an account at or above your own level."))
         serializer = UserUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        role = serializer.validated_data.get("role")
+        if role is not None and not can_grant_role(request.user, role):
+            raise PermissionDenied(_("You cannot give an account a role at or above your own."))
         user = user_update(user=target, data=dict(serializer.validated_data))
         return Response(UserSerializer(user).data)
 

@@ -18,7 +18,7 @@ from opsdesk.api_errors import MAX_DB_ID
 from problems.models import Problem
 from tickets.api.serializers import AllowedActionsMixin, TicketCreateMixin, TransitionInputSerializer, action_field
 
-from ..choices import ChangeRisk, ChangeType, IncidentRelation, ReviewOutcome
+from ..choices import ApprovalState, ChangeRisk, ChangeType, IncidentRelation, ReviewOutcome
 from ..models import CAB, CABVote, Change, ChangeIncidentLink, ChangeTemplate, CustomerApproval, FreezeWindow
 from ..workflow import CHANGE_WORKFLOW
 
@@ -43,7 +43,15 @@ class CABTallySerializer(serializers.Serializer[Any]):
     needed = serializers.IntegerField()
 
 
+# Staff-written texts of a change that are internal: the customer sees the change as the portal shows
+# it (description, reason, plans, risk, window, status), never the CAB's or the engineers' notes.
+CUSTOMER_HIDDEN_TEXT = ("conflict_override_reason", "outcome_note")
+
+
 class ChangeDetailSerializer(AllowedActionsMixin, serializers.ModelSerializer[Change]):
+    """Staff see every field. A customer gets `reject_reason` only when it is their own answer (the
+    CAB's reason is internal, as on the timeline) and the internal texts of CUSTOMER_HIDDEN_TEXT empty."""
+
     workflow = CHANGE_WORKFLOW
     cis = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     problems = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -70,6 +78,25 @@ class ChangeDetailSerializer(AllowedActionsMixin, serializers.ModelSerializer[Ch
             return None
         tally = cab_tally(obj)
         return {"round": obj.cab_round, **tally, "needed": cab_needed(obj.cab, tally["members"])}
+
+    def to_representation(self, instance: Change) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and request.user.is_customer:
+            for name in CUSTOMER_HIDDEN_TEXT:
+                data[name] = ""
+            data["reject_reason"] = customer_reject_reason(instance)
+        return data
+
+
+def customer_reject_reason(change: Change) -> str:
+    """The rejection reason a customer may read: their own answer to the approval request, if the
+    change stands rejected by it; the CAB's reasons stay internal."""
+    if not change.reject_reason:
+        return ""
+    own = (CustomerApproval.objects.filter(change=change, state=ApprovalState.REJECTED)
+           .order_by("-decided_at", "-id").values_list("comment", flat=True).first())
+    return own if own is not None and own == change.reject_reason else ""
 
 
 class ScopedChangeRelationsMixin(serializers.Serializer[Any]):

@@ -1,6 +1,8 @@
 """Response-service report (响应服务报告, form ST.FO05-94), one per incident: submitted once service is
 restored. Who called, about which device, when the desk responded, arrived and restored against the
-SLA targets, what was done (work logs), spare devices lent, and the customer's confirmation."""
+SLA targets, what was done (the time logged and the restoration and resolution texts), spare devices
+lent, and the customer's confirmation. The report goes to the customer (portal, e-mail), so work-log
+notes, which are internal, are never in it: only who worked when and for how long."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
     facts = incident_facts(incident, inp.now)
     logs = WorkLog.objects.filter(ticket_kind=TicketKind.INCIDENT, ticket_id=incident.pk)
     work_total = logs.aggregate(minutes=Sum("minutes"), n=Count("id"))
-    work = [{"date": w.work_date, "author": w.author.display_name, "minutes": w.minutes, "note": w.note}
+    work = [{"date": w.work_date, "author": w.author.display_name, "minutes": w.minutes}
             for w in logs.select_related("author").order_by("work_date", "created_at", "id")]
     loans = [{"description": loan.description, "faulty": loan.faulty_ci.name if loan.faulty_ci else "",
               "lent": local(loan.lent_at), "returned": local(loan.returned_at)}
@@ -56,8 +58,8 @@ def tables(ctx: dict[str, Any]) -> list[Table]:
                   rows=[[str(t["label"]), t["local"], t["minutes"]] for t in ctx["times"]])
     sla = Table(title=_("SLA targets"), headers=[_("Target"), _("Due"), _("Met at"), _("Result")],
                 rows=[[r["label"], r["due_local"], r["met_local"], r["verdict"]] for r in ctx["sla"]])
-    work = Table(title=_("Work done"), headers=[_("Date"), _("Engineer"), _("Minutes"), _("What was done")],
-                 rows=[[w["date"], w["author"], w["minutes"], w["note"]] for w in ctx["work"]])
+    work = Table(title=_("Work done"), headers=[_("Date"), _("Engineer"), _("Minutes")],
+                 rows=[[w["date"], w["author"], w["minutes"]] for w in ctx["work"]])
     return [times, sla, work]
 
 

@@ -18,11 +18,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import can_verify_all_audit_chains
 from opsdesk.api_errors import MAX_DB_ID, PayloadTooLarge, parse_id
 
 from ..audit import chain_verify
@@ -303,8 +304,9 @@ AuditVerifyResponse = inline_serializer("AuditVerifyResponse", {
 
 
 class AuditVerifyView(APIView):
-    """Verify the tamper-evident event chains (tickets/audit.py). Staff may verify one ticket or
-    all tickets of a kind (or of every kind); customers one ticket of their own organisation."""
+    """Verify the tamper-evident event chains (tickets/audit.py). Anyone may verify one ticket they can
+    see; every ticket of a kind (or of every kind) only the roles of
+    accounts.permissions.can_verify_all_audit_chains (superusers, managers, fault analysts)."""
 
     targets: ClassVar[dict[str, AuditTarget]] = {}
 
@@ -319,8 +321,11 @@ class AuditVerifyView(APIView):
                 "kinds": ", ".join(self.targets)}]})
         if ticket_id is not None and kind is None:
             raise serializers.ValidationError({"kind": [_("Say which kind of ticket this id is.")]})
-        if user.is_customer and ticket_id is None:
-            raise serializers.ValidationError({"id": [_("Give the id of one of your organisation's tickets.")]})
+        if ticket_id is None and not can_verify_all_audit_chains(user):
+            if user.is_customer:
+                raise serializers.ValidationError({"id": [_("Give the id of one of your organisation's tickets.")]})
+            raise PermissionDenied(_("Only managers and fault analysts verify every ticket at once; give the kind "
+                                     "and id of one ticket you can see."))
         checked, breaks = 0, []
         for name in [kind] if kind else list(self.targets):
             target = self.targets[name]
