@@ -28,8 +28,9 @@ from incidents.services import incident_create
 from opsdesk.errors import TransitionNotAllowed
 from problems.models import Problem
 from problems.services import problem_fix_by_change
+from tickets.approvals import approvals_needed
 from tickets.audit import event_record
-from tickets.choices import Channel, EventAction
+from tickets.choices import ApprovalRule, Channel, EventAction
 from tickets.numbering import next_number
 from tickets.services import ticket_lock, ticket_touch, version_check
 from tickets.transitions import (
@@ -256,10 +257,11 @@ def cab_tally(change: Change) -> dict[str, int]:
 
 
 def cab_needed(cab: CAB, members: int) -> int:
-    """Approvals that decide: every member, or the quorum (never more than there are members)."""
+    """Approvals that decide: every member, or the quorum (never more than there are members) —
+    the approval step's rule (tickets/approvals.py)."""
     if cab.rule == CABRule.ALL:
         return members
-    return max(1, min(cab.quorum, members))
+    return approvals_needed(rule=ApprovalRule.QUORUM, quorum=cab.quorum, approvers=members)
 
 
 def _default_cab(*, emergency: bool) -> CAB | None:

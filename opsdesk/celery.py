@@ -25,4 +25,6 @@ app.conf.beat_schedule = {
     # Changes: customer-approval e-mails whose send task was lost are queued again.
     "changes-approval-mails": {"task": "changes.customer_approvals_send_due_task", "schedule": 600.0},
     "reports-schedules": {"task": "reports.schedules_sweep_task", "schedule": 3600.0},
+    # Approvals (any ticket kind): overdue ones reminded, then escalated, once each (tickets/approvals.py).
+    "tickets-approvals": {"task": "tickets.approvals_sweep_task", "schedule": 300.0},
 }
