@@ -17,7 +17,7 @@ from tickets.choices import Channel, EventAction
 from tickets.numbering import next_number
 from tickets.services import ticket_lock, ticket_touch, version_check
 from tickets.sla.calendar import BusinessCalendar
-from tickets.transitions import TicketKindSpec, TransitionContext, kind_register, transition_run
+from tickets.transitions import TicketKindSpec, TransitionContext, accept_stamp, kind_register, transition_run
 
 from . import sla
 from .choices import CauseCategory, FaultLevel, Impact, IncidentStatus, Urgency, suggest_level
@@ -195,10 +195,7 @@ def _incident_effects(ctx: TransitionContext) -> None:
         stamp("assignee", assignee)
         stamp("group", group)
     elif action == "accept":
-        if incident.assignee_id is None:
-            stamp("assignee", ctx.actor)
-        if incident.responded_at is None:
-            stamp("responded_at", now)
+        accept_stamp(ctx)
     elif action == "arrive":
         stamp("onsite_at", now)
         if incident.responded_at is None:

@@ -36,7 +36,7 @@ from .choices import ApprovalDecision, ApprovalOrder, ApprovalRule, ApprovalStep
 from .locking import ticket_lock, ticket_touch
 from .models import Approval, Approver, TicketBase
 from .sla_config import policy_for
-from .transitions import ACTOR_SIGNED_LINK, SystemActor, actor_kind, kind_spec, transition_run
+from .transitions import ACTOR_SIGNED_LINK, SystemActor, actor_kind, actor_user, kind_spec, transition_run
 
 LINK_SALT = "opsdesk.tickets.approval-link"
 LINK_MAX_AGE = timedelta(days=60)
@@ -197,7 +197,7 @@ def approval_open(
     approval = Approval.objects.create(
         ticket_kind=ticket.KIND, ticket_id=ticket.pk, stage=stage, order=order, rule=rule, quorum=quorum,
         approve_action=approve_action, reject_action=reject_action, created_at=now,
-        created_by=actor if actor_kind(actor) == "user" else None, due_at=due_at, escalate_at=escalate_at,
+        created_by=actor_user(actor), due_at=due_at, escalate_at=escalate_at,
         escalate_to=escalate_to,
     )
     rows = Approver.objects.bulk_create([
@@ -206,8 +206,7 @@ def approval_open(
                  name=s.name or (getattr(s.user, "display_name", "") if s.user is not None else ""))
         for i, s in enumerate(specs)
     ])
-    event_record(ticket=ticket, actor=actor if actor_kind(actor) == "user" else None,
-                 action=EventAction.APPROVAL_REQUESTED, now=now, data={
+    event_record(ticket=ticket, actor=actor_user(actor), action=EventAction.APPROVAL_REQUESTED, now=now, data={
                      "approval": approval.pk, "stage": stage, "rule": rule, "quorum": quorum, "order": order,
                      "approvers": [r.user_id or r.email for r in rows], "due_at": due_at})
     first = rows[:1] if order == ApprovalOrder.SEQUENTIAL else rows
@@ -266,8 +265,7 @@ def _decide(*, approval: Approval, approver: Approver, actor: Any, decision: str
         fields.append("used_at")
     approver.save(update_fields=fields)
     tally = approval_tally(approval)
-    event_record(ticket=ticket, actor=getattr(actor, "user", actor) if actor_kind(actor) != "user" else actor,
-                 action=EventAction.APPROVAL_DECIDED, now=now, public=True, data={
+    event_record(ticket=ticket, actor=actor_user(actor), action=EventAction.APPROVAL_DECIDED, now=now, public=True, data={
                      "approval": approval.pk, "stage": approval.stage, "approver": approver.pk,
                      "decision": decision, "comment": comment, "via": approver.decided_via,
                      "by": approver.decided_by_name, "tally": [tally.approvals, tally.rejections, tally.needed]})

@@ -24,7 +24,7 @@ from .locking import ticket_lock, ticket_touch, version_check  # noqa: F401  (re
 from .models import Attachment, CallRecord, Comment, ServiceRequest, TicketBase, WorkLog
 from .numbering import next_number
 from .request_workflow import REQUEST_WORKFLOW
-from .transitions import TicketKindSpec, TransitionContext, kind_register, transition_run
+from .transitions import TicketKindSpec, TransitionContext, accept_stamp, kind_register, transition_run
 
 MAX_WORKLOG_MINUTES = 24 * 60
 
@@ -174,7 +174,7 @@ def request_create(*, actor: Any, organization: Any, title: str, description: st
 
 def _request_effects(ctx: TransitionContext) -> None:
     """What each action stamps on a service request."""
-    req, action, payload, now, stamp = ctx.ticket, ctx.action, ctx.payload, ctx.now, ctx.stamp
+    action, payload, now, stamp = ctx.action, ctx.payload, ctx.now, ctx.stamp
     if action == "assign":
         assignee = group = None
         if payload.get("assignee"):
@@ -192,10 +192,7 @@ def _request_effects(ctx: TransitionContext) -> None:
         stamp("assignee", assignee)
         stamp("group", group)
     elif action == "accept":
-        if req.assignee_id is None:
-            stamp("assignee", ctx.actor)
-        if req.responded_at is None:
-            stamp("responded_at", now)
+        accept_stamp(ctx)
     elif action == "resolve":
         stamp("resolution", str(payload["resolution"]).strip())
         stamp("resolved_at", now)

@@ -109,6 +109,14 @@ class TransitionContext:
         self.data.setdefault("changes", {})[name] = [as_json(old), as_json(value)]
 
 
+def accept_stamp(ctx: TransitionContext) -> None:
+    """The shared `accept`: the actor becomes the assignee when nobody is; the first response is stamped."""
+    if ctx.ticket.assignee_id is None:
+        ctx.stamp("assignee", ctx.actor)
+    if ctx.ticket.responded_at is None:
+        ctx.stamp("responded_at", ctx.now)
+
+
 Effect = Callable[[TransitionContext], None]
 Prepare = Callable[[Any, Any, str, dict[str, Any]], None]  # (ticket, actor, action, payload) before the check
 
