@@ -193,3 +193,14 @@ def test_timeline_and_attachments_work_for_the_new_kind(org, staff, customer, no
     customer_view = ticket_timeline(user=customer, ticket=ticket)
     assert len(staff_view) == 5 and len(customer_view) == 3  # created + comment (+ events) vs the private file
     assert list(chain_verify(ticket_model=DemoTicket)) == []
+
+
+def test_approval_selectors(submitted, boss1, boss2, customer, now):
+    from tickets.selectors import approval_list_for_ticket, approval_list_waiting_for
+
+    company = approval_pending(ticket=submitted)
+    assert list(approval_list_waiting_for(user=boss1)) == [company]
+    approval_decide(approval_id=company.pk, actor=boss1, decision="approve", now=now)
+    assert list(approval_list_waiting_for(user=boss1)) == [] and list(approval_list_waiting_for(user=boss2)) == [company]
+    assert list(approval_list_for_ticket(user=boss1, ticket=submitted)) == [company]
+    assert list(approval_list_for_ticket(user=customer, ticket=submitted)) == []  # not asked: not shown
