@@ -162,8 +162,7 @@ def test_stranger_cannot_decide_an_approval(submitted, now):
                         now=now)
 
 
-def test_overdue_approvals_are_reminded_then_escalated_once(org, staff, boss1, now, settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+def test_overdue_approvals_are_reminded_then_escalated_once(org, staff, boss1, now):
     ticket = demo_create(actor=staff, organization=org, title="T", now=now)
     ticket = demo_transition(ticket_id=ticket.pk, actor=staff, action="submit", now=now,
                              payload={"company_approvers": [boss1]})
