@@ -2,6 +2,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+# A CAB vote and the customer's approval are decisions of the kernel's approval step: same values.
+from tickets.choices import ApprovalDecision as VoteDecision  # noqa: F401
+from tickets.choices import ApprovalStepState as ApprovalState  # noqa: F401
+from tickets.choices import ApprovalVia as ApprovalChannel  # noqa: F401
+
 
 class ChangeType(models.TextChoices):
     STANDARD = "standard", _("Standard (pre-approved)")
@@ -36,24 +41,6 @@ class ChangeRisk(models.TextChoices):
 class CABRule(models.TextChoices):
     QUORUM = "quorum", _("Quorum (a number of approvals)")
     ALL = "all", _("All members approve")
-
-
-class VoteDecision(models.TextChoices):
-    APPROVE = "approve", _("Approve")
-    REJECT = "reject", _("Reject")
-
-
-class ApprovalState(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
-
-
-class ApprovalChannel(models.TextChoices):
-    PORTAL = "portal", _("Portal")
-    LINK = "link", _("Signed link")
-    API = "api", _("API")
 
 
 class WindowKind(models.TextChoices):

@@ -30,10 +30,21 @@ from opsdesk.errors import TransitionNotAllowed
 from opsdesk.mail import header_text
 from problems.models import Problem
 from problems.services import problem_fix_by_change
+from tickets.approvals import approvals_needed
 from tickets.audit import event_record
-from tickets.choices import Channel, EventAction
+from tickets.choices import ApprovalRule, Channel, EventAction
 from tickets.numbering import next_number
 from tickets.services import ticket_lock, ticket_touch, version_check
+from tickets.transitions import (
+    ACTOR_SIGNED_LINK,
+    SystemActor,
+    TicketKindSpec,
+    TransitionContext,
+    actor_kind,
+    actor_user,
+    kind_register,
+    transition_run,
+)
 
 from .choices import (
     ApprovalChannel,
@@ -249,10 +260,11 @@ def cab_tally(change: Change) -> dict[str, int]:
 
 
 def cab_needed(cab: CAB, members: int) -> int:
-    """Approvals that decide: every member, or the quorum (never more than there are members)."""
+    """Approvals that decide: every member, or the quorum (never more than there are members) —
+    the approval step's rule (tickets/approvals.py)."""
     if cab.rule == CABRule.ALL:
         return members
-    return max(1, min(cab.quorum, members))
+    return approvals_needed(rule=ApprovalRule.QUORUM, quorum=cab.quorum, approvers=members)
 
 
 def _default_cab(*, emergency: bool) -> CAB | None:
@@ -321,33 +333,10 @@ def _check_ready_to_submit(change: Change) -> None:
 
 # --- the one writer of status ----------------------------------------------------------------
 
-@transaction.atomic
-def change_transition(*, change_id: int, actor: Any, action: str, version: int | None = None,
-                      payload: dict[str, Any] | None = None, now: datetime,
-                      channel: str = ApprovalChannel.PORTAL) -> Change:
-    """Lock, check the table, apply, record. `channel` says how a customer's answer came in."""
-    payload = dict(payload or {})
-    change = ticket_lock(Change, change_id)
-    if actor.is_customer and change.organization_id != actor.organization_id:
-        raise Change.DoesNotExist
-    version_check(change, version)
-    transition = CHANGE_WORKFLOW.check(change, actor, action, payload)
-    old_status = change.status
-    target: str | None = transition.target
-    changed: list[str] = []
-    data: dict[str, Any] = {"action": action}
-    public = True
-
-    def stamp(field: str, value: Any) -> None:
-        old = getattr(change, field)
-        setattr(change, field, value)
-        changed.append(field)
-        data.setdefault("changes", {})[field] = [_as_json(old), _as_json(value)]
-
-    reason = str(payload.get("reason") or "").strip()
-    if reason:
-        data["reason"] = reason
-
+def _change_effects(ctx: TransitionContext) -> None:
+    """What each action checks, stamps and records on a change; routes it by type and decision."""
+    change, action, payload, now, stamp, actor = ctx.ticket, ctx.action, ctx.payload, ctx.now, ctx.stamp, ctx.actor
+    reason, data = ctx.reason, ctx.data
     if action == "submit":
         _check_ready_to_submit(change)
         stamp("submitted_at", now)
@@ -355,9 +344,9 @@ def change_transition(*, change_id: int, actor: Any, action: str, version: int |
             cab = _require_cab(change, None, emergency=True)
             stamp("cab", cab)
             stamp("cab_round", change.cab_round + 1)
-            target = S.CAB_APPROVAL
+            ctx.target = S.CAB_APPROVAL
         elif change.type == ChangeType.STANDARD:
-            target = _after_cab(change, now=now)
+            ctx.target = _after_cab(change, now=now)
     elif action == "assess":
         cab = None
         if payload.get("cab") not in (None, ""):
@@ -379,51 +368,10 @@ def change_transition(*, change_id: int, actor: Any, action: str, version: int |
     elif action == "request_approval":
         _require_cab(change, None, emergency=False)
         stamp("cab_round", change.cab_round + 1)
-    elif action in ("approve", "reject") and old_status == S.CAB_APPROVAL:
-        decision = VoteDecision.APPROVE if action == "approve" else VoteDecision.REJECT
-        comment = str(payload.get("comment") or reason or "").strip()
-        vote = CABVote.objects.create(change=change, round=change.cab_round, member=actor, decision=decision,
-                                      comment=comment, created_at=now)
-        event_record(ticket=change, actor=actor, action=EventAction.VOTED, now=now, data={
-            "vote": vote.pk, "round": change.cab_round, "decision": decision, "comment": comment,
-            "cab": change.cab_id,
-        })
-        data["round"] = change.cab_round
-        if decision == VoteDecision.REJECT:
-            public = False  # the CAB's reasons are internal; the customer sees the resulting status
-            stamp("rejected_at", now)
-            stamp("reject_reason", comment)
-        else:
-            tally = cab_tally(change)
-            assert change.cab is not None
-            if tally["approve"] >= cab_needed(change.cab, tally["members"]):
-                stamp("cab_approved_at", now)
-                data["tally"] = tally
-                target = _after_cab(change, now=now)
-            else:
-                target = None  # the vote is recorded; the CAB has not decided yet
-                ticket_touch(change, fields=changed)
-                return change
-    elif action in ("approve", "reject"):  # the customer's answer
-        approval = CustomerApproval.objects.select_for_update().filter(
-            change=change, state=ApprovalState.PENDING).first()
-        if approval is None:  # e.g. approval rows created by hand in the admin: open one now
-            approval = _customer_approval_open(change, now=now)
-        comment = str(payload.get("comment") or reason or "").strip()
-        approval.state = ApprovalState.APPROVED if action == "approve" else ApprovalState.REJECTED
-        approval.decided_at, approval.decided_by, approval.comment = now, actor, comment
-        approval.decided_by_name = actor.display_name
-        approval.decided_via = channel if channel in ApprovalChannel.values else ApprovalChannel.PORTAL
-        approval.save(update_fields=["state", "decided_at", "decided_by", "decided_by_name", "comment", "decided_via"])
-        event_record(ticket=change, actor=actor, now=now, public=True,
-                     action=EventAction.APPROVED if action == "approve" else EventAction.REJECTED,
-                     data={"customer_approval": approval.pk, "channel": approval.decided_via, "comment": comment})
-        if action == "approve":
-            stamp("customer_approved_at", now)
-            target = S.APPROVED
-        else:
-            stamp("rejected_at", now)
-            stamp("reject_reason", comment)
+    elif action in ("approve", "reject") and ctx.old_status == S.CAB_APPROVAL:
+        _cab_vote(ctx)
+    elif action in ("approve", "reject"):
+        _customer_answer(ctx)
     elif action == "schedule":
         _schedule_checks(change, actor=actor, payload=payload, now=now, stamp=stamp, data=data)
         stamp("scheduled_at", now)
@@ -456,14 +404,90 @@ def change_transition(*, change_id: int, actor: Any, action: str, version: int |
         stamp("closed_at", now)
         CustomerApproval.objects.filter(change=change, state=ApprovalState.PENDING).update(
             state=ApprovalState.WITHDRAWN, decided_at=now)
-    if target is not None and target != old_status:
-        change.status = target
-        changed.append("status")
-        data["status"] = [old_status, target]
-    ticket_touch(change, fields=changed)
-    event_record(ticket=change, actor=actor, action=EventAction.TRANSITION, now=now, data=data, public=public)
-    if action == "fail" and str(payload.get("open_incident") or "").lower() in ("1", "true", "on", "yes"):
-        change_incident_open(change_id=change.pk, actor=actor, now=now, title="", description=reason)
+
+
+def _cab_vote(ctx: TransitionContext) -> None:
+    """A CAB member's vote: recorded; the change moves on once the CAB's rule is met."""
+    change, actor, now = ctx.ticket, ctx.actor, ctx.now
+    decision = VoteDecision.APPROVE if ctx.action == "approve" else VoteDecision.REJECT
+    comment = str(ctx.payload.get("comment") or ctx.reason or "").strip()
+    vote = CABVote.objects.create(change=change, round=change.cab_round, member=actor, decision=decision,
+                                  comment=comment, created_at=now)
+    event_record(ticket=change, actor=actor, action=EventAction.VOTED, now=now, data={
+        "vote": vote.pk, "round": change.cab_round, "decision": decision, "comment": comment,
+        "cab": change.cab_id,
+    })
+    ctx.data["round"] = change.cab_round
+    if decision == VoteDecision.REJECT:
+        ctx.public = False  # the CAB's reasons are internal; the customer sees the resulting status
+        ctx.stamp("rejected_at", now)
+        ctx.stamp("reject_reason", comment)
+        return
+    tally = cab_tally(change)
+    assert change.cab is not None
+    if tally["approve"] >= cab_needed(change.cab, tally["members"]):
+        ctx.stamp("cab_approved_at", now)
+        ctx.data["tally"] = tally
+        ctx.target = _after_cab(change, now=now)
+    else:
+        ctx.record = False  # the vote is recorded; the CAB has not decided yet
+
+
+def _customer_answer(ctx: TransitionContext) -> None:
+    """The customer's answer, from the portal / API (a customer user) or through the signed link
+    (a `signed_link` actor; `options["approval"]` is the approval row the link named)."""
+    change, actor, now = ctx.ticket, ctx.actor, ctx.now
+    by_link = actor_kind(actor) == ACTOR_SIGNED_LINK
+    approval = ctx.options.get("approval") if by_link else None
+    if approval is None:
+        approval = CustomerApproval.objects.select_for_update().filter(
+            change=change, state=ApprovalState.PENDING).first()
+    if approval is None:  # e.g. approval rows created by hand in the admin: open one now
+        approval = _customer_approval_open(change, now=now)
+    comment = str(ctx.payload.get("comment") or ctx.reason or "").strip()
+    approval.state = ApprovalState.APPROVED if ctx.action == "approve" else ApprovalState.REJECTED
+    approval.decided_at, approval.decided_by, approval.comment = now, actor_user(actor), comment
+    approval.decided_by_name = actor.display_name[:150]
+    fields = ["state", "decided_at", "decided_by", "decided_by_name", "comment", "decided_via"]
+    if by_link:
+        approval.decided_via = ApprovalChannel.LINK
+        approval.used_at = now
+        fields.append("used_at")
+    else:
+        channel = ctx.options.get("channel", ApprovalChannel.PORTAL)
+        approval.decided_via = channel if channel in ApprovalChannel.values else ApprovalChannel.PORTAL
+    approval.save(update_fields=fields)
+    answer: dict[str, Any] = {"customer_approval": approval.pk, "channel": approval.decided_via, "comment": comment}
+    if by_link:
+        answer["by"] = approval.decided_by_name
+        ctx.data.update(channel=ApprovalChannel.LINK, by=approval.decided_by_name)
+    event_record(ticket=change, actor=actor_user(actor), now=now, public=True, data=answer,
+                 action=EventAction.APPROVED if ctx.action == "approve" else EventAction.REJECTED)
+    if ctx.action == "approve":
+        ctx.stamp("customer_approved_at", now)
+        ctx.target = S.APPROVED
+    else:
+        ctx.stamp("rejected_at", now)
+        ctx.stamp("reject_reason", comment)
+
+
+def _change_after(ctx: TransitionContext) -> None:
+    if ctx.action == "fail" and str(ctx.payload.get("open_incident") or "").lower() in ("1", "true", "on", "yes"):
+        change_incident_open(change_id=ctx.ticket.pk, actor=ctx.actor, now=ctx.now, title="", description=ctx.reason)
+
+
+CHANGE_KIND = kind_register(TicketKindSpec(model=Change, workflow=CHANGE_WORKFLOW, effects=_change_effects,
+                                           after=_change_after))
+
+
+@transaction.atomic
+def change_transition(*, change_id: int, actor: Any, action: str, version: int | None = None,
+                      payload: dict[str, Any] | None = None, now: datetime,
+                      channel: str = ApprovalChannel.PORTAL) -> Change:
+    """Move a change through its table (the transition engine writes the status). `channel` says
+    how a customer's answer came in."""
+    change: Change = transition_run(spec=CHANGE_KIND, ticket_id=change_id, actor=actor, action=action,
+                                    version=version, payload=payload, now=now, options={"channel": channel})
     return change
 
 
@@ -543,8 +567,9 @@ def customer_approval_from_token(*, token: str, now: datetime) -> CustomerApprov
 
 @transaction.atomic
 def customer_approval_by_link(*, token: str, approve: bool, comment: str, name: str, now: datetime) -> Change:
-    """The contact's answer through the e-mailed link. Recorded as the contact (no login): the
-    approval row says who and how; the event's actor is the contact's portal user if it has one."""
+    """The contact's answer through the e-mailed link, a `signed_link` transition through the engine.
+    Recorded as the contact (no login): the approval row says who and how; the event's actor is the
+    contact's portal user if it has one."""
     approval = customer_approval_from_token(token=token, now=now)
     approval = CustomerApproval.objects.select_for_update().get(pk=approval.pk)
     if approval.used_at is not None or approval.state != ApprovalState.PENDING:
@@ -557,30 +582,13 @@ def customer_approval_by_link(*, token: str, approve: bool, comment: str, name: 
         raise ValidationError({"comment": [_("Say why you reject the change.")]})
     contact = change.contact
     who = (name or "").strip() or (contact.name if contact else "") or approval.email
-    approval.used_at = now
-    approval.state = ApprovalState.APPROVED if approve else ApprovalState.REJECTED
-    approval.decided_at, approval.comment, approval.decided_via = now, comment, ApprovalChannel.LINK
-    approval.decided_by = contact.user if contact and contact.user_id else None
-    approval.decided_by_name = who[:150]
-    approval.save(update_fields=["used_at", "state", "decided_at", "comment", "decided_via", "decided_by",
-                                 "decided_by_name"])
-    old_status = change.status
-    data: dict[str, Any] = {"customer_approval": approval.pk, "channel": ApprovalChannel.LINK, "comment": comment,
-                            "by": approval.decided_by_name}
-    event_record(ticket=change, actor=approval.decided_by, now=now, public=True, data=data,
-                 action=EventAction.APPROVED if approve else EventAction.REJECTED)
-    if approve:
-        change.customer_approved_at = now
-        change.status = S.APPROVED
-        fields = ["customer_approved_at", "status"]
-    else:
-        change.rejected_at, change.reject_reason, change.status = now, comment, S.REJECTED
-        fields = ["rejected_at", "reject_reason", "status"]
-    ticket_touch(change, fields=fields)
-    event_record(ticket=change, actor=approval.decided_by, action=EventAction.TRANSITION, now=now, public=True,
-                 data={"action": "approve" if approve else "reject", "status": [old_status, change.status],
-                       "channel": ApprovalChannel.LINK, "by": approval.decided_by_name})
-    return change
+    actor = SystemActor(actor_kind=ACTOR_SIGNED_LINK, user=contact.user if contact and contact.user_id else None,
+                        name=who[:150])
+    payload = {"comment": comment, "reason": comment} if not approve else {"comment": comment}
+    answered: Change = transition_run(
+        spec=CHANGE_KIND, ticket_id=change.pk, actor=actor, action="approve" if approve else "reject",
+        payload=payload, now=now, options={"channel": ApprovalChannel.LINK, "approval": approval})
+    return answered
 
 
 def customer_approval_link(approval: CustomerApproval) -> str:

@@ -32,7 +32,10 @@ FINISHED = sources(S.IMPLEMENTED, S.FAILED, S.BACKED_OUT)
 
 def may_vote(change: Any, user: Any) -> bool:
     """While the CAB decides: a member of the change's CAB who has not voted in this round.
-    While the customer decides: a customer user of the change's organisation."""
+    While the customer decides: a customer user of the change's organisation, or the contact through
+    the signed single-use link (a `signed_link` actor, admitted by the transition's `actors`)."""
+    if getattr(user, "actor_kind", "user") != "user":
+        return change.status == S.CUSTOMER_APPROVAL
     if change.status == S.CAB_APPROVAL:
         if user.is_customer or change.cab_id is None:
             return False
@@ -55,9 +58,9 @@ CHANGE_WORKFLOW = Workflow((
                style="primary"),
     # A vote / the customer's answer: the service moves the change on when the decision is complete.
     Transition("approve", _("Approve"), sources(S.CAB_APPROVAL, S.CUSTOMER_APPROVAL), None, EVERYONE,
-               guard=may_vote, style="primary"),
+               guard=may_vote, style="primary", actors=frozenset({"signed_link"})),
     Transition("reject", _("Reject"), sources(S.CAB_APPROVAL, S.CUSTOMER_APPROVAL), S.REJECTED, EVERYONE,
-               requires=("reason",), guard=may_vote, style="danger"),
+               requires=("reason",), guard=may_vote, style="danger", actors=frozenset({"signed_link"})),
     Transition("schedule", pgettext_lazy("change action", "Schedule"), sources(S.APPROVED), S.SCHEDULED, MANAGE, style="primary"),
     Transition("implement", _("Start implementation"), sources(S.SCHEDULED), S.IMPLEMENTING, IMPLEMENT,
                style="primary"),

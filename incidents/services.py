@@ -17,6 +17,7 @@ from tickets.choices import Channel, EventAction
 from tickets.numbering import next_number
 from tickets.services import ticket_lock, ticket_touch, version_check
 from tickets.sla.calendar import BusinessCalendar
+from tickets.transitions import TicketKindSpec, TransitionContext, accept_stamp, kind_register, transition_run
 
 from . import sla
 from .choices import CauseCategory, FaultLevel, Impact, IncidentStatus, Urgency, suggest_level
@@ -184,29 +185,9 @@ def _resolve_assignment(payload: dict[str, Any]) -> tuple[Any, SupportGroup | No
     return assignee or None, group or None
 
 
-@transaction.atomic
-def incident_transition(*, incident_id: int, actor: Any, action: str, version: int | None = None,
-                        payload: dict[str, Any] | None = None, now: datetime) -> Incident:
-    """The one writer of incident status (DESIGN.md rule 1): lock, check the table, stamp, record."""
-    payload = dict(payload or {})
-    incident = ticket_lock(Incident, incident_id)
-    if actor.is_customer and incident.organization_id != actor.organization_id:
-        raise Incident.DoesNotExist
-    version_check(incident, version)
-    transition = INCIDENT_WORKFLOW.check(incident, actor, action, payload)
-    old_status = incident.status
-    changed: list[str] = []
-    data: dict[str, Any] = {"action": action}
-
-    def stamp(field: str, value: Any) -> None:
-        old = getattr(incident, field)
-        setattr(incident, field, value)
-        changed.append(field)
-        data.setdefault("changes", {})[field] = [_as_json(old), _as_json(value)]
-
-    reason = str(payload.get("reason") or "").strip()
-    if reason:
-        data["reason"] = reason
+def _incident_effects(ctx: TransitionContext) -> None:
+    """What each action stamps on an incident, then the SLA clocks (incidents/sla.py)."""
+    incident, action, payload, now, stamp = ctx.ticket, ctx.action, ctx.payload, ctx.now, ctx.stamp
     if action == "assign":
         assignee, group = _resolve_assignment(payload)
         if group is None and assignee is not None:
@@ -214,10 +195,7 @@ def incident_transition(*, incident_id: int, actor: Any, action: str, version: i
         stamp("assignee", assignee)
         stamp("group", group)
     elif action == "accept":
-        if incident.assignee_id is None:
-            stamp("assignee", actor)
-        if incident.responded_at is None:
-            stamp("responded_at", now)
+        accept_stamp(ctx)
     elif action == "arrive":
         stamp("onsite_at", now)
         if incident.responded_at is None:
@@ -246,13 +224,19 @@ def incident_transition(*, incident_id: int, actor: Any, action: str, version: i
         stamp("resolved_at", None)
         stamp("observation_until", None)
     elif action == "cancel":
-        stamp("cancel_reason", reason)
+        stamp("cancel_reason", ctx.reason)
         stamp("closed_at", now)
-    changed.extend(sla.incident_sla_transition(incident=incident, action=action, now=now, stamp=stamp))
-    if transition.target is not None and transition.target != old_status:
-        incident.status = transition.target
-        changed.append("status")
-        data["status"] = [old_status, transition.target]
-    ticket_touch(incident, fields=changed)
-    event_record(ticket=incident, actor=actor, action=EventAction.TRANSITION, now=now, data=data, public=True)
+    # Columns the SLA moves without recording them in the event (`sla_next_due`).
+    ctx.changed.extend(sla.incident_sla_transition(incident=incident, action=action, now=now, stamp=stamp))
+
+
+INCIDENT_KIND = kind_register(TicketKindSpec(model=Incident, workflow=INCIDENT_WORKFLOW, effects=_incident_effects))
+
+
+@transaction.atomic
+def incident_transition(*, incident_id: int, actor: Any, action: str, version: int | None = None,
+                        payload: dict[str, Any] | None = None, now: datetime) -> Incident:
+    """Move an incident through its table (the transition engine writes the status)."""
+    incident: Incident = transition_run(spec=INCIDENT_KIND, ticket_id=incident_id, actor=actor, action=action,
+                                        version=version, payload=payload, now=now)
     return incident

@@ -802,6 +802,7 @@ def _write_effects(steps: list[PlannedStep], incidents: dict[int, Incident], *, 
 def _auto_close(*, now: datetime, batch: int, summary: SweepSummary) -> None:
     """Observation periods that ended without recurrence close the incident (as the system user)."""
     from opsdesk.errors import ConflictError, TransitionNotAllowed
+    from tickets.transitions import ACTOR_SYSTEM, SystemActor
 
     from .services import incident_transition
 
@@ -809,7 +810,7 @@ def _auto_close(*, now: datetime, batch: int, summary: SweepSummary) -> None:
                .order_by("observation_until", "pk").values_list("pk", flat=True)[:batch])
     if not ids:
         return
-    actor = system_actor()
+    actor = SystemActor(actor_kind=ACTOR_SYSTEM, user=system_actor())
     for pk in ids:
         try:
             with transaction.atomic():

@@ -39,7 +39,7 @@ def not_yet_restored(incident: Any, user: Any) -> bool:
 def observation_done(incident: Any, user: Any) -> bool:
     """A person closes an observed incident once every checklist item is OK; the system closes it
     when the observation period ends without recurrence, whatever the checklist says."""
-    if getattr(user, "username", "") == SYSTEM_USERNAME:
+    if getattr(user, "actor_kind", "user") == "system" or getattr(user, "username", "") == SYSTEM_USERNAME:
         return True
     from .observation import observation_outstanding  # observation → sla → services → this module
 
@@ -65,7 +65,9 @@ INCIDENT_WORKFLOW = Workflow((
                requires=("cause_category", "resolution"), guard=assigned_to_user_or_group, style="primary"),
     Transition("observe", _("Confirm and observe"), sources(S.RESOLVED), S.OBSERVING,
                DESK | WORK | {Role.CUSTOMER}, guard=own_organisation),
-    Transition("close", _("Close"), sources(S.OBSERVING), S.CLOSED, DESK, guard=observation_done),
+    # The sweep closes an incident whose observation period ended (a "system" actor).
+    Transition("close", _("Close"), sources(S.OBSERVING), S.CLOSED, DESK, guard=observation_done,
+               actors=frozenset({"system"})),
     Transition("reopen", _("Reopen"), sources(S.RESOLVED, S.OBSERVING), S.IN_PROGRESS,
                STAFF | {Role.CUSTOMER}, requires=("reason",), guard=own_organisation, style="danger"),
     Transition("cancel", _("Cancel"), sources(S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.PENDING), S.CANCELLED,

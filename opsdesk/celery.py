@@ -27,4 +27,6 @@ app.conf.beat_schedule = {
     "reports-schedules": {"task": "reports.schedules_sweep_task", "schedule": 3600.0},
     # Audit: each organisation's daily anchor over its chain heads (one row per day; missed days filled).
     "audit-anchors": {"task": "tickets.audit_anchors_sweep_task", "schedule": 3600.0},
+    # Approvals (any ticket kind): overdue ones reminded, then escalated, once each (tickets/approvals.py).
+    "tickets-approvals": {"task": "tickets.approvals_sweep_task", "schedule": 300.0},
 }

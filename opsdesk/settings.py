@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -63,6 +64,10 @@ INSTALLED_APPS = [
     "reports",
     "portal",
 ]
+if "pytest" in sys.modules:
+    # Tests-only apps: the demo ticket kind proves a new kind needs only a model, a table and its
+    # effects (tests/demo_kind). Never installed in the product (nor seen by makemigrations).
+    INSTALLED_APPS.append("tests.demo_kind")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

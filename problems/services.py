@@ -24,6 +24,7 @@ from tickets.choices import EventAction
 from tickets.models import TicketEvent
 from tickets.numbering import next_number
 from tickets.services import ticket_lock, ticket_touch, version_check
+from tickets.transitions import CUSTOMERS_NEVER, TicketKindSpec, TransitionContext, kind_register, transition_run
 
 from .choices import OPEN_PROBLEM_STATUSES, ProblemPriority, ProblemStatus
 from .models import Problem, ProblemIncident
@@ -190,35 +191,16 @@ def problem_update(*, problem_id: int, actor: Any, version: int | None, changes:
     return problem
 
 
-@transaction.atomic
-def problem_transition(*, problem_id: int, actor: Any, action: str, version: int | None = None,
-                       payload: dict[str, Any] | None = None, now: datetime) -> Problem:
-    """The one writer of problem status: lock, check the table, stamp, record."""
-    payload = dict(payload or {})
-    problem = ticket_lock(Problem, problem_id)
-    if actor.is_customer:
-        raise PermissionDenied
-    version_check(problem, version)
+def _problem_prepare(problem: Any, actor: Any, action: str, payload: dict[str, Any]) -> None:
     if action == "known_error":  # the root cause and workaround may already be on the problem
         for name in ("root_cause", "workaround"):
             if not str(payload.get(name) or "").strip():
                 payload[name] = getattr(problem, name)
-    transition = PROBLEM_WORKFLOW.check(problem, actor, action, payload)
-    old_status = problem.status
-    changed: list[str] = []
-    data: dict[str, Any] = {"action": action}
 
-    def stamp(field: str, value: Any) -> None:
-        old = getattr(problem, field)
-        if old == value:
-            return
-        setattr(problem, field, value)
-        changed.append(field)
-        data.setdefault("changes", {})[field] = [_as_json(old), _as_json(value)]
 
-    reason = str(payload.get("reason") or "").strip()
-    if reason:
-        data["reason"] = reason
+def _problem_effects(ctx: TransitionContext) -> None:
+    """What each action stamps on a problem."""
+    problem, action, payload, now, stamp = ctx.ticket, ctx.action, ctx.payload, ctx.now, ctx.stamp
     if action == "investigate":
         if problem.responded_at is None:
             stamp("responded_at", now)
@@ -230,7 +212,7 @@ def problem_transition(*, problem_id: int, actor: Any, action: str, version: int
             stamp("known_error_at", now)
         if problem.responded_at is None:
             stamp("responded_at", now)
-        data["known_error_id"] = problem.known_error_id
+        ctx.data["known_error_id"] = problem.known_error_id
     elif action == "resolve":
         stamp("resolution", str(payload["resolution"]).strip())
         stamp("resolved_at", now)
@@ -247,16 +229,27 @@ def problem_transition(*, problem_id: int, actor: Any, action: str, version: int
         stamp("resolved_at", None)
         stamp("fixed_at", None)
     elif action == "cancel":
-        stamp("cancel_reason", reason)
+        stamp("cancel_reason", ctx.reason)
         stamp("closed_at", now)
-    if transition.target is not None and transition.target != old_status:
-        problem.status = transition.target
-        changed.append("status")
-        data["status"] = [old_status, transition.target]
-    ticket_touch(problem, fields=changed)
-    event_record(ticket=problem, actor=actor, action=EventAction.TRANSITION, now=now, data=data, public=True)
-    if {"root_cause", "workaround"} & set(changed):
-        _search_refresh(problem)
+
+
+def _problem_after(ctx: TransitionContext) -> None:
+    if {"root_cause", "workaround"} & set(ctx.changed):
+        _search_refresh(ctx.ticket)
+
+
+PROBLEM_KIND = kind_register(TicketKindSpec(
+    model=Problem, workflow=PROBLEM_WORKFLOW, effects=_problem_effects, after=_problem_after,
+    prepare=_problem_prepare, customers=CUSTOMERS_NEVER, skip_unchanged=True,
+))
+
+
+@transaction.atomic
+def problem_transition(*, problem_id: int, actor: Any, action: str, version: int | None = None,
+                       payload: dict[str, Any] | None = None, now: datetime) -> Problem:
+    """Move a problem through its table (the transition engine writes the status)."""
+    problem: Problem = transition_run(spec=PROBLEM_KIND, ticket_id=problem_id, actor=actor, action=action,
+                                      version=version, payload=payload, now=now)
     return problem
 
 

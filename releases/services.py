@@ -22,6 +22,7 @@ from tickets.audit import event_record
 from tickets.choices import EventAction
 from tickets.numbering import next_number
 from tickets.services import ticket_lock, ticket_touch, version_check
+from tickets.transitions import TicketKindSpec, TransitionContext, kind_register, transition_run
 
 from .choices import EDITABLE_STATUSES, FINISHED_STATUSES, DeploymentResult, Environment, ReleaseStatus
 from .models import CalendarFeedKey, Deployment, Release, ReleaseChange
@@ -250,29 +251,9 @@ def _check_start(release: Release) -> None:
               "starts. Not yet: %(numbers)s.") % {"numbers": ", ".join(pending)}]})
 
 
-@transaction.atomic
-def release_transition(*, release_id: int, actor: Any, action: str, version: int | None = None,
-                       payload: dict[str, Any] | None = None, now: datetime) -> Release:
-    """The one writer of release status (DESIGN.md rule 1): lock, check the table, stamp, record."""
-    payload = dict(payload or {})
-    release = ticket_lock(Release, release_id)
-    if actor.is_customer and release.organization_id != actor.organization_id:
-        raise Release.DoesNotExist
-    version_check(release, version)
-    transition = RELEASE_WORKFLOW.check(release, actor, action, payload)
-    old_status = release.status
-    changed: list[str] = []
-    data: dict[str, Any] = {"action": action}
-
-    def stamp(field: str, value: Any) -> None:
-        old = getattr(release, field)
-        setattr(release, field, value)
-        changed.append(field)
-        data.setdefault("changes", {})[field] = [_as_json(old), _as_json(value)]
-
-    reason = str(payload.get("reason") or "").strip()
-    if reason:
-        data["reason"] = reason
+def _release_effects(ctx: TransitionContext) -> None:
+    """What each action checks and stamps on a release."""
+    release, action, payload, now, stamp = ctx.ticket, ctx.action, ctx.payload, ctx.now, ctx.stamp
     if action == "schedule":
         _check_schedule(release)
     elif action == "start":
@@ -292,17 +273,26 @@ def release_transition(*, release_id: int, actor: Any, action: str, version: int
     elif action == "close":
         stamp("closed_at", now)
     elif action == "cancel":
-        stamp("cancel_reason", reason)
+        stamp("cancel_reason", ctx.reason)
         stamp("closed_at", now)
-    if transition.target is not None and transition.target != old_status:
-        release.status = transition.target
-        changed.append("status")
-        data["status"] = [old_status, transition.target]
-    if release.status in FINISHED_STATUSES:
+
+
+def _release_after(ctx: TransitionContext) -> None:
+    if ctx.ticket.status in FINISHED_STATUSES:
         # The changes are free to join another release now (the rows stay, as history).
-        ReleaseChange.objects.filter(release=release, open=True).update(open=False)
-    ticket_touch(release, fields=changed)
-    event_record(ticket=release, actor=actor, action=EventAction.TRANSITION, now=now, data=data, public=True)
+        ReleaseChange.objects.filter(release=ctx.ticket, open=True).update(open=False)
+
+
+RELEASE_KIND = kind_register(TicketKindSpec(model=Release, workflow=RELEASE_WORKFLOW, effects=_release_effects,
+                                            after=_release_after))
+
+
+@transaction.atomic
+def release_transition(*, release_id: int, actor: Any, action: str, version: int | None = None,
+                       payload: dict[str, Any] | None = None, now: datetime) -> Release:
+    """Move a release through its table (the transition engine writes the status)."""
+    release: Release = transition_run(spec=RELEASE_KIND, ticket_id=release_id, actor=actor, action=action,
+                                      version=version, payload=payload, now=now)
     return release
 
 

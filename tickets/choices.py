@@ -67,6 +67,10 @@ class EventAction(models.TextChoices):
     REVIEWED = "reviewed", _("Reviewed")
     DEPLOYED = "deployed", _("Deployed")
     PUBLISHED = "published", _("Published")
+    APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
+    APPROVAL_DECIDED = "approval_decided", _("Approval decision recorded")
+    APPROVAL_REMINDED = "approval_reminded", _("Approval reminder sent")
+    APPROVAL_ESCALATED = "approval_escalated", _("Overdue approval escalated")
 
 
 class SLATargetName(models.TextChoices):
@@ -105,3 +109,31 @@ class EscalationRecipient(models.TextChoices):
     ROLE = "role", _("Everyone with a role")
     USER = "user", _("A named user")
     CUSTOMER_CONTACT = "customer_contact", _("The customer's contact")
+
+
+class ApprovalOrder(models.TextChoices):
+    PARALLEL = "parallel", _("In parallel (any order)")
+    SEQUENTIAL = "sequential", _("One after another")
+
+
+class ApprovalRule(models.TextChoices):
+    QUORUM = "quorum", _("Quorum (a number of approvals)")
+    ALL = "all", _("All approvers approve")
+
+
+class ApprovalStepState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ApprovalDecision(models.TextChoices):
+    APPROVE = "approve", _("Approve")
+    REJECT = "reject", _("Reject")
+
+
+class ApprovalVia(models.TextChoices):
+    PORTAL = "portal", _("Portal")
+    LINK = "link", _("Signed link")
+    API = "api", _("API")

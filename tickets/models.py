@@ -9,6 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Contact, Organization, SupportGroup
 
 from .choices import (
+    ApprovalDecision,
+    ApprovalOrder,
+    ApprovalRule,
+    ApprovalStepState,
+    ApprovalVia,
     CalendarDayKind,
     CalendarDaySource,
     CallOutcome,
@@ -444,3 +449,87 @@ class AuditAnchor(models.Model):
         verbose_name = _("audit anchor")
         verbose_name_plural = _("audit anchors")
         constraints = [models.UniqueConstraint(fields=["organization", "day"], name="audit_anchor_one_per_day")]
+
+
+def approval_nonce() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(16)
+
+
+class Approval(models.Model):
+    """One approval step on a ticket of any kind (generic: kind + id): who decides, in which order,
+    by which rule, by when. Its decision moves the ticket through the transition engine
+    (`approve_action` / `reject_action` of the kind's workflow table); see tickets/approvals.py."""
+
+    ticket_kind = models.CharField(_("ticket type"), max_length=20)
+    ticket_id = models.BigIntegerField(_("ticket id"))
+    stage = models.CharField(_("stage"), max_length=40, help_text=_("e.g. company, customer, cab"))
+    order = models.CharField(_("order"), max_length=12, choices=ApprovalOrder.choices, default=ApprovalOrder.PARALLEL)
+    rule = models.CharField(_("approval rule"), max_length=10, choices=ApprovalRule.choices,
+                            default=ApprovalRule.QUORUM)
+    quorum = models.PositiveSmallIntegerField(_("approvals needed"), default=1)
+    state = models.CharField(_("state"), max_length=10, choices=ApprovalStepState.choices,
+                             default=ApprovalStepState.PENDING)
+    approve_action = models.CharField(_("action on approval"), max_length=40)
+    reject_action = models.CharField(_("action on rejection"), max_length=40, blank=True)
+    created_at = models.DateTimeField(_("requested at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    escalate_at = models.DateTimeField(_("escalate at"), null=True, blank=True)
+    escalate_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("escalate to"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
+        indexes = [
+            models.Index(fields=["ticket_kind", "ticket_id"], name="approval_ticket"),
+            models.Index(fields=["due_at"], name="approval_pending_due", condition=models.Q(state="pending")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket_kind", "ticket_id", "stage"], condition=models.Q(state="pending"),
+                                    name="approval_one_pending_stage"),
+            models.CheckConstraint(condition=models.Q(quorum__gte=1), name="approval_quorum_positive"),
+        ]
+
+
+class Approver(models.Model):
+    """One person asked to decide an approval: a user (portal or staff) and/or an e-mail address
+    for the signed single-use link. `position` orders sequential approvals."""
+
+    approval = models.ForeignKey(Approval, verbose_name=_("approval"), on_delete=models.PROTECT,
+                                 related_name="approvers")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    email = models.EmailField(_("email"), blank=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    nonce = models.CharField(max_length=40, default=approval_nonce, editable=False)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+    used_at = models.DateTimeField(_("link used at"), null=True, blank=True)
+    decision = models.CharField(_("decision"), max_length=10, choices=ApprovalDecision.choices, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_via = models.CharField(_("answered through"), max_length=10, choices=ApprovalVia.choices, blank=True)
+    decided_by_name = models.CharField(_("decided by (name)"), max_length=150, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        ordering = ["approval", "position", "id"]
+        verbose_name = _("approver")
+        verbose_name_plural = _("approvers")
+        constraints = [
+            models.UniqueConstraint(fields=["approval", "user"], condition=models.Q(user__isnull=False),
+                                    name="approver_once"),
+        ]

@@ -7,11 +7,12 @@ from itertools import chain
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 
+from .choices import ApprovalStepState
 from .filtersets import ServiceRequestFilterSet
-from .models import Attachment, Comment, ServiceRequest, TicketBase, TicketEvent, WorkLog
+from .models import Approval, Attachment, Comment, ServiceRequest, TicketBase, TicketEvent, WorkLog
 
 
 def request_list(*, user: Any, filters: Any = None) -> QuerySet[ServiceRequest]:
@@ -73,3 +74,19 @@ def ticket_timeline(*, user: Any, ticket: TicketBase) -> list[Any]:
     items = chain(ticket_event_list(user=user, ticket=ticket), ticket_comment_list(user=user, ticket=ticket),
                   ticket_attachment_list(user=user, ticket=ticket), worklogs)
     return sorted(items, key=lambda item: (item.created_at, item.__class__.__name__, item.pk))
+
+
+# --- Approvals (tickets/approvals.py) -----------------------------------------------------------
+
+def approval_list_for_ticket(*, user: Any, ticket: TicketBase) -> QuerySet[Approval]:
+    """The approval steps of one ticket (already loaded through its kind's selector), with their
+    approvers. Customers see the steps they are asked to decide."""
+    qs = Approval.objects.filter(**_key(ticket)).prefetch_related("approvers")
+    return qs.filter(approvers__user_id=user.pk).distinct() if user.is_customer else qs
+
+
+def approval_list_waiting_for(*, user: Any) -> QuerySet[Approval]:
+    """Pending approvals in which `user` has not decided yet, the most urgent first (their own queue)."""
+    return (Approval.objects.filter(state=ApprovalStepState.PENDING, approvers__user_id=user.pk,
+                                    approvers__decision="")
+            .order_by(F("due_at").asc(nulls_last=True), "created_at", "id").distinct())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -17,32 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import SupportGroup
-from opsdesk.errors import ConflictError
 
 from .audit import event_record
 from .choices import CallOutcome, Channel, EventAction, RequestType
+from .locking import ticket_lock, ticket_touch, version_check  # noqa: F401  (re-exported: every app imports them from here)
 from .models import Attachment, CallRecord, Comment, ServiceRequest, TicketBase, WorkLog
 from .numbering import next_number
 from .request_workflow import REQUEST_WORKFLOW
+from .transitions import TicketKindSpec, TransitionContext, accept_stamp, kind_register, transition_run
 
 MAX_WORKLOG_MINUTES = 24 * 60
-
-
-def ticket_lock[T: TicketBase](model: type[T], pk: int) -> T:
-    """Load a ticket for writing, holding its row lock until the transaction ends."""
-    # The stubs type the abstract base's manager as returning TicketBase; it returns `model`.
-    return cast(T, model.objects.select_for_update().get(pk=pk))
-
-
-def version_check(ticket: TicketBase, version: int | None) -> None:
-    if version is not None and int(version) != ticket.version:
-        raise ConflictError(current_version=ticket.version)
-
-
-def ticket_touch(ticket: TicketBase, *, fields: list[str]) -> None:
-    """Save the changed fields and bump the version, in one UPDATE."""
-    ticket.version += 1
-    ticket.save(update_fields=[*fields, "version", "updated_at"])
 
 
 def _check_can_write(ticket: TicketBase, actor: Any) -> None:
@@ -188,29 +172,9 @@ def request_create(*, actor: Any, organization: Any, title: str, description: st
     return req
 
 
-@transaction.atomic
-def request_transition(*, request_id: int, actor: Any, action: str, version: int | None = None,
-                       payload: dict[str, Any] | None = None, now: datetime) -> Any:
-    """The one writer of service-request status."""
-    payload = dict(payload or {})
-    req = ticket_lock(ServiceRequest, request_id)
-    if actor.is_customer and req.organization_id != actor.organization_id:
-        raise ServiceRequest.DoesNotExist
-    version_check(req, version)
-    transition = REQUEST_WORKFLOW.check(req, actor, action, payload)
-    old_status = req.status
-    changed: list[str] = []
-    data: dict[str, Any] = {"action": action}
-    reason = str(payload.get("reason") or "").strip()
-    if reason:
-        data["reason"] = reason
-
-    def stamp(field: str, value: Any) -> None:
-        old = getattr(req, field)
-        setattr(req, field, value)
-        changed.append(field)
-        data.setdefault("changes", {})[field] = [getattr(old, "pk", old), getattr(value, "pk", value)]
-
+def _request_effects(ctx: TransitionContext) -> None:
+    """What each action stamps on a service request."""
+    action, payload, now, stamp = ctx.action, ctx.payload, ctx.now, ctx.stamp
     if action == "assign":
         assignee = group = None
         if payload.get("assignee"):
@@ -228,10 +192,7 @@ def request_transition(*, request_id: int, actor: Any, action: str, version: int
         stamp("assignee", assignee)
         stamp("group", group)
     elif action == "accept":
-        if req.assignee_id is None:
-            stamp("assignee", actor)
-        if req.responded_at is None:
-            stamp("responded_at", now)
+        accept_stamp(ctx)
     elif action == "resolve":
         stamp("resolution", str(payload["resolution"]).strip())
         stamp("resolved_at", now)
@@ -240,11 +201,15 @@ def request_transition(*, request_id: int, actor: Any, action: str, version: int
     elif action in ("close", "cancel"):
         stamp("closed_at", now)
         if action == "cancel":
-            stamp("cancel_reason", reason)
-    if transition.target is not None and transition.target != old_status:
-        req.status = transition.target
-        changed.append("status")
-        data["status"] = [old_status, transition.target]
-    ticket_touch(req, fields=changed)
-    event_record(ticket=req, actor=actor, action=EventAction.TRANSITION, now=now, data=data, public=True)
-    return req
+            stamp("cancel_reason", ctx.reason)
+
+
+REQUEST_KIND = kind_register(TicketKindSpec(model=ServiceRequest, workflow=REQUEST_WORKFLOW, effects=_request_effects))
+
+
+@transaction.atomic
+def request_transition(*, request_id: int, actor: Any, action: str, version: int | None = None,
+                       payload: dict[str, Any] | None = None, now: datetime) -> Any:
+    """Move a service request through its table (the transition engine writes the status)."""
+    return transition_run(spec=REQUEST_KIND, ticket_id=request_id, actor=actor, action=action, version=version,
+                          payload=payload, now=now)

@@ -25,11 +25,18 @@ class Transition:
     requires: tuple[str, ...] = ()  # payload fields that must be non-empty
     guard: Guard | None = None
     style: str = "secondary"  # how the UI draws the button
+    # Non-user actors (tickets.transitions.SystemActor kinds, e.g. "system", "signed_link") that may
+    # take this action; users are admitted by `roles`.
+    actors: frozenset[str] = frozenset()
 
     def permits(self, ticket: Any, user: Any) -> bool:
         if ticket.status not in self.sources:
             return False
-        if not (user.is_superuser or user.role in self.roles):
+        kind = getattr(user, "actor_kind", "user")
+        if kind != "user":
+            if kind not in self.actors:
+                return False
+        elif not (user.is_superuser or user.role in self.roles):
             return False
         return self.guard is None or self.guard(ticket, user)
 
