@@ -17,9 +17,12 @@ Choices worth knowing:
   clock is frozen until the next resolution restarts it.
 * Close freezes every unmet clock except the fault report's (an overdue report still escalates);
   cancel freezes all. Frozen = paused at that instant, never checked again.
-* A late sweep that finds several thresholds passed reports only the highest; a passed due time
-  reports only the breach. Progress clocks have no warnings: a missed update is a reminder, and
-  the clock rolls on to the next interval until service is restored. Reminders do not escalate.
+* Each warning threshold and the breach is recorded exactly once, even after a worker outage: a
+  late sweep that finds several thresholds passed records each of them, the missed ones marked
+  `late` (with the instant they were crossed), then the highest (or the breach). Only the newest
+  is notified: the late ones are history, not news. Progress clocks have no warnings: a missed
+  update is a reminder, and the clock rolls on to the next interval until service is restored.
+  Reminders do not escalate.
 """
 
 from __future__ import annotations
@@ -550,17 +553,19 @@ class PlannedStep:
     reason: str = ""  # why it climbs: "breach" | "still_breached"
     next_due: datetime | None = None  # reminder: when the next progress update is due
     quiet: bool = False  # losing this claim is not worth counting (a progress clock without interval)
+    late: tuple[tuple[int, datetime], ...] = ()  # thresholds crossed while no sweep ran: (pct, instant)
 
 
 def _plan_target(clock: DueClock, *, level: int, policy: ResolvedPolicy, now: datetime) -> PlannedStep:
     """A running target: nothing yet, a warning (the highest threshold passed), or the breach,
-    which climbs one escalation level unless the incident is at the top already."""
+    which climbs one escalation level unless the incident is at the top already. Thresholds a late
+    sweep missed ride along as `late`; the claim's `warned_pct` covers them, so they are recorded once."""
     step = sweep_step(now=now, due=clock.due_at, warnings=clock.warnings, warned_pct=clock.warned_pct)
     if step.kind == "none":
         return PlannedStep(clock, ClockChange(next_check_at=step.next_check_at))
     if step.kind == "warning":
         return PlannedStep(clock, ClockChange(next_check_at=step.next_check_at, warned_pct=step.pct),
-                           effect="warning", pct=step.pct)
+                           effect="warning", pct=step.pct, late=step.late)
     escalating = level < MAX_ESCALATION
     level_after = min(level + 1, MAX_ESCALATION)
     top = max((pct for pct, _at in clock.warnings), default=clock.warned_pct)
@@ -569,7 +574,8 @@ def _plan_target(clock: DueClock, *, level: int, policy: ResolvedPolicy, now: da
     change = ClockChange(next_check_at=next_check, state=ClockState.BREACHED, breached_at=clock.due_at,
                          warned_pct=max(top, clock.warned_pct),
                          escalations=clock.escalations + (1 if escalating else 0))
-    return PlannedStep(clock, change, effect="breach", escalate_to=level + 1 if escalating else 0, reason="breach")
+    return PlannedStep(clock, change, effect="breach", escalate_to=level + 1 if escalating else 0, reason="breach",
+                       late=step.late)
 
 
 def _plan_repeat_escalation(clock: DueClock, *, level: int, policy: ResolvedPolicy) -> PlannedStep:
@@ -661,9 +667,14 @@ def _step_effects(incident: Incident, step: PlannedStep, *, now: datetime, cache
     started = _stamp(clock.started_at)
     entries: list[tuple[str, dict[str, Any]]] = []
     notes: list[dict[str, Any]] = []
+    for pct, crossed_at in step.late:  # recorded, not notified: the newer warning or the breach is the news
+        summary.warnings += 1
+        entries.append((EventAction.SLA_WARNING, {"target": clock.target, "pct": pct, "due_at": clock.due_at,
+                                                  "late": True, "crossed_at": crossed_at}))
     if step.effect == "warning":
         summary.warnings += 1
-        entries.append((EventAction.SLA_WARNING, {"target": clock.target, "pct": step.pct, "due_at": clock.due_at}))
+        entries.append((EventAction.SLA_WARNING, {"target": clock.target, "pct": step.pct, "due_at": clock.due_at,
+                                                  "late": False}))
         notes.append(_payload(
             incident, event="sla.warning", dedup_key=f"sla:{clock.id}:{started}:warning:{step.pct}",
             title=_("%(number)s: %(pct)d%% of the %(target)s time used") % {
