@@ -14,6 +14,7 @@ from tickets.filtersets import MonthFilter
 
 from .choices import FaultLevel, IncidentStatus
 from .models import Incident
+from .sla import sla_filter
 
 
 class IncidentFilterSet(filters.FilterSet):
@@ -48,10 +49,8 @@ class IncidentFilterSet(filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
 
     def filter_sla(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
-        # The SLA engine owns what "breached" and "at risk" mean (selectors import this module).
-        from .selectors import incident_sla_filter  # noqa: PLC0415
-
-        return incident_sla_filter(queryset, value) if value else queryset
+        # The SLA engine owns what "breached" and "at risk" mean.
+        return sla_filter(queryset, value) if value else queryset
 
     @property
     def qs(self) -> Any:

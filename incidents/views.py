@@ -49,6 +49,7 @@ from .selectors import (
     incident_list,
     incident_my_work,
     incident_possible_duplicates,
+    incident_sla_filter,
     incident_timeline,
     progress_update_list,
     sla_unconfirmed_years,
@@ -227,8 +228,6 @@ def _sla_filtered(request: HttpRequest, qs: Any) -> tuple[Any, str]:
     value = request.GET.get("sla", "")
     if value not in SLA_FILTERS:
         return qs, ""
-    from .selectors import incident_sla_filter  # noqa: PLC0415  (provided by the SLA engine)
-
     return incident_sla_filter(qs, value), value
 
 

@@ -11,10 +11,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from incidents.models import Incident
+from incidents.observation import incident_recurrence
 from incidents.selectors import incident_sla_filter
 from incidents.services import incident_create, incident_transition, incident_update
 from incidents.sla import (
-    incident_recurrence,
     incident_sla_on_progress,
     incident_sla_on_report,
     incident_sla_view,

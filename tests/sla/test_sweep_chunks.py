@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-import incidents.sla as engine
+import incidents.sla.sweep as engine
 from incidents.models import Incident
 from incidents.services import incident_create, incident_transition
 from incidents.sla import sla_sweep
