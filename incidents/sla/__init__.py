@@ -55,12 +55,14 @@ from .policy import (
     observation_period,
     system_actor,
 )
-from .presentation import incident_sla_view, sla_filter
+from .presentation import clock_view_state, incident_sla_view, sla_filter
 from .sweep import SweepConflict, SweepSummary, sla_sweep, sweep_register_closer
+
+_view_state = clock_view_state  # the name incidents/api/serializers.py and other branches import
 
 __all__ = [
     "DEFAULT_CHAIN", "DUE_FIELDS", "KIND", "MAX_ESCALATION", "START_TARGETS", "TARGET_ORDER", "Prepared",
-    "SweepConflict", "SweepSummary", "escalation_chain", "escalation_recipients", "incident_policy",
+    "SweepConflict", "SweepSummary", "clock_view_state", "escalation_chain", "escalation_recipients", "incident_policy",
     "incident_sla_after_update", "incident_sla_level_changed", "incident_sla_on_progress", "incident_sla_on_report",
     "incident_sla_prepare", "incident_sla_start", "incident_sla_transition", "incident_sla_view", "notify",
     "notify_on_commit", "observation_period", "sla_filter", "sla_sweep", "sweep_register_closer", "system_actor",

@@ -21,7 +21,7 @@ from .policy import KIND, TARGET_ORDER, T, incident_policy
 
 # --- reading -------------------------------------------------------------------------------------
 
-def _view_state(clock: SLAClock) -> str:
+def clock_view_state(clock: SLAClock) -> str:
     if clock.met_at is not None:
         return "met"
     if clock.paused_at is not None:
@@ -54,7 +54,7 @@ def incident_sla_view(*, incident: Incident, now: datetime) -> list[dict[str, An
         else:
             seconds = int((clock.due_at - now).total_seconds())
         out.append({
-            "target": target, "label": str(T(target).label), "due_at": clock.due_at, "state": _view_state(clock),
+            "target": target, "label": str(T(target).label), "due_at": clock.due_at, "state": clock_view_state(clock),
             "warned_pct": clock.warned_pct, "met_at": clock.met_at, "breached_at": clock.breached_at,
             "seconds_left": seconds,
         })
