@@ -16,6 +16,9 @@ from django.db import transaction
 
 def task_queue(name: str, *args: Any, **kwargs: Any) -> None:
     """Queue the task registered as `name` now (e.g. "incidents.sla_notify_batch_task")."""
+    if name not in current_app.tasks:
+        # A web process imports no `tasks` module by itself: autodiscover them (once) as a worker does.
+        current_app.loader.import_default_modules()
     current_app.tasks[name].delay(*args, **kwargs)
 
 

@@ -173,7 +173,7 @@ class TicketPages:
     with their URL patterns. A kind supplies its selector (`get(user=, pk=)`, 404 when invisible),
     its detail renderer (`detail(request, ticket, *, status=, bound=, forms=)`, which re-renders a
     refused form), its workflow table and transition service; everything else here is the same for
-    every kind. See docs/architecture.md, "Adding a ticket kind"."""
+    every kind. See docs/ticket-kinds.md."""
 
     namespace: str  # the kind's URL namespace: "<namespace>:detail", ":transition", ":timeline_add", …
     get: Callable[..., Any]
