@@ -7,7 +7,6 @@ urlpatterns = [
     path("", views.change_list_view, name="list"),
     path("new/", views.change_create_view, name="create"),
     path("cab/", views.cab_queue, name="cab_queue"),
-    path("<int:pk>/", views.change_detail, name="detail"),
     path("<int:pk>/edit/", views.change_edit_view, name="edit"),
     *views.CHANGE_PAGES.urlpatterns(),
     path("<int:pk>/incidents/link/", views.change_incident_link_view, name="incident_link"),

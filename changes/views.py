@@ -189,18 +189,6 @@ CHANGE_PAGES = TicketPages(namespace="changes", get=change_get, detail=_detail, 
                            after_transition=_schedule_conflicts)
 
 
-@require_GET
-@staff_required
-def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, change_get(user=request.user, pk=pk))
-
-
-
-
-
-
-
-
 @require_POST
 @staff_required
 def change_incident_link_view(request: HttpRequest, pk: int) -> HttpResponse:

@@ -322,12 +322,6 @@ INCIDENT_PAGES = TicketPages(namespace="incidents", get=incident_get, detail=_de
                              cause_choices=CauseCategory.choices, follow_next=True)
 
 
-@require_GET
-@staff_required
-def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, incident_get(user=request.user, pk=pk))
-
-
 @require_POST
 @staff_required
 def observation_check(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:

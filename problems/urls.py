@@ -10,7 +10,6 @@ urlpatterns = [
     path("known-errors/", views.known_error_list, name="known_errors"),
     path("candidates/", views.candidate_list, name="candidates"),
     path("candidates/open/", views.candidate_open, name="candidate_open"),
-    path("<int:pk>/", views.problem_detail, name="detail"),
     path("<int:pk>/edit/", views.problem_edit, name="edit"),
     *views.PROBLEM_PAGES.urlpatterns(),
     path("<int:pk>/link/", views.problem_link, name="link"),

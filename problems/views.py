@@ -170,12 +170,6 @@ PROBLEM_PAGES = TicketPages(namespace="problems", get=problem_get, detail=_detai
                             hidden_actions=UI_HIDDEN_ACTIONS)
 
 
-@require_GET
-@staff_required
-def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, problem_get(user=request.user, pk=pk))
-
-
 @require_POST
 @staff_required
 def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -204,12 +198,6 @@ def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     messages.success(request, _("Changes saved."))
     return redirect("problems:detail", pk=problem.pk)
-
-
-
-
-
-
 
 
 @require_POST

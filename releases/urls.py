@@ -7,7 +7,6 @@ app_name = "releases"
 urlpatterns = [
     path("", views.release_list_view, name="list"),
     path("new/", views.release_new, name="new"),
-    path("<int:pk>/", views.release_detail, name="detail"),
     path("<int:pk>/edit/", views.release_edit, name="edit"),
     *views.RELEASE_PAGES.urlpatterns(),
     path("<int:pk>/deployments/", views.deployment_add, name="deployment_add"),

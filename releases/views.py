@@ -141,12 +141,6 @@ RELEASE_PAGES = TicketPages(namespace="releases", get=release_get, detail=_detai
                             service=release_transition, id_kwarg="release_id", form_class=ReleaseTransitionForm)
 
 
-@require_GET
-@staff_required
-def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, release_get(user=request.user, pk=pk))
-
-
 @require_POST
 @staff_required
 def release_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -175,8 +169,6 @@ def release_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("releases:detail", pk=release.pk)
 
 
-
-
 @require_POST
 @staff_required
 def deployment_add(request: HttpRequest, pk: int) -> HttpResponse:
@@ -195,10 +187,6 @@ def deployment_add(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Deployment recorded."))
             return redirect(reverse("releases:detail", args=[release.pk]) + "#deployments")
     return _detail(request, release, status=400, forms={"deployment_form": form, "deployment_open": True})
-
-
-
-
 
 
 @require_GET

@@ -168,8 +168,8 @@ DetailRenderer = Callable[..., HttpResponse]
 
 @dataclass(frozen=True)
 class TicketPages:
-    """The pages every ticket kind shares, parameterised by the kind: the transition form's POST,
-    the timeline's add (comment, internal note, work log, attachment) and an attachment download,
+    """The pages every ticket kind shares, parameterised by the kind: the detail page, the
+    transition form's POST, the timeline's add (comment, internal note, work log, attachment) and an attachment download,
     with their URL patterns. A kind supplies its selector (`get(user=, pk=)`, 404 when invisible),
     its detail renderer (`detail(request, ticket, *, status=, bound=, forms=)`, which re-renders a
     refused form), its workflow table and transition service; everything else here is the same for
@@ -204,6 +204,9 @@ class TicketPages:
     def _detail_url(self, ticket: Any) -> str:
         return reverse(f"{self.namespace}:detail", args=[ticket.pk])
 
+    def detail_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self.detail(request, self.get(user=request.user, pk=pk))
+
     def transition_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         ticket = self.get(user=request.user, pk=pk)
         try:
@@ -232,19 +235,15 @@ class TicketPages:
         ticket = self.get(user=request.user, pk=pk)
         return attachment_response(ticket=ticket, user=request.user, attachment_id=attachment_id)
 
-    def views(self) -> tuple[Callable[..., HttpResponse], Callable[..., HttpResponse], Callable[..., FileResponse]]:
-        """(transition, timeline add, attachment) as decorated view functions: staff only, POST/GET."""
-        return (require_POST(staff_required(self.transition_view)),
-                require_POST(staff_required(self.timeline_add_view)),
-                require_GET(staff_required(self.attachment_view)))
-
     def urlpatterns(self, prefix: str = "<int:pk>/") -> list[URLPattern]:
-        """The three shared URLs under the kind's detail URL (`prefix`), with the shared names."""
-        transition, add, attachment = self.views()
+        """The detail page (`prefix`) and the three shared URLs under it, with the shared names;
+        staff only."""
         return [
-            path(f"{prefix}transition/", transition, name="transition"),
-            path(f"{prefix}add/<str:what>/", add, name="timeline_add"),
-            path(f"{prefix}attachments/<int:attachment_id>/", attachment, name="attachment"),
+            path(prefix, require_GET(staff_required(self.detail_view)), name="detail"),
+            path(f"{prefix}transition/", require_POST(staff_required(self.transition_view)), name="transition"),
+            path(f"{prefix}add/<str:what>/", require_POST(staff_required(self.timeline_add_view)), name="timeline_add"),
+            path(f"{prefix}attachments/<int:attachment_id>/", require_GET(staff_required(self.attachment_view)),
+                 name="attachment"),
         ]
 
 
@@ -284,8 +283,3 @@ def _request_detail(request: HttpRequest, req: Any, *, status: int = 200, bound:
 REQUEST_PAGES = TicketPages(namespace="tickets", get=request_get, detail=_request_detail, workflow=REQUEST_WORKFLOW,
                             service=request_transition, id_kwarg="request_id", timeline_anchor="")
 
-
-@require_GET
-@staff_required
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _request_detail(request, request_get(user=request.user, pk=pk))

@@ -1,4 +1,4 @@
-"""Every ticket kind's transition form, timeline add and attachment download go through the one
+"""Every ticket kind's detail page, transition form, timeline add and attachment download go through the one
 TicketPages of tickets/views.py (issue #18): no kind has its own copy of those views."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def _unwrapped(url: str):
 def test_each_kind_serves_the_shared_views(namespace):
     pages = KINDS[namespace]
     assert isinstance(pages, TicketPages) and pages.namespace == namespace
+    assert _unwrapped(reverse(f"{namespace}:detail", args=[1])) == pages.detail_view
     assert _unwrapped(reverse(f"{namespace}:transition", args=[1])) == pages.transition_view
     assert _unwrapped(reverse(f"{namespace}:timeline_add", args=[1, "comment"])) == pages.timeline_add_view
     assert _unwrapped(reverse(f"{namespace}:attachment", args=[1, 2])) == pages.attachment_view
