@@ -3,7 +3,6 @@ escalation defaults and the system actor."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,8 +16,6 @@ from tickets.sla_config import ResolvedPolicy, policy_for
 
 from ..choices import SYSTEM_USERNAME
 from ..models import Incident
-
-logger = logging.getLogger(__name__)
 
 KIND = TicketKind.INCIDENT
 T = SLATargetName
