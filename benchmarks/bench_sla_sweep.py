@@ -35,7 +35,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-import incidents.sla as engine  # noqa: E402
+import incidents.sla.sweep as engine  # noqa: E402
 from tickets.models import SLAClock, TicketEvent  # noqa: E402
 
 OPEN = ("new", "assigned", "in_progress", "pending", "resolved", "observing")

@@ -28,6 +28,7 @@ from incidents.models import Incident
 from incidents.services import incident_create
 from opsdesk.errors import TransitionNotAllowed
 from opsdesk.mail import header_text
+from opsdesk.queueing import task_queue
 from problems.models import Problem
 from problems.services import problem_fix_by_change
 from tickets.approvals import approvals_needed
@@ -294,9 +295,7 @@ def _customer_approval_open(change: Change, *, now: datetime) -> CustomerApprova
 
 
 def _queue_send(approval_id: int) -> None:
-    from . import tasks
-
-    tasks.customer_approval_send_task.delay(approval_id)
+    task_queue("changes.customer_approval_send_task", approval_id)
 
 
 def _after_cab(change: Change, *, now: datetime) -> str:

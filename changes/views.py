@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,8 +21,8 @@ from cmdb.selectors import ci_get
 from incidents.models import Incident
 from incidents.selectors import incident_get
 from opsdesk.errors import ConflictError
-from tickets.forms import AttachmentForm, CommentForm, WorkLogForm, error_text, form_add_service_errors
-from tickets.views import attachment_response, run_transition, timeline_add, timeline_decorate
+from tickets.forms import error_text, form_add_service_errors
+from tickets.views import TicketPages, timeline_decorate
 
 from . import impact
 from .choices import ChangeStatus
@@ -165,9 +165,7 @@ def _detail(request: HttpRequest, change: Any, *, status: int = 200, bound: Chan
         "problems": list(change.problems.all()),
         "review": ChangeReview.objects.filter(change=change).select_related("reviewer").first(),
         "transition_forms": _action_forms(change, user, bound),
-        "transition_url": "changes:transition", "timeline_url": "changes:timeline_add",
-        "attachment_url": "changes:attachment",
-        "comment_form": CommentForm(), "worklog_form": WorkLogForm(), "attachment_form": AttachmentForm(),
+        **CHANGE_PAGES.timeline_context(),
         "link_form": IncidentLinkForm(), "editable": change.status in EDITABLE_STATUSES,
         "can_open_incident": change.status in (ChangeStatus.FAILED, ChangeStatus.BACKED_OUT),
         # Panels of higher apps (releases, spares, documents), loaded by htmx so this app never imports
@@ -178,41 +176,17 @@ def _detail(request: HttpRequest, change: Any, *, status: int = 200, bound: Chan
     return render(request, "changes/change_detail.html", context, status=status)
 
 
-@require_GET
-@staff_required
-def change_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, change_get(user=request.user, pk=pk))
-
-
-@require_POST
-@staff_required
-def change_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
-    change = change_get(user=request.user, pk=pk)
-    status, bound = run_transition(request, ticket=change, workflow=CHANGE_WORKFLOW, service=change_transition,
-                                   id_kwarg="change_id", form_class=ChangeActionForm)
-    if status != 200:
-        return _detail(request, change_get(user=request.user, pk=pk), status=status, bound=bound)
+def _schedule_conflicts(request: HttpRequest, change: Any) -> None:
+    """After a change is scheduled: say which freeze or maintenance windows it meets."""
     if request.POST.get("action") == "schedule" and change.planned_start and change.planned_end:
         for conflict in change_conflicts(change=change, start=change.planned_start, end=change.planned_end):
             messages.warning(request, conflict.message)
-    return redirect("changes:detail", pk=change.pk)
 
 
-@require_POST
-@staff_required
-def change_timeline_add(request: HttpRequest, pk: int, what: str) -> HttpResponse:
-    change = change_get(user=request.user, pk=pk)
-    saved, form = timeline_add(request, change, what)
-    if saved:
-        return redirect(reverse("changes:detail", args=[change.pk]) + "#timeline")
-    return _detail(request, change, status=400, forms={f"{what}_form": form, "open_panel": what})
-
-
-@require_GET
-@staff_required
-def change_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
-    change = change_get(user=request.user, pk=pk)
-    return attachment_response(ticket=change, user=request.user, attachment_id=attachment_id)
+# The shared ticket pages (transition, timeline add, attachment), parameterised by the kind.
+CHANGE_PAGES = TicketPages(namespace="changes", get=change_get, detail=_detail, workflow=CHANGE_WORKFLOW,
+                           service=change_transition, id_kwarg="change_id", form_class=ChangeActionForm,
+                           after_transition=_schedule_conflicts)
 
 
 @require_POST

@@ -11,6 +11,7 @@ from opsdesk.filters import IdFilter
 
 from .choices import DocumentCategory, DocumentStatus
 from .models import Document
+from .update_due import update_window, with_update_due
 
 UPDATE_CHOICES = [("due", _("New version due")), ("overdue", _("New version overdue"))]
 
@@ -39,9 +40,6 @@ class DocumentFilterSet(filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value))
 
     def filter_update(self, queryset: QuerySet[Document], name: str, value: str) -> QuerySet[Document]:
-        # The due rule lives with the selectors (which import this module).
-        from .selectors import update_window, with_update_due  # noqa: PLC0415
-
         if not value:
             return queryset
         now = getattr(self, "now", None) or timezone.now()

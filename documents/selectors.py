@@ -7,10 +7,9 @@ since that change without a new version. Both are computed in SQL with correlate
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import (
     BooleanField,
@@ -18,7 +17,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Min,
-    OuterRef,
     Q,
     QuerySet,
     Subquery,
@@ -27,48 +25,14 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from changes.models import Change
 from cmdb.models import CI
 
 from .choices import DocumentStatus
 from .filtersets import DocumentFilterSet
 from .models import Document, DocumentEvent, DocumentVersion
+from .update_due import triggering_changes, update_window, with_update_due
 
 LIST_RELATED = ("organization",)
-
-
-def update_window() -> timedelta:
-    return timedelta(days=int(getattr(settings, "DOCUMENT_UPDATE_DAYS", 3)))
-
-
-def _triggering_changes() -> QuerySet[Change]:
-    """Implemented (not backed-out) changes on one of the outer document's CIs, after its baseline."""
-    return Change.objects.filter(
-        cis__documents=OuterRef("pk"), implemented_at__isnull=False, backed_out_at__isnull=True,
-        implemented_at__gt=OuterRef("update_baseline"),
-    )
-
-
-def with_update_due(qs: QuerySet[Document], *, now: datetime) -> QuerySet[Document]:
-    """Annotate `due_since` (the first change implemented after the latest version), `due_change_id`
-    and `due_change_number`, `update_due_by` and `update_overdue` (only active documents can be due)."""
-    if "due_since" in qs.query.annotations:
-        return qs
-    first = _triggering_changes().order_by("implemented_at", "id")
-    window = update_window()
-    return (
-        qs.annotate(update_baseline=Coalesce(F("latest_version_at"), F("created_at")))
-        .annotate(
-            due_since=Subquery(first.values("implemented_at")[:1], output_field=DateTimeField()),
-            due_change_id=Subquery(first.values("id")[:1]),
-            due_change_number=Subquery(first.values("number")[:1]),
-        )
-        .annotate(
-            update_due_by=ExpressionWrapper(F("due_since") + Value(window), output_field=DateTimeField()),
-            update_overdue=ExpressionWrapper(Q(status=DocumentStatus.ACTIVE, due_since__lt=now - window),
-                                             output_field=BooleanField()),
-        )
-    )
 
 
 def document_base(*, user: Any) -> QuerySet[Document]:
@@ -112,7 +76,7 @@ def document_update_due_list(*, user: Any, now: datetime, overdue_only: bool = F
     )
     if overdue_only:
         due = due.filter(Q(due_since__lt=now - window))
-    first = _triggering_changes().order_by("implemented_at", "id")
+    first = triggering_changes().order_by("implemented_at", "id")
     return (
         due.annotate(
             due_change_id=Subquery(first.values("id")[:1]),

@@ -16,6 +16,7 @@ from tickets.models import CallRecord
 
 from .choices import FaultLevel, IncidentStatus
 from .models import Incident
+from .sla import sla_filter
 
 FULL_NUMBER_RE = re.compile(r"^INC-\d+$", re.IGNORECASE)
 PHONE_RE = re.compile(r"^\+?[\d\-\s()]{3,}$")
@@ -80,10 +81,8 @@ class IncidentFilterSet(filters.FilterSet):
         return incident_text_search(queryset, value)
 
     def filter_sla(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
-        # The SLA engine owns what "breached" and "at risk" mean (selectors import this module).
-        from .selectors import incident_sla_filter  # noqa: PLC0415
-
-        return incident_sla_filter(queryset, value) if value else queryset
+        # The SLA engine owns what "breached" and "at risk" mean.
+        return sla_filter(queryset, value) if value else queryset
 
     @property
     def qs(self) -> Any:

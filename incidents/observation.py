@@ -13,13 +13,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from opsdesk.errors import ConflictError, TransitionNotAllowed
 from tickets.audit import event_record
 from tickets.choices import CallOutcome, EventAction
 from tickets.models import CallRecord
 from tickets.services import call_record_create, ticket_lock
+from tickets.transitions import ACTOR_SYSTEM, SystemActor
 
+from .checklist import observation_outstanding as observation_outstanding
 from .choices import IncidentStatus
 from .models import Incident, ObservationCheck, ObservationItem
+from .services import incident_transition
+from .sla import notify, system_actor
 
 RECURRENCE_STATUSES = (IncidentStatus.RESOLVED, IncidentStatus.OBSERVING)
 
@@ -28,14 +33,6 @@ def observation_checklist(*, incident: Incident) -> list[tuple[ObservationItem, 
     """Every active checklist item with this incident's latest result for it (two queries)."""
     checks = {c.item_id: c for c in ObservationCheck.objects.filter(incident=incident).select_related("checked_by")}
     return [(item, checks.get(item.pk)) for item in ObservationItem.objects.filter(is_active=True)]
-
-
-def observation_outstanding(*, incident: Incident) -> int:
-    """How many active checklist items are not yet OK for this incident (one query)."""
-    return (ObservationItem.objects.filter(is_active=True)
-            .exclude(pk__in=ObservationCheck.objects.filter(incident=incident, result=ObservationCheck.Result.OK)
-                     .values("item_id"))
-            .count())
 
 
 @transaction.atomic
@@ -70,8 +67,6 @@ def incident_call_link(*, incident_id: int, operator: Any, phone: str, contact: 
                        now: datetime) -> tuple[CallRecord, bool]:
     """A call about an existing incident: log it on that incident; if the incident was resolved or
     under observation, the fault has recurred, so it is reopened. Returns (call, reopened)."""
-    from .sla import incident_recurrence  # the engine imports this package's services
-
     incident = ticket_lock(Incident, incident_id)
     call = call_record_create(operator=operator, received_at=now, caller_phone=phone,
                               outcome=CallOutcome.ANSWERED, contact=contact, organization=incident.organization,
@@ -80,3 +75,33 @@ def incident_call_link(*, incident_id: int, operator: Any, phone: str, contact: 
     if reopened:
         incident_recurrence(incident_id=incident.pk, actor=operator, now=now)
     return call, reopened
+
+
+def incident_recurrence(*, incident_id: int, actor: Any, now: datetime) -> Incident:
+    """The fault came back during observation (or after resolution): reopen with reason
+    "recurrence". Raises TransitionNotAllowed when the incident is not resolved or observing."""
+    return incident_transition(incident_id=incident_id, actor=actor, action="reopen",
+                               payload={"reason": "recurrence"}, now=now)
+
+
+def observation_close_ended(*, now: datetime, batch: int) -> int:
+    """Observation periods that ended without recurrence close the incident (as the system user);
+    run by the SLA sweep (registered in IncidentsConfig.ready()). Returns how many it closed."""
+    ids = list(Incident.objects.filter(status=IncidentStatus.OBSERVING, observation_until__lte=now)
+               .order_by("observation_until", "pk").values_list("pk", flat=True)[:batch])
+    if not ids:
+        return 0
+    actor = SystemActor(actor_kind=ACTOR_SYSTEM, user=system_actor())
+    closed = 0
+    for pk in ids:
+        try:
+            with transaction.atomic():
+                incident = incident_transition(incident_id=pk, actor=actor, action="close", now=now,
+                                               payload={"reason": "observation_ended"})
+                notify(incident, event="observation.closed", dedup_key=f"inc:{pk}:observation-closed",
+                       title=_("%(number)s closed: the observation period ended") % {"number": incident.number},
+                       body=incident.title)
+        except (TransitionNotAllowed, ConflictError, Incident.DoesNotExist):
+            continue  # closed, reopened or changed meanwhile: nothing to do
+        closed += 1
+    return closed

@@ -28,6 +28,7 @@ from tickets.selectors import ticket_timeline
 from .choices import OPEN_STATUSES, QUEUE_STATUSES, FaultLevel, IncidentStatus
 from .filtersets import IncidentFilterSet
 from .models import FaultReport, FaultReportStatus, Incident, ProgressUpdate, SpareLoan, sla_order_expression
+from .sla import sla_filter
 
 LIST_RELATED = ("organization", "contact", "ci", "assignee", "group")
 
@@ -232,6 +233,4 @@ def sla_unconfirmed_years(*, incident: Incident, years: Any) -> list[int]:
 def incident_sla_filter(qs: QuerySet[Incident], value: str) -> QuerySet[Incident]:
     """IncidentFilterSet `sla=`: "breached" (a target is past due and unmet) or "at_risk" (a warning
     threshold has passed on a running target); the SLA engine owns the definitions."""
-    from .sla import sla_filter
-
     return sla_filter(qs, value)

@@ -31,7 +31,7 @@ DEADLINE_FIELDS = ("respond_due", "onsite_due", "restore_due", "resolve_due")
 
 def sla_calendar() -> BusinessCalendar:
     """The calendar of the code defaults (no holidays): what `seed_bulk` lays out for bulk data.
-    Live incidents use their organisation's policy and calendar (incidents/sla.py)."""
+    Live incidents use their organisation's policy and calendar (incidents/sla/)."""
     return BusinessCalendar()
 
 

@@ -9,20 +9,20 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.services import notification_emit
+
+from .sla import sla_sweep
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="incidents.sla_sweep_task", ignore_result=True)
 def sla_sweep_task() -> dict[str, int]:
-    from .sla import sla_sweep
-
     return sla_sweep(now=timezone.now()).as_dict()
 
 
 def _emit(*, event: str, fault_level: str | None, organization_id: int | None, context: dict[str, Any],
           dedup_key: str) -> None:
-    from notifications.services import notification_emit
-
     notification_emit(event=event, fault_level=fault_level, organization_id=organization_id, context=context,
                       dedup_key=dedup_key, now=timezone.now())
 

@@ -10,11 +10,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,16 +25,13 @@ from cmdb.selectors import ci_list
 from opsdesk.errors import ConflictError
 from tickets.choices import CallOutcome, Channel
 from tickets.forms import (
-    AttachmentForm,
-    CommentForm,
     TransitionForm,
-    WorkLogForm,
     active_groups,
     assignable_users,
     form_add_service_errors,
 )
 from tickets.services import call_record_create, request_create
-from tickets.views import attachment_response, run_transition, timeline_add, timeline_decorate, transition_forms
+from tickets.views import TicketPages, timeline_decorate
 
 from .choices import LEVEL_MATRIX, CauseCategory, IncidentStatus
 from .filtersets import IncidentFilterSet
@@ -49,6 +45,7 @@ from .selectors import (
     incident_list,
     incident_my_work,
     incident_possible_duplicates,
+    incident_sla_filter,
     incident_timeline,
     progress_update_list,
     sla_unconfirmed_years,
@@ -227,8 +224,6 @@ def _sla_filtered(request: HttpRequest, qs: Any) -> tuple[Any, str]:
     value = request.GET.get("sla", "")
     if value not in SLA_FILTERS:
         return qs, ""
-    from .selectors import incident_sla_filter  # noqa: PLC0415  (provided by the SLA engine)
-
     return incident_sla_filter(qs, value), value
 
 
@@ -303,13 +298,10 @@ def _detail(request: HttpRequest, incident: Any, *, status: int = 200, bound: Tr
                                  workflow=INCIDENT_WORKFLOW, status_labels=dict(IncidentStatus.choices))
     context: dict[str, Any] = {
         "ticket": incident, "incident": incident, "timeline": timeline,
-        "transition_forms": transition_forms(INCIDENT_WORKFLOW, incident, request.user, bound=bound,
-                                             cause_choices=CauseCategory.choices),
+        "transition_forms": INCIDENT_PAGES.transition_forms(incident, request.user, bound=bound),
         "edit_form": IncidentEditForm(initial=IncidentEditForm.initial_for(incident), user=request.user,
                                       incident=incident),
-        "comment_form": CommentForm(), "worklog_form": WorkLogForm(), "attachment_form": AttachmentForm(),
-        "timeline_url": "incidents:timeline_add", "attachment_url": "incidents:attachment",
-        "transition_url": "incidents:transition", "now": timezone.now(),
+        **INCIDENT_PAGES.timeline_context(), "now": timezone.now(),
         "level_matrix": {f"{i}|{u}": lvl for (i, u), lvl in LEVEL_MATRIX.items()},
     }
     context.update(sla_detail_context(request, incident, now=context["now"]))
@@ -324,10 +316,10 @@ def _detail(request: HttpRequest, incident: Any, *, status: int = 200, bound: Tr
     return render(request, "incidents/incident_detail.html", context, status=status)
 
 
-@require_GET
-@staff_required
-def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, incident_get(user=request.user, pk=pk))
+# The shared ticket pages (transition, timeline add, attachment), parameterised by the incident kind.
+INCIDENT_PAGES = TicketPages(namespace="incidents", get=incident_get, detail=_detail, workflow=INCIDENT_WORKFLOW,
+                             service=incident_transition, id_kwarg="incident_id",
+                             cause_choices=CauseCategory.choices, follow_next=True)
 
 
 @require_POST
@@ -376,42 +368,3 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     messages.success(request, _("Changes saved."))
     return redirect("incidents:detail", pk=incident.pk)
-
-
-def _safe_next(request: HttpRequest) -> str | None:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return None
-
-
-@require_POST
-@staff_required
-def incident_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = incident_get(user=request.user, pk=pk)
-    status, bound = run_transition(request, ticket=incident, workflow=INCIDENT_WORKFLOW, service=incident_transition,
-                                   id_kwarg="incident_id", cause_choices=CauseCategory.choices)
-    next_url = _safe_next(request)
-    if next_url:
-        return redirect(next_url)
-    if status == 200:
-        return redirect("incidents:detail", pk=incident.pk)
-    return _detail(request, incident_get(user=request.user, pk=pk), status=status, bound=bound)
-
-
-@require_POST
-@staff_required
-def incident_timeline_add(request: HttpRequest, pk: int, what: str) -> HttpResponse:
-    incident = incident_get(user=request.user, pk=pk)
-    saved, form = timeline_add(request, incident, what)
-    if saved:
-        return redirect(reverse("incidents:detail", args=[incident.pk]) + "#timeline")
-    return _detail(request, incident, status=400, forms={f"{what}_form": form, "open_panel": what})
-
-
-@require_GET
-@staff_required
-def incident_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
-    incident = incident_get(user=request.user, pk=pk)
-    return attachment_response(ticket=incident, user=request.user, attachment_id=attachment_id)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import Role
 from tickets.workflow import Transition, Workflow, sources
 
+from .checklist import observation_outstanding
 from .choices import SYSTEM_USERNAME
 from .choices import IncidentStatus as S
 
@@ -41,8 +42,6 @@ def observation_done(incident: Any, user: Any) -> bool:
     when the observation period ends without recurrence, whatever the checklist says."""
     if getattr(user, "actor_kind", "user") == "system" or getattr(user, "username", "") == SYSTEM_USERNAME:
         return True
-    from .observation import observation_outstanding  # observation → sla → services → this module
-
     return observation_outstanding(incident=incident) == 0
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from accounts.models import User
+from opsdesk.queueing import task_queue
 
 from . import channels as senders
 from .choices import CHAT_ROBOT_KINDS, ChannelKind, DeliveryStatus, NotificationEvent, RecipientKind
@@ -141,9 +142,7 @@ def _payload(*, event: str, context: Mapping[str, Any], target: Target) -> dict[
 
 
 def _queue_send(delivery_id: int) -> None:
-    from .tasks import delivery_send_task
-
-    delivery_send_task.delay(delivery_id)
+    task_queue("notifications.delivery_send_task", delivery_id)
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ app.conf.task_default_queue = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celer
 app.conf.beat_schedule = {
     # Notifications: retries after backoff, lost send tasks, and rate-limited backlogs merged into digests.
     "notifications-flush": {"task": "notifications.deliveries_flush_task", "schedule": 30.0},
-    # SLA: warnings, breaches, escalations, progress reminders, observation auto-close (incidents/sla.py).
+    # SLA: warnings, breaches, escalations, progress reminders, observation auto-close (incidents/sla/sweep.py).
     # Quality: closed tickets get their rating invitation; unsent invitation emails are queued again.
     "quality-invitations": {"task": "quality.invitations_sweep_task", "schedule": 60.0},
     "sla-sweep": {"task": "incidents.sla_sweep_task", "schedule": float(os.environ.get("SLA_SWEEP_SECONDS", "15"))},

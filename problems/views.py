@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,8 +21,8 @@ from cmdb.selectors import ci_list
 from incidents.selectors import incident_get
 from opsdesk.errors import ConflictError
 from tickets.choices import EventAction
-from tickets.forms import AttachmentForm, CommentForm, WorkLogForm, error_text, form_add_service_errors
-from tickets.views import attachment_response, run_transition, timeline_add, timeline_decorate
+from tickets.forms import error_text, form_add_service_errors
+from tickets.views import TicketPages, timeline_decorate
 
 from .choices import ProblemStatus
 from .filtersets import ProblemFilterSet
@@ -157,19 +157,17 @@ def _detail(request: HttpRequest, problem: Any, *, status: int = 200, bound: Pro
         "transition_forms": _transition_forms(problem, request.user, bound),
         "edit_form": ProblemEditForm(initial=ProblemEditForm.initial_for(problem), user=request.user, problem=problem),
         "link_form": LinkIncidentsForm(initial={"version": problem.version}),
-        "comment_form": CommentForm(), "worklog_form": WorkLogForm(), "attachment_form": AttachmentForm(),
-        "timeline_url": "problems:timeline_add", "attachment_url": "problems:attachment",
-        "transition_url": "problems:transition", "can_work": can_work, "can_link": _can(request.user, PROBLEM_OPEN),
+        **PROBLEM_PAGES.timeline_context(), "can_work": can_work, "can_link": _can(request.user, PROBLEM_OPEN),
         "editable": problem.status not in (ProblemStatus.CLOSED, ProblemStatus.CANCELLED),
     }
     context.update(forms or {})
     return render(request, "problems/problem_detail.html", context, status=status)
 
 
-@require_GET
-@staff_required
-def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, problem_get(user=request.user, pk=pk))
+# The shared ticket pages (transition, timeline add, attachment), parameterised by the kind.
+PROBLEM_PAGES = TicketPages(namespace="problems", get=problem_get, detail=_detail, workflow=PROBLEM_WORKFLOW,
+                            service=problem_transition, id_kwarg="problem_id", form_class=ProblemTransitionForm,
+                            hidden_actions=UI_HIDDEN_ACTIONS)
 
 
 @require_POST
@@ -200,38 +198,6 @@ def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     messages.success(request, _("Changes saved."))
     return redirect("problems:detail", pk=problem.pk)
-
-
-@require_POST
-@staff_required
-def problem_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
-    problem = problem_get(user=request.user, pk=pk)
-    try:
-        status, bound = run_transition(request, ticket=problem, workflow=PROBLEM_WORKFLOW, service=problem_transition,
-                                       id_kwarg="problem_id", form_class=ProblemTransitionForm,
-                                       hidden_actions=UI_HIDDEN_ACTIONS)
-    except PermissionDenied:
-        raise Http404 from None
-    if status == 200:
-        return redirect("problems:detail", pk=problem.pk)
-    return _detail(request, problem_get(user=request.user, pk=pk), status=status, bound=bound)
-
-
-@require_POST
-@staff_required
-def problem_timeline_add(request: HttpRequest, pk: int, what: str) -> HttpResponse:
-    problem = problem_get(user=request.user, pk=pk)
-    saved, form = timeline_add(request, problem, what)
-    if saved:
-        return redirect(reverse("problems:detail", args=[problem.pk]) + "#timeline")
-    return _detail(request, problem, status=400, forms={f"{what}_form": form, "open_panel": what})
-
-
-@require_GET
-@staff_required
-def problem_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
-    problem = problem_get(user=request.user, pk=pk)
-    return attachment_response(ticket=problem, user=request.user, attachment_id=attachment_id)
 
 
 @require_POST

@@ -21,6 +21,7 @@ from accounts.models import Contact, Organization
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
 from opsdesk.mail import header_text
+from opsdesk.queueing import task_queue
 from tickets.audit import event_record
 from tickets.choices import EventAction, RequestStatus, TicketKind
 from tickets.models import ServiceRequest
@@ -115,9 +116,7 @@ def rating_submit_by_link(*, token: str, stars: Any, comment: str = "", now: dat
 
 
 def _queue(task_name: str, pk: int) -> None:
-    from . import tasks
-
-    getattr(tasks, task_name).delay(pk)
+    task_queue(f"quality.{task_name}", pk)
 
 
 def _closed_without_invitation(model: type[Incident] | type[ServiceRequest], kind: str, closed: str,

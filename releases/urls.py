@@ -7,12 +7,9 @@ app_name = "releases"
 urlpatterns = [
     path("", views.release_list_view, name="list"),
     path("new/", views.release_new, name="new"),
-    path("<int:pk>/", views.release_detail, name="detail"),
     path("<int:pk>/edit/", views.release_edit, name="edit"),
-    path("<int:pk>/transition/", views.release_transition_view, name="transition"),
+    *views.RELEASE_PAGES.urlpatterns(),
     path("<int:pk>/deployments/", views.deployment_add, name="deployment_add"),
-    path("<int:pk>/add/<str:what>/", views.release_timeline_add, name="timeline_add"),
-    path("<int:pk>/attachments/<int:attachment_id>/", views.release_attachment, name="attachment"),
     path("change-panel/<int:change_pk>/", views.change_panel, name="change_panel"),
     path("calendar/", views.calendar_view, name="calendar"),
     path("calendar.ics", views.calendar_ics_view, name="calendar_ics"),

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,8 +21,8 @@ from accounts.views import filtered_page, querystring_without, staff_required
 from changes.selectors import change_get
 from opsdesk.errors import ConflictError
 from tickets.choices import EventAction
-from tickets.forms import AttachmentForm, CommentForm, WorkLogForm, form_add_service_errors
-from tickets.views import attachment_response, run_transition, timeline_add, timeline_decorate
+from tickets.forms import form_add_service_errors
+from tickets.views import TicketPages, timeline_decorate
 
 from .calendar import parse_anchor, parse_view, place, span_for
 from .choices import DeploymentResult, Environment, ReleaseStatus
@@ -128,9 +128,7 @@ def _detail(request: HttpRequest, release: Any, *, status: int = 200, bound: Rel
         "deployment_form": DeploymentForm(initial={"started_at": timezone.localtime().replace(second=0, microsecond=0),
                                                    "finished_at": timezone.localtime().replace(second=0,
                                                                                                microsecond=0)}),
-        "comment_form": CommentForm(), "worklog_form": WorkLogForm(), "attachment_form": AttachmentForm(),
-        "timeline_url": "releases:timeline_add", "attachment_url": "releases:attachment",
-        "transition_url": "releases:transition",
+        **RELEASE_PAGES.timeline_context(),
         "editable": release.status not in (ReleaseStatus.CLOSED, ReleaseStatus.CANCELLED),
         "can_deploy": release.status in (ReleaseStatus.DEPLOYING, ReleaseStatus.DEPLOYED, ReleaseStatus.ROLLED_BACK),
     }
@@ -138,10 +136,9 @@ def _detail(request: HttpRequest, release: Any, *, status: int = 200, bound: Rel
     return render(request, "releases/release_detail.html", context, status=status)
 
 
-@require_GET
-@staff_required
-def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _detail(request, release_get(user=request.user, pk=pk))
+# The shared ticket pages (transition, timeline add, attachment), parameterised by the kind.
+RELEASE_PAGES = TicketPages(namespace="releases", get=release_get, detail=_detail, workflow=RELEASE_WORKFLOW,
+                            service=release_transition, id_kwarg="release_id", form_class=ReleaseTransitionForm)
 
 
 @require_POST
@@ -174,17 +171,6 @@ def release_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @staff_required
-def release_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
-    release = release_get(user=request.user, pk=pk)
-    status, bound = run_transition(request, ticket=release, workflow=RELEASE_WORKFLOW, service=release_transition,
-                                   id_kwarg="release_id", form_class=ReleaseTransitionForm)
-    if status == 200:
-        return redirect("releases:detail", pk=release.pk)
-    return _detail(request, release_get(user=request.user, pk=pk), status=status, bound=bound)
-
-
-@require_POST
-@staff_required
 def deployment_add(request: HttpRequest, pk: int) -> HttpResponse:
     release = release_get(user=request.user, pk=pk)
     form = DeploymentForm(request.POST)
@@ -201,23 +187,6 @@ def deployment_add(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Deployment recorded."))
             return redirect(reverse("releases:detail", args=[release.pk]) + "#deployments")
     return _detail(request, release, status=400, forms={"deployment_form": form, "deployment_open": True})
-
-
-@require_POST
-@staff_required
-def release_timeline_add(request: HttpRequest, pk: int, what: str) -> HttpResponse:
-    release = release_get(user=request.user, pk=pk)
-    saved, form = timeline_add(request, release, what)
-    if saved:
-        return redirect(reverse("releases:detail", args=[release.pk]) + "#timeline")
-    return _detail(request, release, status=400, forms={f"{what}_form": form, "open_panel": what})
-
-
-@require_GET
-@staff_required
-def release_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
-    release = release_get(user=request.user, pk=pk)
-    return attachment_response(ticket=release, user=request.user, attachment_id=attachment_id)
 
 
 @require_GET

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization
 from incidents.models import Incident
 from opsdesk.mail import header_text
+from opsdesk.queueing import task_queue_on_commit
 
 from .choices import PUBLISH_ROLES, EmailStatus, RunStatus
 from .excel import tables_xlsx_bytes
@@ -184,9 +185,7 @@ def _incident_for(actor: Any, value: Any, errors: dict[str, list[str]]) -> Incid
 
 
 def _queue_generation(run_id: int) -> None:
-    from .tasks import report_generate_task
-
-    transaction.on_commit(lambda: report_generate_task.delay(run_id))
+    task_queue_on_commit("reports.report_generate_task", run_id, robust=False)
 
 
 def _set_progress(run_id: int, progress: int, message: str) -> None:
@@ -410,9 +409,7 @@ def schedule_sweep(*, now: datetime) -> dict[str, int]:
 
 
 def _queue_email(email_id: int) -> None:
-    from .tasks import report_email_send_task
-
-    transaction.on_commit(lambda: report_email_send_task.delay(email_id))
+    task_queue_on_commit("reports.report_email_send_task", email_id, robust=False)
 
 
 def _queue_email_for(run: ReportRun) -> None:

@@ -6,23 +6,19 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
+from .services import report_email_send, report_generate, schedule_sweep
+
 
 @shared_task(name="reports.report_generate_task", ignore_result=True)
 def report_generate_task(run_id: int) -> None:
-    from .services import report_generate
-
     report_generate(run_id=run_id, now=timezone.now())
 
 
 @shared_task(name="reports.schedules_sweep_task", ignore_result=True)
 def schedules_sweep_task() -> dict[str, int]:
-    from .services import schedule_sweep
-
     return schedule_sweep(now=timezone.now())
 
 
 @shared_task(name="reports.report_email_send_task", ignore_result=True)
 def report_email_send_task(email_id: int) -> None:
-    from .services import report_email_send
-
     report_email_send(email_id=email_id, now=timezone.now())

@@ -4,13 +4,16 @@ work logs, attachments) and the transition forms drawn from a workflow table."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -160,6 +163,99 @@ def attachment_response(*, ticket: TicketBase, user: Any, attachment_id: int) ->
                         content_type=attachment.content_type or "application/octet-stream")
 
 
+DetailRenderer = Callable[..., HttpResponse]
+
+
+@dataclass(frozen=True)
+class TicketPages:
+    """The pages every ticket kind shares, parameterised by the kind: the detail page, the
+    transition form's POST, the timeline's add (comment, internal note, work log, attachment) and an attachment download,
+    with their URL patterns. A kind supplies its selector (`get(user=, pk=)`, 404 when invisible),
+    its detail renderer (`detail(request, ticket, *, status=, bound=, forms=)`, which re-renders a
+    refused form), its workflow table and transition service; everything else here is the same for
+    every kind. See docs/ticket-kinds.md."""
+
+    namespace: str  # the kind's URL namespace: "<namespace>:detail", ":transition", ":timeline_add", …
+    get: Callable[..., Any]
+    detail: DetailRenderer
+    workflow: Workflow
+    service: Callable[..., Any]
+    id_kwarg: str  # the service's id argument, e.g. "incident_id"
+    form_class: type[Any] = TransitionForm
+    cause_choices: Any = None
+    hidden_actions: Collection[str] = ()
+    timeline_anchor: str = "#timeline"  # where a saved timeline entry returns to on the detail page
+    follow_next: bool = False  # a safe `next` field sends the user back where the action was taken
+    after_transition: Callable[[HttpRequest, Any], None] | None = None  # e.g. warnings once it is done
+
+    def url_names(self) -> dict[str, str]:
+        """The URL names the shared templates (timeline, timeline forms, transition forms) take."""
+        return {"timeline_url": f"{self.namespace}:timeline_add", "attachment_url": f"{self.namespace}:attachment",
+                "transition_url": f"{self.namespace}:transition"}
+
+    def timeline_context(self) -> dict[str, Any]:
+        """The empty timeline forms and URL names every detail page passes to the shared partials."""
+        return {"comment_form": CommentForm(), "worklog_form": WorkLogForm(), "attachment_form": AttachmentForm(),
+                **self.url_names()}
+
+    def transition_forms(self, ticket: Any, user: Any, *, bound: TransitionForm | None = None) -> list[Any]:
+        return transition_forms(self.workflow, ticket, user, bound=bound, cause_choices=self.cause_choices)
+
+    def _detail_url(self, ticket: Any) -> str:
+        return reverse(f"{self.namespace}:detail", args=[ticket.pk])
+
+    def detail_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return self.detail(request, self.get(user=request.user, pk=pk))
+
+    def transition_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        ticket = self.get(user=request.user, pk=pk)
+        try:
+            status, bound = run_transition(request, ticket=ticket, workflow=self.workflow, service=self.service,
+                                           id_kwarg=self.id_kwarg, cause_choices=self.cause_choices,
+                                           form_class=self.form_class, hidden_actions=self.hidden_actions)
+        except PermissionDenied:
+            raise Http404 from None  # invisible is 404, never 403
+        next_url = safe_next(request) if self.follow_next else None
+        if next_url:
+            return redirect(next_url)
+        if status != 200:
+            return self.detail(request, self.get(user=request.user, pk=pk), status=status, bound=bound)
+        if self.after_transition is not None:
+            self.after_transition(request, ticket)
+        return redirect(self._detail_url(ticket))
+
+    def timeline_add_view(self, request: HttpRequest, pk: int, what: str) -> HttpResponse:
+        ticket = self.get(user=request.user, pk=pk)
+        saved, form = timeline_add(request, ticket, what)
+        if saved:
+            return redirect(self._detail_url(ticket) + self.timeline_anchor)
+        return self.detail(request, ticket, status=400, forms={f"{what}_form": form, "open_panel": what})
+
+    def attachment_view(self, request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+        ticket = self.get(user=request.user, pk=pk)
+        return attachment_response(ticket=ticket, user=request.user, attachment_id=attachment_id)
+
+    def urlpatterns(self, prefix: str = "<int:pk>/") -> list[URLPattern]:
+        """The detail page (`prefix`) and the three shared URLs under it, with the shared names;
+        staff only."""
+        return [
+            path(prefix, require_GET(staff_required(self.detail_view)), name="detail"),
+            path(f"{prefix}transition/", require_POST(staff_required(self.transition_view)), name="transition"),
+            path(f"{prefix}add/<str:what>/", require_POST(staff_required(self.timeline_add_view)), name="timeline_add"),
+            path(f"{prefix}attachments/<int:attachment_id>/", require_GET(staff_required(self.attachment_view)),
+                 name="attachment"),
+        ]
+
+
+def safe_next(request: HttpRequest) -> str | None:
+    """The POSTed `next` URL when it stays on this site (else None)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return target
+    return None
+
+
 # --- Service requests -------------------------------------------------------------------------
 
 @require_GET
@@ -177,44 +273,13 @@ def _request_detail(request: HttpRequest, req: Any, *, status: int = 200, bound:
                                  status_labels=dict(RequestStatus.choices))
     context = {
         "ticket": req, "timeline": timeline,
-        "transition_forms": transition_forms(REQUEST_WORKFLOW, req, request.user, bound=bound),
-        "comment_form": CommentForm(), "worklog_form": WorkLogForm(), "attachment_form": AttachmentForm(),
-        "timeline_url": "tickets:timeline_add", "attachment_url": "tickets:attachment",
-        "transition_url": "tickets:transition",
+        "transition_forms": REQUEST_PAGES.transition_forms(req, request.user, bound=bound),
+        **REQUEST_PAGES.timeline_context(),
     }
     context.update(forms or {})
     return render(request, "tickets/request_detail.html", context, status=status)
 
 
-@require_GET
-@staff_required
-def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _request_detail(request, request_get(user=request.user, pk=pk))
+REQUEST_PAGES = TicketPages(namespace="tickets", get=request_get, detail=_request_detail, workflow=REQUEST_WORKFLOW,
+                            service=request_transition, id_kwarg="request_id", timeline_anchor="")
 
-
-@require_POST
-@staff_required
-def request_transition_view(request: HttpRequest, pk: int) -> HttpResponse:
-    req = request_get(user=request.user, pk=pk)
-    status, bound = run_transition(request, ticket=req, workflow=REQUEST_WORKFLOW, service=request_transition,
-                                   id_kwarg="request_id")
-    if status == 200:
-        return redirect("tickets:detail", pk=req.pk)
-    return _request_detail(request, request_get(user=request.user, pk=pk), status=status, bound=bound)
-
-
-@require_POST
-@staff_required
-def request_timeline_add(request: HttpRequest, pk: int, what: str) -> HttpResponse:
-    req = request_get(user=request.user, pk=pk)
-    saved, form = timeline_add(request, req, what)
-    if saved:
-        return redirect("tickets:detail", pk=req.pk)
-    return _request_detail(request, req, status=400, forms={f"{what}_form": form})
-
-
-@require_GET
-@staff_required
-def request_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
-    req = request_get(user=request.user, pk=pk)
-    return attachment_response(ticket=req, user=request.user, attachment_id=attachment_id)

@@ -23,7 +23,7 @@ from tickets.models import SLAClock
 from ..choices import CauseCategory, FaultLevel, Impact, Urgency
 from ..models import FaultReport, Incident, ProgressUpdate, SpareLoan
 from ..sla import TARGET_ORDER, incident_sla_view
-from ..sla import _view_state as sla_view_state
+from ..sla import clock_view_state as sla_view_state
 from ..workflow import INCIDENT_WORKFLOW
 
 # SLA target name -> (deadline column, the time that meets it)

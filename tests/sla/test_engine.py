@@ -11,10 +11,10 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from incidents.models import Incident
+from incidents.observation import incident_recurrence
 from incidents.selectors import incident_sla_filter
 from incidents.services import incident_create, incident_transition, incident_update
 from incidents.sla import (
-    incident_recurrence,
     incident_sla_on_progress,
     incident_sla_on_report,
     incident_sla_view,
@@ -185,7 +185,10 @@ def test_sweep_twice_gives_one_event_each(org_a, operator, people, inapp_rules, 
     for _ in range(3):
         with django_capture_on_commit_callbacks(execute=True):
             sla_sweep(now=now + 11 * M)
-    assert len(events(inc, "sla_warning")) == 1 and len(events(inc, "sla_breach")) == 1
+    # 50 % on time; 75 and 90 % passed between the sweeps: recorded late, once (issue #11 finding 10)
+    assert [(w.data["pct"], w.data["late"]) for w in events(inc, "sla_warning")] == [(50, False), (75, True),
+                                                                                    (90, True)]
+    assert len(events(inc, "sla_breach")) == 1
     assert len(events(inc, "escalated")) == 1
     assert Delivery.objects.filter(event="sla.warning").count() == 1
     assert Delivery.objects.filter(event="sla.breach").count() == 1

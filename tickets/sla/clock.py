@@ -108,28 +108,32 @@ def pending_warnings(warnings: Sequence[tuple[int, datetime]], *, warned_pct: in
 
 @dataclass(frozen=True)
 class SweepStep:
-    """What the sweep does with one clock at `now`: kind "warning" (pct), "breach", or "none";
-    `next_check_at` is the next instant worth looking at again (None: nothing left to check)."""
+    """What the sweep does with one clock at `now`: kind "warning" (pct: the highest threshold
+    passed), "breach", or "none"; `next_check_at` is the next instant worth looking at again (None:
+    nothing left to check). `late`: the thresholds a sweep that came late missed, (pct, instant) in
+    order — every pending one below `pct` for a warning, every pending one for a breach."""
 
     kind: str
     pct: int = 0
     next_check_at: datetime | None = None
+    late: tuple[tuple[int, datetime], ...] = ()
 
 
 def sweep_step(*, now: datetime, due: datetime, warnings: Sequence[tuple[int, datetime]],
                warned_pct: int) -> SweepStep:
     """Decide a running, unbreached clock's next event. When the sweep comes late and several
-    thresholds have passed at once, only the highest is reported (older ones are stale news);
-    when the due time has passed, only the breach is."""
-    if now >= due:
-        return SweepStep(kind="breach")
+    thresholds have passed at once, the highest is the warning and the ones below it are `late`;
+    when the due time has passed, the breach is the event and every pending threshold is `late`,
+    so each threshold is recorded exactly once however long the sweep was away."""
     pending = pending_warnings(warnings, warned_pct=warned_pct)
+    if now >= due:
+        return SweepStep(kind="breach", late=tuple(pending))
     passed = [(pct, at) for pct, at in pending if at <= now]
     if not passed:
         return SweepStep(kind="none", next_check_at=pending[0][1] if pending else due)
     pct = passed[-1][0]
     later = [at for p, at in pending if p > pct]
-    return SweepStep(kind="warning", pct=pct, next_check_at=later[0] if later else due)
+    return SweepStep(kind="warning", pct=pct, next_check_at=later[0] if later else due, late=tuple(passed[:-1]))
 
 
 def progress_roll(*, started: datetime, due: datetime, now: datetime, business: bool,
