@@ -217,13 +217,10 @@ def approval_open(
 
 
 def approver_link(approver: Approver) -> str:
-    from django.urls import NoReverseMatch, reverse
+    from django.urls import reverse
 
-    try:
-        path = reverse("links:approval", args=[approval_token(approver)])
-    except NoReverseMatch:  # the shared link page is served by the views layer
-        path = f"/links/approval/{approval_token(approver)}/"
-    return settings.SITE_URL + path
+    # The page is served by the portal (portal/views_approvals.py), mounted by the URL config.
+    return settings.SITE_URL + reverse("links:approval", args=[approval_token(approver)])
 
 
 @transaction.atomic

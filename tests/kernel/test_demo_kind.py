@@ -203,3 +203,28 @@ def test_approval_selectors(submitted, boss1, boss2, customer, now):
     assert list(approval_list_waiting_for(user=boss1)) == [] and list(approval_list_waiting_for(user=boss2)) == [company]
     assert list(approval_list_for_ticket(user=boss1, ticket=submitted)) == [company]
     assert list(approval_list_for_ticket(user=customer, ticket=submitted)) == []  # not asked: not shown
+
+
+def test_link_from_the_email_opens_the_shared_approval_page(org, staff, boss1, now, client,
+                                                            django_capture_on_commit_callbacks):
+    """The e-mailed link leads to the portal's approval page for any kind; it works once."""
+    import re
+    from urllib.parse import urlsplit
+
+    contact = ContactFactory(organization=org, name="Ms Li", email="li@example.com")
+    ticket = demo_create(actor=staff, organization=org, title="Drill <b>night</b>", contact=contact, now=now)
+    ticket = demo_transition(ticket_id=ticket.pk, actor=staff, action="submit", now=now,
+                             payload={"company_approvers": [boss1]})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        approval_decide(approval_id=approval_pending(ticket=ticket).pk, actor=boss1, decision="approve", now=now)
+    [message] = [m for m in mail.outbox if m.to == ["li@example.com"]]
+    path = urlsplit(re.search(r"https?://\S+", message.body).group(0)).path
+    assert path.startswith("/r/approval/")
+    page = client.get(path)
+    body = page.content.decode()
+    assert page.status_code == 200 and ticket.number in body and "<b>night</b>" not in body
+    assert client.post(path, {"decision": "reject", "comment": ""}).status_code == 400  # a rejection needs a reason
+    assert client.post(path, {"decision": "approve", "comment": "", "name": "Li"}).status_code == 200
+    assert DemoTicket.objects.get(pk=ticket.pk).status == "approved"
+    assert client.get(path).status_code >= 400  # used: the link works once
