@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from tickets.forms import error_text
 from tickets.approvals import ApprovalLinkInvalid, approval_decide_by_link, approver_from_token
+from tickets.forms import error_text
 from tickets.transitions import kind_spec
 
 from .views import _link_problem
