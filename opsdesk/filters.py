@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import django_filters as filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 
 BIGINT_MAX = 2**63 - 1
 
@@ -21,6 +22,7 @@ class IdField(forms.IntegerField):
         super().__init__(**kwargs)  # type: ignore[arg-type]
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT_MAX})
 class IdFilter(filters.NumberFilter):
     field_class = IdField
 

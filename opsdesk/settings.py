@@ -162,7 +162,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "opsdesk.pagination.KeysetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "opsdesk.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "opsdesk.api_errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -184,10 +184,29 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every enum that two serializers name alike gets a name of its own (no hashed suffixes).
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.choices.IncidentStatus",
         "RequestStatusEnum": "tickets.choices.RequestStatus",
+        "FaultLevelEnum": "incidents.choices.FaultLevel",
+        "FaultLevelCodeEnum": "notifications.choices.FAULT_LEVELS",  # the same four codes, without labels
+        "ReplacementDecisionEnum": "spares.choices.ReplacementDecision",
+        "MovementKindEnum": "spares.choices.MovementKind",
+        "CallbackOutcomeEnum": "quality.choices.CallbackOutcome",
+        "CIStatusEnum": "cmdb.choices.CIStatus",
+        "RelationTypeEnum": "cmdb.choices.RelationType",
+        "ProblemStatusEnum": "problems.choices.ProblemStatus",
+        "DocumentStatusEnum": "documents.choices.DocumentStatus",
+        "ChangeStatusEnum": "changes.choices.ChangeStatus",
+        "ChangeTypeEnum": "changes.choices.ChangeType",
+        "ReleaseStatusEnum": "releases.choices.ReleaseStatus",
     },
+    # Error responses (400/401/403/404/409/413/415/429) and area tags on every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "opsdesk.api_schema.postprocess_schema",
+    ],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
 }
 
 # --- Cache ----------------------------------------------------------------------------------

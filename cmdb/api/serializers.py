@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Organization
+from opsdesk.api_errors import QueryParamsSerializer
 
 from ..choices import RELATION_INVERSE, CIStatus, ImpactDirection, RelationType
 from ..models import CI, CIChange, CIClass, CIRelation, MaintenanceContract
@@ -126,7 +127,7 @@ class CIRelationsViewSerializer(serializers.Serializer[Any]):
     incoming = RelatedEndSerializer(many=True)
 
 
-class ImpactQuerySerializer(serializers.Serializer[Any]):
+class ImpactQuerySerializer(QueryParamsSerializer):
     direction = serializers.ChoiceField(choices=ImpactDirection.choices, default=ImpactDirection.DEPENDANTS)
     max_depth = serializers.IntegerField(min_value=1, max_value=MAX_IMPACT_DEPTH, default=DEFAULT_IMPACT_DEPTH)
     limit = serializers.IntegerField(min_value=0, max_value=1000, default=200)
@@ -153,7 +154,7 @@ class ImpactSerializer(serializers.Serializer[Any]):
     results = ImpactRowSerializer(many=True)
 
 
-class ExportQuerySerializer(serializers.Serializer[Any]):
+class ExportQuerySerializer(QueryParamsSerializer):
     file = serializers.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "Excel")], default="csv")
 
 

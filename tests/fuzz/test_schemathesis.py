@@ -1,33 +1,68 @@
-"""Property-based API fuzzing with schemathesis against our own OpenAPI schema, in process (WSGI):
-whatever it sends, the API answers with a client error, never a server error (shared/API.md:
-"Never a 500 for bad input"). Runs as a manager so every write path is reachable."""
+"""The API matches its own OpenAPI schema: schemathesis 4 with every check (`--checks all`) against
+the live server (pytest-django's `live_server`, the real WSGI stack over HTTP), once as a staff user
+(a manager, who reaches every write path) and once as a customer user.
+
+Every phase runs (coverage, fuzzing, stateful), with a fixed seed and deterministic generation so
+CI sees the same cases every run; `MAX_EXAMPLES` bounds the time. Widen it locally to hunt:
+    CONTRACT_MAX_EXAMPLES=50 pytest tests/fuzz -n 1 -s
+
+What the checks cover (docs/api.md "Schema and contract"): no 5xx; every status code, content type,
+header and body is the documented one; schema-valid input is accepted and schema-invalid input is
+refused; anonymous requests are refused; deleted resources stay gone.
+"""
 
 from __future__ import annotations
 
-import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-from opsdesk.wsgi import application
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.throttling import SimpleRateThrottle
+
 from tests.factories import CIFactory, ContactFactory, OrganizationFactory, UserFactory
 
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "5"))
+SEED = 20261206
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
 @pytest.fixture
-def token(db):
-    org = OrganizationFactory()
+def tokens(transactional_db):
+    org = OrganizationFactory(code="fuzz-org")
     ContactFactory(organization=org)
     CIFactory(organization=org)
     manager = UserFactory(username="fuzz-manager", role="manager")
-    return Token.objects.create(user=manager).key
+    customer = UserFactory(username="fuzz-customer", role="customer", organization=org)
+    return {"staff": Token.objects.create(user=manager).key, "customer": Token.objects.create(user=customer).key}
 
 
-@pytest.mark.django_db(transaction=True)  # the WSGI handler closes connections between requests
-@schema.parametrize()
-# Derandomized: the same cases every run, so CI is repeatable; widen max_examples locally to hunt.
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
-def test_no_server_errors(case, token):
-    response = case.call(headers={"Authorization": f"Token {token}"})
-    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code}"
+@pytest.fixture
+def no_throttling(monkeypatch):
+    # Throttles are tested on their own (tests/api/test_auth_accounts.py); here thousands of requests
+    # a minute must reach the views. 429 is still documented on every operation.
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES",
+                        {"anon": "1000000/min", "user": "1000000/min", "token": "1000000/min"})
+
+
+@pytest.mark.parametrize("role", ["staff", "customer"])
+def test_api_matches_its_schema(role, tokens, no_throttling, live_server, tmp_path):
+    report = tmp_path / "report.json"
+    cmd = [
+        str(SCHEMATHESIS), "--config-file", str(CONFIG), "run", f"{live_server.url}/api/schema/?format=json",
+        "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED), "--generation-deterministic",
+        "--workers", "2", "--no-shrink", "--suppress-health-check", "all", "--no-color",
+        "--header", f"Authorization: Token {tokens[role]}",
+        "--report", "json", "--report-json-path", str(report),
+    ]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path)
+    if os.environ.get("CONTRACT_OUTPUT_DIR"):  # keep the full output (CI artifacts, local hunting)
+        Path(os.environ["CONTRACT_OUTPUT_DIR"], f"schemathesis-{role}.txt").write_text(run.stdout + run.stderr)
+    summary = json.loads(report.read_text()) if report.exists() else {}
+    counts = {f["code"] + " " + f["title"]: f["count"] for f in summary.get("failures", [])}
+    tail = run.stdout[-20000:] + run.stderr[-3000:]
+    assert run.returncode == 0 and not counts, f"{role}: {counts}\n{tail}"

@@ -23,9 +23,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from opsdesk.api_errors import MAX_DB_ID, PayloadTooLarge, parse_id
+from opsdesk.api_errors import MAX_DB_ID, PayloadTooLarge, QueryParamsSerializer, parse_id
 
 from ..audit import chain_verify
+from ..choices import TicketKind
 from ..filtersets import ServiceRequestFilterSet
 from ..models import ServiceRequest, TicketBase
 from ..selectors import (
@@ -275,8 +276,9 @@ class AuditTarget:
     visible: Callable[..., QuerySet[Any]]  # called as visible(user=...)
 
 
-class AuditVerifyQuerySerializer(serializers.Serializer[Any]):
-    kind = serializers.CharField(required=False, help_text="incident | request")
+class AuditVerifyQuerySerializer(QueryParamsSerializer):
+    kind = serializers.ChoiceField(choices=TicketKind.choices, required=False,
+                                   help_text="The kind of ticket; required with `id`.")
     id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DB_ID)
 
 
