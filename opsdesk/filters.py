@@ -8,6 +8,7 @@ import django_filters as filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.fields import BooleanField
 
 BIGINT_MAX = 2**63 - 1
 
@@ -43,3 +44,25 @@ class UtcDateTimeField(IsoDateTimeField):
 
 class UtcDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
+
+
+class StrictNullBooleanField(forms.NullBooleanField):
+    """`true`/`false` (also `1`/`0`, `True`/`False`); empty or the form's `unknown` means no filter.
+    Anything else (`?unread=maybe`) is a field error, as the schema (a boolean) says, instead of
+    Django's reading it as "no filter"."""
+
+    TRUE = (True, "True", "true", "1")
+    FALSE = (False, "False", "false", "0")
+
+    def to_python(self, value: object) -> bool | None:
+        if value in (None, "", "unknown"):
+            return None
+        if value in self.TRUE:
+            return True
+        if value in self.FALSE:
+            return False
+        raise forms.ValidationError(BooleanField.default_error_messages["invalid"], code="invalid")
+
+
+class StrictBooleanFilter(filters.BooleanFilter):
+    field_class = StrictNullBooleanField

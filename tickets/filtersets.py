@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
-from opsdesk.filters import IdFilter, UtcDateTimeFilter
+from opsdesk.filters import IdFilter, StrictBooleanFilter, UtcDateTimeFilter
 
 from .choices import Channel, RequestStatus, RequestType
 from .models import ServiceRequest
@@ -70,7 +70,7 @@ class ServiceRequestFilterSet(filters.FilterSet):
     assignee = IdFilter(field_name="assignee_id", label=_("Assignee"))
     group = IdFilter(field_name="group_id", label=_("Support group"))
     contact = IdFilter(field_name="contact_id", label=_("Contact"))
-    unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label=_("Unassigned"))
+    unassigned = StrictBooleanFilter(field_name="assignee", lookup_expr="isnull", label=_("Unassigned"))
     reported_after = UtcDateTimeFilter(field_name="reported_at", lookup_expr="gte", label=_("Reported from"))
     reported_before = UtcDateTimeFilter(field_name="reported_at", lookup_expr="lt", label=_("Reported before"))
     month = MonthFilter(field_name="reported_at", label=_("Month (YYYY-MM)"))
