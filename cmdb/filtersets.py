@@ -5,7 +5,6 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from opsdesk.filters import IdFilter, StrictBooleanFilter
@@ -14,7 +13,7 @@ from .choices import CIStatus, RelationType
 from .models import CI, CIClass, CIRelation
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({"type": "string", "minLength": 1})
 class CodeMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
     """Repeatable `?ci_class=<code>`: documented as the class code (a slug), not a database id."""
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ObjectDoesNotExist
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -65,3 +65,8 @@ class QueryParamsSerializer(serializers.Serializer):  # type: ignore[type-arg]
             if blank:
                 raise exceptions.ValidationError(blank)
         return super().to_internal_value(data)
+
+
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """A path under /api/v1/ that no route matches: 404 in the API's JSON shape."""
+    return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=status.HTTP_404_NOT_FOUND)

@@ -159,7 +159,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # JSON bodies (uploads declare multipart themselves): a form body cannot say null or a nested list,
+    # so accepting one would accept input the schema cannot describe. Anything else is 415.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["opsdesk.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "opsdesk.pagination.KeysetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "opsdesk.api_schema.AutoSchema",

@@ -18,7 +18,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -180,7 +181,7 @@ class TicketViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     @extend_schema(methods=["GET"], responses=AttachmentSerializer(many=True))
     @extend_schema(methods=["POST"], request={"multipart/form-data": AttachmentInputSerializer},
                    responses={201: AttachmentSerializer, 413: OpenApiTypes.OBJECT})
-    @action(detail=True, methods=["get", "post"], **TIMELINE_ACTION)
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser], **TIMELINE_ACTION)
     def attachments(self, request: Request, pk: str | None = None) -> Response:
         ticket = self.get_object()
         if request.method == "POST":
@@ -313,8 +314,8 @@ class AuditVerifyView(APIView):
                 "kinds": ", ".join(self.targets)}]})
         if ticket_id is not None and kind is None:
             raise serializers.ValidationError({"kind": [_("Say which kind of ticket this id is.")]})
-        if user.is_customer and ticket_id is None:
-            raise serializers.ValidationError({"id": [_("Give the id of one of your organisation's tickets.")]})
+        if user.is_customer and ticket_id is None:  # a customer may verify one ticket, not a whole kind
+            raise PermissionDenied(_("Give the id of one of your organisation's tickets."))
         checked, breaks = 0, []
         for name in [kind] if kind else list(self.targets):
             target = self.targets[name]
