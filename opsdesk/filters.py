@@ -57,7 +57,7 @@ class StrictNullBooleanField(forms.NullBooleanField):
     TRUE = (True, "True", "true", "1")
     FALSE = (False, "False", "false", "0")
 
-    def to_python(self, value: object) -> bool | None:
+    def to_python(self, value: object) -> bool | None:  # type: ignore[override]
         if value in (None, "", "unknown"):
             return None
         if value in self.TRUE:
