@@ -49,11 +49,20 @@ class UtcDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
+class RawNullBooleanSelect(forms.NullBooleanSelect):
+    """Renders like Django's yes/no/unknown select, but hands the field the raw query value, so that
+    the field (not the widget, which reads anything unknown as "no filter") decides."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.get(name)
+
+
 class StrictNullBooleanField(forms.NullBooleanField):
     """`true`/`false` (also `1`/`0`, `True`/`False`); empty or the form's `unknown` means no filter.
     Anything else (`?unread=maybe`) is a field error, as the schema (a boolean) says, instead of
     Django's reading it as "no filter"."""
 
+    widget = RawNullBooleanSelect
     TRUE = (True, "True", "true", "1")
     FALSE = (False, "False", "false", "0")
 

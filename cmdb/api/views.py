@@ -279,8 +279,8 @@ class CIClassViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return klass
 
 
-@extend_schema(parameters=[OpenApiParameter("organization", {"type": "integer", "minimum": 1, "maximum": MAX_DB_ID},
-                                            required=False)])
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter("organization", {"type": "integer", "minimum": 1, "maximum": MAX_DB_ID}, required=False)]))
 class MaintenanceContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,  # type: ignore[type-arg]
                                  viewsets.GenericViewSet):
     """Maintenance contracts (customers: their organisation's)."""
