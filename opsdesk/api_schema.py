@@ -172,6 +172,11 @@ def postprocess_schema(result: dict[str, Any], generator: Any, request: Any, pub
                     if ref:
                         schemas[ref.rsplit("/", 1)[-1]]["minProperties"] = 1
             responses = operation.setdefault("responses", {})
+            for response in responses.values():
+                content = response.get("content", {})
+                if "application/octet-stream" in content:
+                    # A download answers with the stored file's own media type (text/csv, image/png, …).
+                    content["*/*"] = content.pop("application/octet-stream")
             declared_400 = responses.get("400", {}).get("content", {}).get(JSON, {}).get("schema")
             if declared_400 and declared_400.get("$ref") != "#/components/schemas/ValidationErrors":
                 # The operation's own 400 body (e.g. an import report), or the common shape (a bad query

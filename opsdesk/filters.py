@@ -95,3 +95,15 @@ class FilterBackend(DjangoFilterBackend):
             if blank:
                 raise ValidationError(blank)
         return super().filter_queryset(request, queryset, view)
+
+
+def query_bool(params: Any, name: str, default: bool | None = None) -> bool | None:
+    """A yes/no query parameter read like the boolean filters: absent → `default`; `true`/`false`
+    (`1`/`0`) → the value; anything else is a 400 naming the parameter (the schema says boolean)."""
+    if name not in params:
+        return default
+    try:
+        value = StrictNullBooleanField().clean(params.get(name))
+    except forms.ValidationError as exc:
+        raise ValidationError({name: list(exc.messages)}) from None
+    return default if value is None else value

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from opsdesk.api_errors import parse_id
+from opsdesk.filters import query_bool
 
 from ..models import Callback, SatisfactionRating
 from ..selectors import (
@@ -79,9 +80,9 @@ class CallbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             return Callback.objects.none()
         _quality_staff(self.request)
         qs = callback_list(user=self.request.user)
-        follow_up = self.request.query_params.get("follow_up")
-        if follow_up in ("true", "false"):
-            qs = qs.filter(follow_up=follow_up == "true")
+        follow_up = query_bool(self.request.query_params, "follow_up")
+        if follow_up is not None:
+            qs = qs.filter(follow_up=follow_up)
         return qs
 
     def get_object(self) -> Callback:
