@@ -6,7 +6,7 @@ import django_filters as filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from opsdesk.filters import IdFilter
+from opsdesk.filters import IdFilter, StrictBooleanFilter
 
 from .choices import Role
 from .models import Contact, Organization, User
@@ -22,7 +22,7 @@ class UserFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"))
     role = filters.MultipleChoiceFilter(choices=Role.choices, label=_("Role"), distinct=False)
     organization = IdFilter(field_name="organization_id", label=_("Organisation"))
-    is_active = filters.BooleanFilter(label=_("Active"))
+    is_active = StrictBooleanFilter(label=_("Active"))
 
     class Meta:
         model = User
@@ -38,7 +38,7 @@ class UserFilterSet(filters.FilterSet):
 class OrganizationFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"))
     code = filters.CharFilter(label=_("Code"))
-    is_active = filters.BooleanFilter(label=_("Active"))
+    is_active = StrictBooleanFilter(label=_("Active"))
 
     class Meta:
         model = Organization
@@ -55,7 +55,7 @@ class ContactFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"))
     phone = filters.CharFilter(method="filter_phone", label=_("Phone (exact)"))
     organization = IdFilter(field_name="organization_id", label=_("Organisation"))
-    is_active = filters.BooleanFilter(label=_("Active"))
+    is_active = StrictBooleanFilter(label=_("Active"))
 
     class Meta:
         model = Contact

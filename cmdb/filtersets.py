@@ -5,17 +5,16 @@ from __future__ import annotations
 import django_filters as filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from opsdesk.filters import IdFilter
+from opsdesk.filters import IdFilter, StrictBooleanFilter
 from opsdesk.widgets import IsoDateInput
 
 from .choices import CIStatus, RelationType
 from .models import CI, CIClass, CIRelation
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({"type": "string", "minLength": 1})
 class CodeMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
     """Repeatable `?ci_class=<code>`: documented as the class code (a slug), not a database id."""
 
@@ -56,7 +55,7 @@ class CIRelationFilterSet(filters.FilterSet):
     source = IdFilter(field_name="source_id", label=_("From (CI id)"))
     target = IdFilter(field_name="target_id", label=_("To (CI id)"))
     type = filters.MultipleChoiceFilter(choices=RelationType.choices, label=_("Type"), distinct=False)
-    active = filters.BooleanFilter(field_name="active", label=_("Active"))
+    active = StrictBooleanFilter(field_name="active", label=_("Active"))
 
     class Meta:
         model = CIRelation

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from opsdesk.filters import IdFilter
+from opsdesk.filters import IdFilter, StrictBooleanFilter
 
 from .choices import DocumentCategory, DocumentStatus
 from .models import Document
@@ -22,7 +22,7 @@ class DocumentFilterSet(filters.FilterSet):
     category = filters.MultipleChoiceFilter(choices=DocumentCategory.choices, label=_("Category"), distinct=False)
     ci = IdFilter(field_name="cis", label=_("Configuration item"), distinct=False)
     status = filters.ChoiceFilter(choices=DocumentStatus.choices, label=_("Status"))
-    published = filters.BooleanFilter(label=_("Published to the customer"))
+    published = StrictBooleanFilter(label=_("Published to the customer"))
     update = filters.ChoiceFilter(
         choices=UPDATE_CHOICES, method="filter_update", label=_("Update after a change"),
         help_text=_("due: a change on one of its CIs was implemented after the latest version; "

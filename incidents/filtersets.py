@@ -9,7 +9,7 @@ import django_filters as filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from opsdesk.filters import IdFilter, UtcDateTimeFilter
+from opsdesk.filters import IdFilter, StrictBooleanFilter, UtcDateTimeFilter
 from tickets.choices import Channel, TicketKind
 from tickets.filtersets import MonthFilter
 from tickets.models import CallRecord
@@ -64,7 +64,7 @@ class IncidentFilterSet(filters.FilterSet):
     group = IdFilter(field_name="group_id", label=_("Support group"))
     ci = IdFilter(field_name="ci_id", label=_("Configuration item"))
     contact = IdFilter(field_name="contact_id", label=_("Contact"))
-    unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label=_("Unassigned"))
+    unassigned = StrictBooleanFilter(field_name="assignee", lookup_expr="isnull", label=_("Unassigned"))
     reported_after = UtcDateTimeFilter(field_name="reported_at", lookup_expr="gte", label=_("Reported from"))
     reported_before = UtcDateTimeFilter(field_name="reported_at", lookup_expr="lt", label=_("Reported before"))
     month = MonthFilter(field_name="reported_at", label=_("Month (YYYY-MM)"))

@@ -8,9 +8,10 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ObjectDoesNotExist
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, status
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -52,3 +53,25 @@ def parse_id(raw: Any) -> int:
     if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) > MAX_DB_ID:
         raise exceptions.NotFound
     return int(text)
+
+
+class QueryParamsSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """A serializer of query parameters. DRF reads `?file=` (present but empty) as absent; here an
+    empty value is refused like any other invalid one, as the OpenAPI schema describes it, unless
+    the field allows blanks."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "get"):
+            blank = {name: [serializers.CharField.default_error_messages["blank"]]
+                     for name, field in self.fields.items()
+                     if not field.read_only and name in data and data.get(name) == ""
+                     and not getattr(field, "allow_blank", False)}
+            if blank:
+                raise exceptions.ValidationError(blank)
+        return super().to_internal_value(data)
+
+
+@csrf_exempt  # nothing to protect: it only ever answers 404 (else a session cookie makes it an HTML 403)
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """A path under /api/v1/ that no route matches: 404 in the API's JSON shape."""
+    return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=status.HTTP_404_NOT_FOUND)

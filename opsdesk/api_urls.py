@@ -11,6 +11,7 @@ from cmdb.api.views import CIViewSet
 from incidents.api.views import IncidentViewSet, SpareLoanViewSet
 from incidents.models import Incident
 from incidents.selectors import incident_base
+from opsdesk.api_errors import api_not_found
 from problems.models import Problem
 from problems.selectors import problem_base
 from releases.models import Release
@@ -55,4 +56,7 @@ urlpatterns = [
     path("", include("releases.api.urls")),
     path("", include("cmdb.api.urls")),
     path("", include("reports.api.urls")),
+    # Last: any other path under /api/v1/ is a JSON 404 like the API's own (not Django's HTML page),
+    # e.g. `/api/v1/cis/0.5/`, which no route's id pattern matches.
+    path("<path:unmatched>/", api_not_found, name="api-not-found"),
 ]

@@ -30,7 +30,7 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Field, Model, Q, QuerySet
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -89,7 +89,7 @@ class KeysetPagination(BasePagination):
 
     def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
-        if raw in (None, ""):
+        if raw is None:
             return self.page_size
         try:
             size = int(raw)
@@ -131,11 +131,12 @@ class KeysetPagination(BasePagination):
 
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> list[OrderColumn]:
         model = queryset.model
-        raw = request.query_params.get(self.ordering_query_param, "").strip()
+        raw = request.query_params.get(self.ordering_query_param, "")
         if raw:
             allowed = list(getattr(view, "ordering_fields", None) or ())
-            tokens = [t.strip() for t in raw.split(",") if t.strip()]
-            bad = [t for t in tokens if t.lstrip("-") not in allowed]
+            # Exactly the documented form (OpenAPI: an array, comma-separated): no blanks, no spaces.
+            tokens = raw.split(",")
+            bad = [t for t in tokens if t.removeprefix("-") not in allowed]
             if bad or len(tokens) > MAX_ORDERING_COLUMNS:
                 choices = ", ".join(f"{name}, -{name}" for name in allowed) or _("none (the order is fixed)")
                 raise ValidationError({self.ordering_query_param: [
@@ -167,8 +168,10 @@ class KeysetPagination(BasePagination):
         raw = request.query_params.get(self.cursor_query_param)
         if not raw:
             return None
-        invalid = ValidationError({self.cursor_query_param: [
-            _("This cursor is not valid for this list and ordering: start again from the first page.")]})
+        # Like DRF's CursorPagination: a cursor that does not point into this list is a page that does
+        # not exist (404), whatever its shape; the schema can only say that it is a string.
+        invalid = NotFound(
+            _("This cursor is not valid for this list and ordering: start again from the first page."))
         try:
             blob = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
             ordering = tuple(str(t) for t in blob["o"])
@@ -274,21 +277,25 @@ class KeysetPagination(BasePagination):
         params: list[dict[str, Any]] = [
             {
                 "name": self.cursor_query_param, "required": False, "in": "query",
-                "description": "Opaque position in the list: take it from the `next` or `previous` link.",
+                "description": ("Opaque position in the list: take it from the `next` or `previous` link. "
+                                "A cursor that does not belong to this list and ordering answers 404."),
                 "schema": {"type": "string"},
             },
             {
                 "name": self.page_size_query_param, "required": False, "in": "query",
-                "description": f"Rows per page (default {self.page_size}, at most {self.max_page_size}).",
-                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+                "description": (f"Rows per page (default {self.page_size}); a larger value than "
+                                f"{self.max_page_size} gets {self.max_page_size} rows."),
+                "schema": {"type": "integer", "minimum": 1},
             },
         ]
         if allowed:
             choices = ", ".join(f"`{name}`, `-{name}`" for name in allowed)
             params.append({
                 "name": self.ordering_query_param, "required": False, "in": "query",
-                "description": (f"Comma-separated sort columns, `-` for descending, from: {choices}. "
-                                "`id` is always the final tie-break."),
-                "schema": {"type": "string"},
+                "description": (f"Comma-separated sort columns (at most {MAX_ORDERING_COLUMNS}), `-` for "
+                                f"descending, from: {choices}. `id` is always the final tie-break."),
+                "style": "form", "explode": False,
+                "schema": {"type": "array", "maxItems": MAX_ORDERING_COLUMNS,
+                           "items": {"type": "string", "enum": [t for name in allowed for t in (name, f"-{name}")]}},
             })
         return params

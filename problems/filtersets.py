@@ -9,7 +9,7 @@ import django_filters as filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from opsdesk.filters import IdFilter
+from opsdesk.filters import IdFilter, StrictBooleanFilter
 
 from .choices import KNOWN_ERROR_PREFIX, ProblemPriority, ProblemStatus
 from .models import Problem
@@ -40,7 +40,7 @@ class ProblemFilterSet(filters.FilterSet):
                            help_text=_("PRB-/KE- number, or words (Chinese included): every word must occur."))
     status = filters.MultipleChoiceFilter(choices=ProblemStatus.choices, label=_("Status"), distinct=False)
     priority = filters.MultipleChoiceFilter(choices=ProblemPriority.choices, label=_("Priority"), distinct=False)
-    known_error = filters.BooleanFilter(field_name="known_error", label=_("Known error"))
+    known_error = StrictBooleanFilter(field_name="known_error", label=_("Known error"))
     organization = IdFilter(field_name="organization_id", label=_("Organisation"))
     ci = IdFilter(field_name="ci_id", label=_("Configuration item"))
     assignee = IdFilter(field_name="assignee_id", label=_("Assignee"))

@@ -6,7 +6,7 @@ import django_filters as filters
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from opsdesk.filters import IdFilter
+from opsdesk.filters import IdFilter, StrictBooleanFilter
 
 from .choices import RunStatus
 from .models import ReportRun
@@ -17,7 +17,7 @@ class ReportRunFilterSet(filters.FilterSet):
     organization = IdFilter(field_name="organization_id", label=_("Organisation"))
     status = filters.ChoiceFilter(choices=RunStatus.choices, label=_("Status"))
     period = filters.CharFilter(field_name="period", max_length=20, label=_("Period"))
-    published = filters.BooleanFilter(field_name="published", label=_("Published"))
+    published = StrictBooleanFilter(field_name="published", label=_("Published"))
     schedule = IdFilter(field_name="schedule_id", label=pgettext_lazy("report schedule", "Schedule"))
 
     class Meta:

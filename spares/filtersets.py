@@ -6,7 +6,7 @@ import django_filters as filters
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from opsdesk.filters import IdFilter
+from opsdesk.filters import IdFilter, StrictBooleanFilter
 
 from .choices import MovementKind, MovementStatus
 from .models import Movement, SparePart, Stock
@@ -19,8 +19,8 @@ class SparePartFilterSet(filters.FilterSet):
     ci_class = IdFilter(field_name="ci_class_id", label=_("CI class"))
     model = filters.CharFilter(field_name="model", lookup_expr="iexact", label=_("Model"))
     storeroom = IdFilter(method="filter_storeroom", label=_("Storeroom"))
-    active = filters.BooleanFilter(field_name="is_active", label=_("Active"))
-    below_reorder = filters.BooleanFilter(method="filter_below_reorder", label=_("At or below reorder level"))
+    active = StrictBooleanFilter(field_name="is_active", label=_("Active"))
+    below_reorder = StrictBooleanFilter(method="filter_below_reorder", label=_("At or below reorder level"))
 
     class Meta:
         model = SparePart
@@ -61,7 +61,7 @@ class MovementFilterSet(filters.FilterSet):
 class StockFilterSet(filters.FilterSet):
     part = IdFilter(field_name="part_id", label=_("Spare part"))
     storeroom = IdFilter(field_name="storeroom_id", label=_("Storeroom"))
-    in_stock = filters.BooleanFilter(method="filter_in_stock", label=_("In stock"))
+    in_stock = StrictBooleanFilter(method="filter_in_stock", label=_("In stock"))
 
     class Meta:
         model = Stock

@@ -11,13 +11,14 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
-from opsdesk.filters import IdFilter, UtcDateTimeFilter
+from opsdesk.filters import IdFilter, StrictBooleanFilter, UtcDateTimeFilter
 
 from .choices import Channel, RequestStatus, RequestType
 from .models import ServiceRequest
 
-MONTH_RE = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})")
+MONTH_RE = re.compile(r"(?P<year>[1-9][0-9]{3})-(?P<month>0[1-9]|1[0-2])")  # ASCII digits only
 
 
 class MonthField(forms.CharField):
@@ -25,8 +26,12 @@ class MonthField(forms.CharField):
 
     default_error_messages = {"invalid": _("Use the form YYYY-MM, e.g. 2026-03.")}
 
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["strip"] = False  # exactly the documented form: " 2026-03" is refused like the schema says
+        super().__init__(**kwargs)
+
     def to_python(self, value: Any) -> date | None:  # type: ignore[override]
-        text = (super().to_python(value) or "").strip()
+        text = super().to_python(value) or ""
         if not text:
             return None
         match = MONTH_RE.fullmatch(text)
@@ -38,6 +43,8 @@ class MonthField(forms.CharField):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
+@extend_schema_field({"type": "string", "pattern": "^" + MONTH_RE.pattern.replace("?P<year>", "").replace("?P<month>", "") + "$",
+                      "example": "2026-03"})
 class MonthFilter(filters.Filter):
     """Tickets reported in one calendar month of the current time zone."""
 
@@ -63,7 +70,7 @@ class ServiceRequestFilterSet(filters.FilterSet):
     assignee = IdFilter(field_name="assignee_id", label=_("Assignee"))
     group = IdFilter(field_name="group_id", label=_("Support group"))
     contact = IdFilter(field_name="contact_id", label=_("Contact"))
-    unassigned = filters.BooleanFilter(field_name="assignee", lookup_expr="isnull", label=_("Unassigned"))
+    unassigned = StrictBooleanFilter(field_name="assignee", lookup_expr="isnull", label=_("Unassigned"))
     reported_after = UtcDateTimeFilter(field_name="reported_at", lookup_expr="gte", label=_("Reported from"))
     reported_before = UtcDateTimeFilter(field_name="reported_at", lookup_expr="lt", label=_("Reported before"))
     month = MonthFilter(field_name="reported_at", label=_("Month (YYYY-MM)"))

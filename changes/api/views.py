@@ -5,8 +5,11 @@ customer approvals, conflicts, linked incidents, and the timeline from the ticke
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from django.db.models import DateTimeField, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -77,6 +80,9 @@ def _action_endpoint(name: str) -> Any:
                   filter_backends=[])(described)
 
 
+NO_PLANNED_START = datetime(9999, 12, 31, tzinfo=UTC)
+
+
 @extend_schema_view(
     create=extend_schema(request=ChangeCreateSerializer, responses={201: ChangeDetailSerializer, 422: IDEMPOTENCY_KEY_REUSED}),
     partial_update=extend_schema(request=ChangeUpdateSerializer, responses=ChangeDetailSerializer),
@@ -88,14 +94,16 @@ class ChangeViewSet(mixins.ListModelMixin, TicketViewSet):
 
     queryset = Change.objects.none()
     filterset_class = ChangeFilterSet
-    ordering_fields = ("reported_at", "number", "updated_at", "planned_start", "id")
+    # `planned`: the planned start, changes without one last (keyset ordering needs a non-null column).
+    ordering_fields = ("reported_at", "number", "updated_at", "planned", "id")
     list_serializer_class = ChangeListItemSerializer
     detail_serializer_class = ChangeDetailSerializer
     create_serializer_class = ChangeCreateSerializer
     transition_serializer_class = ChangeTransitionInputSerializer
 
     def ticket_list(self) -> Any:
-        return change_base(user=self.request.user).prefetch_related("cis")
+        return change_base(user=self.request.user).prefetch_related("cis").annotate(
+            planned=Coalesce("planned_start", Value(NO_PLANNED_START, output_field=DateTimeField())))
 
     def ticket_get(self, pk: int) -> TicketBase:
         return change_get(user=self.request.user, pk=pk)

@@ -9,10 +9,22 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Organization
+from opsdesk.api_errors import QueryParamsSerializer
 
 from ..choices import RELATION_INVERSE, CIStatus, ImpactDirection, RelationType
 from ..models import CI, CIChange, CIClass, CIRelation, MaintenanceContract
 from ..selectors import DEFAULT_IMPACT_DEPTH, MAX_IMPACT_DEPTH
+
+
+class CodeField(serializers.SlugRelatedField):  # type: ignore[type-arg]
+    """A class code: one with a NUL character cannot exist (PostgreSQL refuses it in a query), so it is
+    "does not exist" (400) before the lookup, not a server error."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data.replace("\x00", ""))
+        return super().to_internal_value(data)
+
 
 CI_FIELDS = ["id", "name", "ci_class", "organization", "status", "location", "site", "building", "floor", "room",
              "rack", "serial", "asset_tag", "vendor", "model", "purchase_date", "warranty_end", "contract",
@@ -37,7 +49,7 @@ class CISerializer(serializers.ModelSerializer[CI]):
 
 class _CIInputBase(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200)
-    ci_class = serializers.SlugRelatedField(slug_field="code", queryset=CIClass.objects.all())
+    ci_class = CodeField(slug_field="code", queryset=CIClass.objects.all())
     status = serializers.ChoiceField(choices=CIStatus.choices, required=False)
     site = serializers.CharField(max_length=100, required=False, allow_blank=True)
     building = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -68,7 +80,7 @@ class CICreateSerializer(_CIInputBase):
 
 class CIUpdateSerializer(_CIInputBase):
     name = serializers.CharField(max_length=200, required=False)
-    ci_class = serializers.SlugRelatedField(slug_field="code", queryset=CIClass.objects.all(), required=False)
+    ci_class = CodeField(slug_field="code", queryset=CIClass.objects.all(), required=False)
     version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1,
                                        help_text=_("The version you read; a stale one gets 409."))
 
@@ -126,7 +138,7 @@ class CIRelationsViewSerializer(serializers.Serializer[Any]):
     incoming = RelatedEndSerializer(many=True)
 
 
-class ImpactQuerySerializer(serializers.Serializer[Any]):
+class ImpactQuerySerializer(QueryParamsSerializer):
     direction = serializers.ChoiceField(choices=ImpactDirection.choices, default=ImpactDirection.DEPENDANTS)
     max_depth = serializers.IntegerField(min_value=1, max_value=MAX_IMPACT_DEPTH, default=DEFAULT_IMPACT_DEPTH)
     limit = serializers.IntegerField(min_value=0, max_value=1000, default=200)
@@ -153,7 +165,7 @@ class ImpactSerializer(serializers.Serializer[Any]):
     results = ImpactRowSerializer(many=True)
 
 
-class ExportQuerySerializer(serializers.Serializer[Any]):
+class ExportQuerySerializer(QueryParamsSerializer):
     file = serializers.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "Excel")], default="csv")
 
 

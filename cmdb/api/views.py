@@ -18,7 +18,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from opsdesk.api_errors import PayloadTooLarge, parse_id
+from opsdesk.api_errors import MAX_DB_ID, PayloadTooLarge, parse_id
 from opsdesk.filters import IdField
 
 from ..choices import RELATION_INVERSE, ChangeSource, RelationType
@@ -279,7 +279,8 @@ class CIClassViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return klass
 
 
-@extend_schema(parameters=[OpenApiParameter("organization", OpenApiTypes.INT, required=False)])
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter("organization", {"type": "integer", "minimum": 1, "maximum": MAX_DB_ID}, required=False)]))
 class MaintenanceContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,  # type: ignore[type-arg]
                                  viewsets.GenericViewSet):
     """Maintenance contracts (customers: their organisation's)."""

@@ -14,13 +14,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ParseError, PermissionDenied
+from rest_framework.exceptions import NotFound, ParseError, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opsdesk.api_errors import PayloadTooLarge, parse_id
+from opsdesk.filters import query_bool
 from opsdesk.parsers import JSONParser
 
 from ..filtersets import DocumentFilterSet
@@ -89,6 +90,13 @@ class DuePagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is not None and not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+            raise ValidationError({self.page_size_query_param: [
+                _("Enter a whole number from 1 to %(max)s.") % {"max": self.max_page_size}]})
+        return super().get_page_size(request) or self.page_size
 
 
 WRITE_RESPONSES = {200: DocumentDetailSerializer, 409: OpenApiTypes.OBJECT}
@@ -256,7 +264,7 @@ class DocumentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):  # type: 
         user: Any = request.user
         if user.is_customer and not user.is_superuser:
             raise PermissionDenied
-        overdue = request.query_params.get("overdue", "").lower() in ("1", "true", "yes")
+        overdue = bool(query_bool(request.query_params, "overdue"))
         return self._paged(document_update_due_list(user=user, now=self.now, overdue_only=overdue),
                            DocumentSerializer)
 

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opsdesk.api_errors import parse_id
+from opsdesk.filters import query_bool
 from tickets.api.idempotency import IDEMPOTENCY_KEY_REUSED, idempotent_create
 from tickets.api.views import TIMELINE_ACTION, TicketViewSet
 from tickets.models import TicketBase
@@ -223,7 +224,7 @@ class SpareLoanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     ordering_fields = ("lent_at",)
 
     def get_queryset(self) -> QuerySet[SpareLoan]:
-        open_only = self.request.query_params.get("open", "").lower() in ("1", "true", "yes")
+        open_only = bool(query_bool(self.request.query_params, "open"))
         return spare_loan_list(user=self.request.user, open_only=open_only)
 
     def get_object(self) -> SpareLoan:

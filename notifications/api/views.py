@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from accounts.api.views import visible_or_404
 from opsdesk.api_errors import parse_id
-from opsdesk.filters import IdFilter
+from opsdesk.filters import IdFilter, StrictBooleanFilter
 
 from ..choices import DeliveryStatus, NotificationEvent
 from ..models import Delivery, Notification, NotificationChannel, NotificationRule
@@ -59,7 +59,7 @@ class DeliveryFilterSet(django_filters.FilterSet):
 
 
 class NotificationFilterSet(django_filters.FilterSet):
-    unread = django_filters.BooleanFilter(field_name="read_at", lookup_expr="isnull")
+    unread = StrictBooleanFilter(field_name="read_at", lookup_expr="isnull")
 
     class Meta:
         model = Notification

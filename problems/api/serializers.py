@@ -14,7 +14,7 @@ from accounts.selectors import organization_list
 from cmdb.models import CI
 from cmdb.selectors import ci_list
 from incidents.choices import CauseCategory
-from opsdesk.api_errors import MAX_DB_ID
+from opsdesk.api_errors import MAX_DB_ID, QueryParamsSerializer
 from tickets.api.serializers import AllowedActionsMixin, TransitionInputSerializer, action_field
 
 from ..choices import ProblemPriority
@@ -176,7 +176,7 @@ class ProblemUnlinkInputSerializer(serializers.Serializer[Any]):
     incident = serializers.IntegerField(min_value=1, max_value=MAX_DB_ID)
 
 
-class KnownErrorQuerySerializer(serializers.Serializer[Any]):
+class KnownErrorQuerySerializer(QueryParamsSerializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=500,
                               help_text=_("Words (Chinese included) that must all occur, or a KE-/PRB- number."))
     ci = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DB_ID)

@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from incidents.models import Incident
+from opsdesk.api_errors import QueryParamsSerializer
 
 from ..choices import CallbackOutcome, FigureSource
 from ..models import Callback, SatisfactionRating
@@ -57,7 +58,7 @@ class CallbackInputSerializer(serializers.Serializer[Any]):
     follow_up = serializers.BooleanField(required=False, default=False)
 
 
-class FiguresQuerySerializer(serializers.Serializer[Any]):
+class FiguresQuerySerializer(QueryParamsSerializer):
     source = serializers.ChoiceField(choices=FigureSource.choices, required=False, default=FigureSource.RATING)
     group_by = serializers.CharField(required=False, default="organization,assignee,month",
                                      help_text="Comma separated: organization, assignee, month.")

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from opsdesk.api_errors import parse_id
+from opsdesk.filters import query_bool
 
 from ..models import Callback, SatisfactionRating
 from ..selectors import (
@@ -79,9 +80,9 @@ class CallbackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             return Callback.objects.none()
         _quality_staff(self.request)
         qs = callback_list(user=self.request.user)
-        follow_up = self.request.query_params.get("follow_up")
-        if follow_up in ("true", "false"):
-            qs = qs.filter(follow_up=follow_up == "true")
+        follow_up = query_bool(self.request.query_params, "follow_up")
+        if follow_up is not None:
+            qs = qs.filter(follow_up=follow_up)
         return qs
 
     def get_object(self) -> Callback:
@@ -133,14 +134,15 @@ class FiguresView(APIView):
 class SurveyStatsView(APIView):
     """Questionnaire statistics of one year, per organisation (averages of the rating questions)."""
 
-    @extend_schema(parameters=[OpenApiParameter("year", int, required=True)], responses=inline_serializer(
+    @extend_schema(parameters=[OpenApiParameter("year", {"type": "integer", "minimum": 2000, "maximum": 2100},
+                                                required=True)], responses=inline_serializer(
         name="QuestionnaireYearStats", fields={"next": serializers.CharField(allow_null=True),
                                                "previous": serializers.CharField(allow_null=True),
                                                "results": SurveyStatsRowSerializer(many=True)}))
     def get(self, request: Request) -> Response:
         _quality_staff(request)
         raw = request.query_params.get("year", "")
-        if not (raw.isdigit() and 2000 <= int(raw) <= 2100):
+        if not (raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= 2100):
             return Response({"year": [_("Enter a year such as %(year)s.") % {"year": timezone.localdate().year}]},
                             status=status.HTTP_400_BAD_REQUEST)
         rows = SurveyStatsRowSerializer(survey_yearly_stats(user=request.user, year=int(raw)), many=True).data

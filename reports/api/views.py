@@ -15,7 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -116,7 +116,7 @@ class ReportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
     def file(self, request: Request, pk: str | None = None) -> FileResponse:
         fmt = request.query_params.get("format", "pdf")
         if fmt not in ("pdf", "xlsx"):
-            fmt = "pdf"
+            raise ValidationError({"format": [_("Choose pdf or xlsx.")]})
         return run_file_response(self.get_object(), fmt=fmt)
 
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None,

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from incidents.models import SpareLoan
 from opsdesk.api_errors import parse_id
+from opsdesk.filters import query_bool
 
 from ..choices import MovementKind, MovementStatus
 from ..filtersets import MovementFilterSet, SparePartFilterSet, StockFilterSet
@@ -254,8 +255,8 @@ class StoreLoanViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):  # type:
             return SpareLoan.objects.none()
         params = self.request.query_params
         qs = loan_list(user=self.request.user, now=timezone.now(),
-                       open_only=params.get("open", "true").lower() not in ("0", "false", "no"))
-        if params.get("overdue", "").lower() in ("1", "true", "yes"):
+                       open_only=bool(query_bool(params, "open", default=True)))
+        if query_bool(params, "overdue"):
             qs = qs.filter(overdue=True)
         return qs
 

@@ -55,7 +55,7 @@ def test_verify_scoping_and_bad_input(api_as, make_incident, org_a, org_b, custo
     assert verify(cust, kind="request", id=req.pk).json()["ok"] is True
     assert verify(cust, kind="incident", id=theirs.pk).status_code == 404
     assert verify(cust, kind="incident", id=999999).status_code == 404
-    assert verify(cust, kind="incident").status_code == 400  # customers verify one ticket at a time
+    assert verify(cust, kind="incident").status_code == 403  # customers verify one ticket at a time
     staff = api_as(supervisor)
     assert verify(staff, kind="spaceship", id=1).status_code == 400  # not a ticket type
     assert verify(staff, id=mine.pk).status_code == 400

@@ -223,7 +223,7 @@ def test_filters(api_as, make_incident, org_a, org_b, dispatcher):
     ({"month": "2026-13"}, "month"), ({"month": "March"}, "month"), ({"status": "open"}, "status"),
     ({"fault_level": "V"}, "fault_level"), ({"organization": "abc"}, "organization"),
     ({"reported_after": "soon"}, "reported_after"), ({"ordering": "title"}, "ordering"),
-    ({"page_size": "many"}, "page_size"), ({"cursor": "garbage"}, "cursor"), ({"assignee": "1x"}, "assignee"),
+    ({"page_size": "many"}, "page_size"), ({"assignee": "1x"}, "assignee"),
 ])
 def test_bad_filters_are_400_with_field(api_as, dispatcher, params, field):
     res = api_as(dispatcher).get("/api/v1/incidents/", params)

@@ -106,3 +106,9 @@ def test_import_endpoint_dry_run_then_real(api_as, operator, customer_a, classes
                                                                            "message": "No CI class has this code."}
     assert api_as(customer_a).post("/api/v1/cis/import/", {"file": SimpleUploadedFile("cis.csv", content)},
                                    format="multipart").status_code == 403
+
+
+def test_a_class_code_with_a_nul_character_is_400_not_500(api_as, operator, org_a, classes):
+    # Found by the contract test: PostgreSQL refuses NUL in a query, so the lookup was a server error.
+    response = api_as(operator).post("/api/v1/cis/", {"name": "x", "ci_class": "s\x00w", "organization": org_a.pk})
+    assert response.status_code == 400 and "ci_class" in response.json()

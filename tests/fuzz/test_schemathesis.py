@@ -1,33 +1,121 @@
-"""Property-based API fuzzing with schemathesis against our own OpenAPI schema, in process (WSGI):
-whatever it sends, the API answers with a client error, never a server error (shared/API.md:
-"Never a 500 for bad input"). Runs as a manager so every write path is reachable."""
+"""The API matches its own OpenAPI schema: schemathesis 4 with every check (`--checks all`) against
+the live server (pytest-django's `live_server`, the real WSGI stack over HTTP), once as a staff user
+(a manager, who reaches every write path) and once as a customer user.
+
+Every phase runs (coverage, fuzzing, stateful), with a fixed seed and deterministic generation so
+CI sees the same cases every run; `MAX_EXAMPLES` bounds the time. Widen it locally to hunt:
+    CONTRACT_MAX_EXAMPLES=50 pytest tests/fuzz -n 1 -s
+
+What the checks cover (docs/api.md "Schema and contract"): no 5xx; every status code, content type,
+header and body is the documented one; schema-valid input is accepted and schema-invalid input is
+refused; anonymous requests are refused; deleted resources stay gone.
+"""
 
 from __future__ import annotations
 
-import pytest
-import schemathesis
-from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
 
-from opsdesk.wsgi import application
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework.authtoken.models import Token
+from rest_framework.throttling import SimpleRateThrottle
+
 from tests.factories import CIFactory, ContactFactory, OrganizationFactory, UserFactory
 
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+# Anonymous requests answered 200/404 instead of 401 (issue 11, finding 7): fixed on the `trust-io`
+# branch. Remove this set when that branch is merged; the schema already documents 401 everywhere.
+FIXED_ON_OTHER_BRANCHES = {
+    ("ST401", f"GET /api/v1/{path}") for path in (
+        "users/", "users/{id}/", "users/me/", "contacts/", "contacts/{id}/", "organizations/", "organizations/{id}/")
+}
+USERS_PINNED = """
+[[operations]]
+include-path = "/api/v1/users/{{id}}/"
+parameters = {{ id = {id} }}
+"""
+MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "5"))
+SEED = 20261206
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 
 
 @pytest.fixture
-def token(db):
-    org = OrganizationFactory()
+def tokens(transactional_db):
+    org = OrganizationFactory(code="fuzz-org")
     ContactFactory(organization=org)
     CIFactory(organization=org)
     manager = UserFactory(username="fuzz-manager", role="manager")
-    return Token.objects.create(user=manager).key
+    customer = UserFactory(username="fuzz-customer", role="customer", organization=org)
+    # The account the writes to users/{id}/ go to: a manager may deactivate or demote an account, and
+    # the fuzzer would otherwise do that to its own and test the rest of the API unauthenticated.
+    target = UserFactory(username="fuzz-target", role="operator")
+    return {"staff": Token.objects.create(user=manager).key, "customer": Token.objects.create(user=customer).key,
+            "users_id": target.pk}
 
 
-@pytest.mark.django_db(transaction=True)  # the WSGI handler closes connections between requests
-@schema.parametrize()
-# Derandomized: the same cases every run, so CI is repeatable; widen max_examples locally to hunt.
-@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
-def test_no_server_errors(case, token):
-    response = case.call(headers={"Authorization": f"Token {token}"})
-    assert response.status_code < 500, f"{case.method} {case.formatted_path}: {response.status_code}"
+@pytest.fixture
+def no_throttling(monkeypatch):
+    # Throttles are tested on their own (tests/api/test_auth_accounts.py); here thousands of requests
+    # a minute must reach the views. 429 is still documented on every operation.
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES",
+                        {"anon": "1000000/min", "user": "1000000/min", "token": "1000000/min"})
+
+
+@pytest.mark.parametrize("role", ["staff", "customer"])
+def test_api_matches_its_schema(role, tokens, no_throttling, live_server, tmp_path):
+    report = tmp_path / "report.json"
+    # The schema as /api/schema/ serves it, generated here once: on a busy machine generating it over
+    # HTTP can take longer than schemathesis waits for it.
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(CONFIG.read_text() + USERS_PINNED.format(id=tokens["users_id"]))
+    cmd = [
+        str(SCHEMATHESIS), "--config-file", str(config), "run", str(schema), "--url", live_server.url,
+        "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED), "--generation-deterministic",
+        "--workers", "2", "--no-shrink", "--suppress-health-check", "all", "--no-color",
+        "--header", f"Authorization: Token {tokens[role]}",
+        "--report", "json", "--report-json-path", str(report), "--request-timeout", "60",
+    ]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path)
+    if os.environ.get("CONTRACT_OUTPUT_DIR"):  # keep the full output (CI artifacts, local hunting)
+        Path(os.environ["CONTRACT_OUTPUT_DIR"], f"schemathesis-{role}.txt").write_text(run.stdout + run.stderr)
+    summary = json.loads(report.read_text()) if report.exists() else {}
+    tail = run.stdout[-20000:] + run.stderr[-3000:]
+    assert summary.get("failures") is not None, f"{role}: no report\n{tail}"
+    unexpected = [f for f in failures_in(run.stdout) if not known(*f)]
+    assert not unexpected, f"{role}: {len(unexpected)} failures:\n" + "\n".join(map(str, unexpected)) + "\n" + tail
+    assert not summary.get("errors"), f"{role}: errors {summary['errors']}\n{tail}"
+
+
+def failures_in(output: str) -> list[tuple[str, str, str]]:
+    """(code, operation, the failure's text) of every failure schemathesis printed."""
+    text = output.split("=== FAILURES ===", 1)[-1].split("=== SUMMARY ===", 1)[0]
+    found, operation = [], ""
+    for block in re.split(r"\n(?=_{3,} .+ _{3,}$)|\n(?=\d+\. Test Case ID)", text, flags=re.M):
+        heading = re.search(r"^_{3,} (.+?) _{3,}$", block, re.M)
+        if heading:
+            operation = heading.group(1)
+        for code, detail in re.findall(r"^- (ST\d+) ([^\n]*(?:\n(?!- ST|\[\d{3}\])[^\n]*)*)", block, re.M):
+            found.append((code, operation, " ".join(detail.split())))
+    return found
+
+
+def known(code: str, operation: str, detail: str) -> bool:
+    """Failures known and listed in the README as still open; everything else fails the test."""
+    if (code, operation) in FIXED_ON_OTHER_BRANCHES:
+        return True
+    # DRF reads JSON 0 as "0" for a text field and 0/1 (or "0"/"1" in a form) as a boolean, where the
+    # schema says string / boolean: to be made strict (serializer fields), then this line goes.
+    if code == "ST201" and "in body -" in detail and "Incorrect type" in detail:
+        return True
+    # django-axes answers a locked-out login with its own HTML 429 (issue 11 finding 2, branch trust-io).
+    if code == "ST105" and operation == "POST /api/v1/auth/token/":
+        return True
+    # Password hashing on a loaded CI machine can exceed schemathesis' response-time limit.
+    return code == "ST112"

@@ -196,6 +196,8 @@ class SLAConfigPermission(BasePermission):
         if not (user and user.is_authenticated and user.is_active):
             return False
         if not user.is_staff_member:
+            if not hasattr(view, request.method.lower()):
+                return True  # a method this URL does not have: 405 follows, as for everyone
             raise NotFound
         return request.method in SAFE_METHODS or sla_config_can_write(user)
 

@@ -19,14 +19,16 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import can_verify_all_audit_chains
-from opsdesk.api_errors import MAX_DB_ID, PayloadTooLarge, parse_id
+from opsdesk.api_errors import MAX_DB_ID, PayloadTooLarge, QueryParamsSerializer, parse_id
 
 from ..audit import chain_verify
+from ..choices import TicketKind
 from ..filtersets import ServiceRequestFilterSet
 from ..models import ServiceRequest, TicketBase
 from ..selectors import (
@@ -181,7 +183,7 @@ class TicketViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     @extend_schema(methods=["GET"], responses=AttachmentSerializer(many=True))
     @extend_schema(methods=["POST"], request={"multipart/form-data": AttachmentInputSerializer},
                    responses={201: AttachmentSerializer, 413: OpenApiTypes.OBJECT})
-    @action(detail=True, methods=["get", "post"], **TIMELINE_ACTION)
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser, FormParser], **TIMELINE_ACTION)
     def attachments(self, request: Request, pk: str | None = None) -> Response:
         ticket = self.get_object()
         if request.method == "POST":
@@ -278,8 +280,9 @@ class AuditTarget:
     visible: Callable[..., QuerySet[Any]]  # called as visible(user=...)
 
 
-class AuditVerifyQuerySerializer(serializers.Serializer[Any]):
-    kind = serializers.CharField(required=False, help_text="incident | request")
+class AuditVerifyQuerySerializer(QueryParamsSerializer):
+    kind = serializers.ChoiceField(choices=TicketKind.choices, required=False,
+                                   help_text="The kind of ticket; required with `id`.")
     id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DB_ID)
 
 
@@ -322,8 +325,8 @@ class AuditVerifyView(APIView):
         if ticket_id is not None and kind is None:
             raise serializers.ValidationError({"kind": [_("Say which kind of ticket this id is.")]})
         if ticket_id is None and not can_verify_all_audit_chains(user):
-            if user.is_customer:
-                raise serializers.ValidationError({"id": [_("Give the id of one of your organisation's tickets.")]})
+            if user.is_customer:  # a customer may verify one ticket, not a whole kind
+                raise PermissionDenied(_("Give the id of one of your organisation's tickets."))
             raise PermissionDenied(_("Only managers and fault analysts verify every ticket at once; give the kind "
                                      "and id of one ticket you can see."))
         checked, breaks = 0, []
