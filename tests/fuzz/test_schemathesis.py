@@ -29,10 +29,6 @@ from tests.factories import CIFactory, ContactFactory, OrganizationFactory, User
 
 # Anonymous requests answered 200/404 instead of 401 (issue 11, finding 7): fixed on the `trust-io`
 # branch. Remove this set when that branch is merged; the schema already documents 401 everywhere.
-FIXED_ON_OTHER_BRANCHES = {
-    ("ST401", f"GET /api/v1/{path}") for path in (
-        "users/", "users/{id}/", "users/me/", "contacts/", "contacts/{id}/", "organizations/", "organizations/{id}/")
-}
 USERS_PINNED = """
 [[operations]]
 include-path = "/api/v1/users/{{id}}/"
@@ -108,13 +104,11 @@ def failures_in(output: str) -> list[tuple[str, str, str]]:
 
 def known(code: str, operation: str, detail: str) -> bool:
     """Failures known and listed in the README as still open; everything else fails the test."""
-    if (code, operation) in FIXED_ON_OTHER_BRANCHES:
-        return True
     # DRF reads JSON 0 as "0" for a text field and 0/1 (or "0"/"1" in a form) as a boolean, where the
     # schema says string / boolean: to be made strict (serializer fields), then this line goes.
     if code == "ST201" and "in body -" in detail and "Incorrect type" in detail:
         return True
-    # django-axes answers a locked-out login with its own HTML 429 (issue 11 finding 2, branch trust-io).
+    # django-axes answers a locked-out login with its own HTML 429 (to be answered as JSON).
     if code == "ST105" and operation == "POST /api/v1/auth/token/":
         return True
     # Password hashing on a loaded CI machine can exceed schemathesis' response-time limit.
