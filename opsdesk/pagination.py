@@ -131,8 +131,8 @@ class KeysetPagination(BasePagination):
 
     def get_ordering(self, request: Request, queryset: QuerySet[Any], view: Any) -> list[OrderColumn]:
         model = queryset.model
-        raw = request.query_params.get(self.ordering_query_param, "")
-        if raw:
+        raw = request.query_params.get(self.ordering_query_param)
+        if raw is not None:  # present but empty is refused too: the schema's items are an enum
             allowed = list(getattr(view, "ordering_fields", None) or ())
             # Exactly the documented form (OpenAPI: an array, comma-separated): no blanks, no spaces.
             tokens = raw.split(",")

@@ -72,6 +72,8 @@ SEGMENT_IDS = {
     "stock": "stock", "spare-movements": "movement", "movements": "movement", "replacements": "replacement",
     "ci-relations": "relation", "maintenance-contracts": "contract", "cabs": "cab", "change-templates": "template",
     "freeze-windows": "freeze", "ci-classes": "cls", "schedules": "report_schedule",
+    # panels and the hotline link name their object in the singular (e.g. changes/panels/incident/<pk>/)
+    "incident": "incident", "ci": "ci", "link": "incident",
 }
 
 

@@ -66,6 +66,7 @@ def test_every_kind_of_page_carries_the_policy(path):
 def _check_deploy(extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **extra_env}
     env.pop("DEBUG", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the Playwright tests of the same worker, never in production
     return subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
 
