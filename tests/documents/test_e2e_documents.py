@@ -48,7 +48,7 @@ def journey(browser: Any, live_server: Any, artifacts: Path, tmp_path: Path) -> 
     page.fill("#id_title", "Quay camera circuit data")
     page.select_option("#id_category", "circuit_data")
     page.select_option("#id_organization", str(org.pk))
-    page.wait_for_function("document.querySelectorAll('#id_cis option').length > 0")
+    page.locator("#id_cis option").first.wait_for(state="attached")
     options = page.locator("#id_cis option").all_inner_texts()
     assert any("Quay camera 3" in o for o in options) and not any("Foreign" in o for o in options)
     page.select_option("#id_cis", [str(ci.pk)])

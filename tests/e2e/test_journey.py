@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.choices import Role
 from incidents.models import Incident
@@ -64,9 +65,7 @@ def operator_logs_call(browser: Any, live_server: Any, world: dict[str, Any], ar
     assert page.evaluate("document.activeElement.id") == "id_phone"
     page.keyboard.type(world["contact"].phone)
     contact_select = page.locator("#id_contact")
-    page.wait_for_function(
-        "id => document.querySelector('#id_contact') && document.querySelector('#id_contact').value === id",
-        arg=str(world["contact"].pk))
+    expect(contact_select).to_have_value(str(world["contact"].pk))
     assert page.locator("#id_organization").input_value() == str(world["org"].pk)
     assert "Caller found" in page.locator("#lookup-note").inner_text()
     assert contact_select.input_value() == str(world["contact"].pk)
