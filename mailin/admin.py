@@ -24,7 +24,9 @@ class MailboxForm(forms.ModelForm):
 
     class Meta:
         model = Mailbox
-        fields = "__all__"
+        fields = ("name", "is_active", "host", "port", "security", "username", "folder", "address", "open_as",
+                  "request_type", "incident_keywords", "request_keywords", "default_organization",
+                  "send_acknowledgement", "max_message_bytes")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

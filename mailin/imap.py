@@ -8,6 +8,7 @@ import imaplib
 import re
 import ssl
 from dataclasses import dataclass
+from typing import Any
 
 TIMEOUT_SECONDS = 30
 _SIZE = re.compile(rb"UID (\d+) RFC822\.SIZE (\d+)|RFC822\.SIZE (\d+) UID (\d+)")
@@ -47,7 +48,7 @@ class ImapSession:
         except (imaplib.IMAP4.error, OSError):
             pass
 
-    def _ok(self, typ: str, data: list[object], what: str) -> list[object]:
+    def _ok(self, typ: str, data: list[Any], what: str) -> list[Any]:
         if typ != "OK":
             raise ImapError(f"{what}: {typ} {data!r}"[:500])
         return data
@@ -58,7 +59,7 @@ class ImapSession:
             self._ok(*self.conn.select(quoted, readonly=True), what=f"SELECT {folder}")
             _name, values = self.conn.response("UIDVALIDITY")
             uidvalidity = int(values[0]) if values and values[0] else 0
-            data = self._ok(*self.conn.uid("SEARCH", None, f"UID {after_uid + 1}:*"), what="UID SEARCH")
+            data = self._ok(*self.conn.uid("SEARCH", f"UID {after_uid + 1}:*"), what="UID SEARCH")
         except (imaplib.IMAP4.error, OSError, ValueError) as exc:
             raise ImapError(f"{type(exc).__name__}: {exc}") from None
         uids = sorted({int(x) for chunk in data if isinstance(chunk, bytes) for x in chunk.split()})

@@ -224,7 +224,8 @@ def _depth_ok(msg: Message, depth: int = 0) -> int:
     count = 1
     if isinstance(payload, list):
         for sub in payload:
-            count += _depth_ok(sub, depth + 1)
+            if isinstance(sub, Message):
+                count += _depth_ok(sub, depth + 1)
             if count > MAX_PARTS:
                 raise MailRejected(f"more than {MAX_PARTS} MIME parts")
     return count

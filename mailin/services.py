@@ -94,7 +94,7 @@ class Sender:
 
     def user_in(self, organization_id: int) -> Any:
         contact = self.contact_in(organization_id)
-        if contact is not None and contact.user_id and contact.user.is_active:
+        if contact is not None and contact.user is not None and contact.user.is_active:
             return contact.user
         return next((u for u in self.users if u.organization_id == organization_id), None)
 

@@ -14,9 +14,9 @@ from mailin.choices import InboundStatus, OpenAs, Security
 from mailin.crypto import password_encrypt
 from mailin.models import InboundMail, Mailbox, MailThread
 from mailin.services import mailbox_poll, triage_discard, triage_open_ticket
+from tests.factories import ContactFactory, CustomerFactory, OrganizationFactory, UserFactory
 from tickets.choices import Channel
 from tickets.models import Attachment, Comment, ServiceRequest
-from tests.factories import ContactFactory, CustomerFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
