@@ -180,7 +180,8 @@ def outbound_headers(*, number: str) -> dict[str, str]:
     Message-ID recorded against the ticket, In-Reply-To the thread's latest message and References
     its first and latest ones. Never raises (a mail without a thread still goes out)."""
     message_id = new_message_id(number)
-    headers = {"Message-ID": message_id}
+    # RFC 3834: a machine wrote it, so customers' autoresponders must not answer it (loop guard).
+    headers = {"Message-ID": message_id, "Auto-Submitted": "auto-generated"}
     try:
         ticket = ticket_by_number(number)
         if ticket is None:
