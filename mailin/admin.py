@@ -26,7 +26,7 @@ class MailboxForm(forms.ModelForm):
         model = Mailbox
         fields = ("name", "is_active", "host", "port", "security", "username", "folder", "address", "open_as",
                   "request_type", "incident_keywords", "request_keywords", "default_organization",
-                  "send_acknowledgement", "max_message_bytes")
+                  "process_existing", "send_acknowledgement", "max_message_bytes")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -42,6 +42,10 @@ class Mailbox(models.Model):
         related_name="+",
         help_text=_("Empty (recommended): mail from unknown senders waits in triage. Set: it opens tickets for "
                     "this organisation without a contact."))
+    process_existing = models.BooleanField(
+        _("process mails already in the folder"), default=False,
+        help_text=_("Off (recommended): the first poll only notes where the folder stands; mails that arrive "
+                    "afterwards are processed. On: every mail already in the folder opens tickets too."))
     send_acknowledgement = models.BooleanField(_("acknowledge new tickets by mail"), default=True)
     max_message_bytes = models.PositiveIntegerField(_("largest mail accepted (bytes)"),
                                                     default=DEFAULT_MAX_MESSAGE_BYTES)

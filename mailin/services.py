@@ -522,13 +522,19 @@ def mailbox_poll(*, mailbox_id: int, now: datetime | None = None) -> PollSummary
         password = password_decrypt(mailbox.password_encrypted)
         with ImapSession(host=mailbox.host, port=mailbox.port, security=mailbox.security,
                          username=mailbox.username, password=password) as session:
-            state = session.open_folder(mailbox.folder, after_uid=0 if mailbox.uidvalidity is None else mailbox.last_uid)
+            first_poll = mailbox.uidvalidity is None
+            state = session.open_folder(mailbox.folder, after_uid=0 if first_poll else mailbox.last_uid)
             if mailbox.uidvalidity != state.uidvalidity:
-                # A new UIDVALIDITY means every UID changed: start over (duplicates are caught by Message-ID).
-                if mailbox.uidvalidity is not None:
+                # A new UIDVALIDITY means every UID changed: start over (mails seen before are
+                # recognised by their Message-ID). The very first poll skips what is already there
+                # unless the mailbox says to process it.
+                if not first_poll:
                     state = session.open_folder(mailbox.folder, after_uid=0)
-                Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=state.uidvalidity, last_uid=0)
-                mailbox.uidvalidity, mailbox.last_uid = state.uidvalidity, 0
+                start = 0
+                if first_poll and not mailbox.process_existing and state.uids:
+                    start, state.uids = max(state.uids), []
+                Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=state.uidvalidity, last_uid=start)
+                mailbox.uidvalidity, mailbox.last_uid = state.uidvalidity, start
             uids = state.uids[:POLL_BATCH]
             sizes = session.sizes(uids)
             for uid in uids:
@@ -536,8 +542,9 @@ def mailbox_poll(*, mailbox_id: int, now: datetime | None = None) -> PollSummary
                      size=sizes.get(uid, 0), now=timezone.now(), summary=summary)
     except (ImapError, ValueError) as exc:
         summary.error = str(exc)[:2000]
-    Mailbox.objects.filter(pk=mailbox_id).update(last_polled_at=now, last_error=summary.error,
-                                                  poll_lease_until=None)
+    finally:
+        Mailbox.objects.filter(pk=mailbox_id).update(last_polled_at=now, last_error=summary.error,
+                                                      poll_lease_until=None)
     return summary
 
 

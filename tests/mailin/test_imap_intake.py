@@ -46,7 +46,7 @@ def box(dovecot):
     mailbox = Mailbox.objects.create(
         name=user, is_active=True, host=dovecot.host, port=dovecot.port, security=Security.PLAIN, username=user,
         password_encrypted=password_encrypt(dovecot.password), address=user, open_as=OpenAs.REQUEST,
-        incident_keywords="故障, outage")
+        incident_keywords="故障, outage", process_existing=True)
 
     def append(raw: bytes) -> None:
         dovecot.append(user, raw)
@@ -211,3 +211,21 @@ def test_two_pollers_process_each_mail_once(box, customer_org, monkeypatch):
     assert InboundMail.objects.count() == 5
     assert len(mail.outbox) == 5
     assert sum(r.fetched for r in results) == 5 and all(r.error == "" for r in results)
+
+
+def test_a_new_mailbox_skips_the_mails_already_there_unless_told(box, customer_org, poll):
+    Mailbox.objects.filter(pk=box.pk).update(process_existing=False)
+    box.append(make_mail(sender="wang.li@hospital.test", subject="old mail from last year"))
+    assert poll(box).fetched == 0
+    box.append(make_mail(sender="wang.li@hospital.test", subject="new mail"))
+    assert poll(box).fetched == 1
+    assert list(ServiceRequest.objects.values_list("title", flat=True)) == ["new mail"]
+
+
+def test_a_wrong_password_is_shown_on_the_mailbox_and_nothing_is_claimed(box):
+    box.password_encrypted = password_encrypt("wrong")
+    box.save()
+    summary = mailbox_poll(mailbox_id=box.pk)
+    box.refresh_from_db()
+    assert summary.error and box.last_error == summary.error and box.poll_lease_until is None
+    assert not InboundMail.objects.exists()
