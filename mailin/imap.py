@@ -18,6 +18,10 @@ class ImapError(Exception):
     """The server refused or the connection broke; the message is safe to show an admin."""
 
 
+class MessageMissing(Exception):
+    """The server answered but gave no message for a UID (expunged meanwhile): that mail fails, the poll goes on."""
+
+
 @dataclass
 class FolderState:
     uidvalidity: int
@@ -95,4 +99,4 @@ class ImapSession:
         for item in data:
             if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
                 return item[1]
-        raise ImapError(f"UID {uid} returned no message")
+        raise MessageMissing(f"UID {uid} returned no message (deleted from the folder meanwhile?)")

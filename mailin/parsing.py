@@ -32,7 +32,7 @@ _CHARSET_ALIASES = {
     "unknown-8bit": "utf-8", "x-unknown": "utf-8", "us-ascii": "utf-8", "ascii": "utf-8",
 }
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]{2,}$")
-_MSGID = re.compile(r"<[^<>\s]{1,900}>")
+_MSGID = re.compile(r"<[^<>\s\x00-\x1f\x7f]{1,900}>")
 TICKET_NUMBER = re.compile(r"\b(INC|REQ)-(\d{6,})\b")
 
 
@@ -304,7 +304,7 @@ def parse_mail(raw: bytes, *, own_domains: set[str] | None = None, own_addresses
 
 def subject_numbers(subject: str) -> list[str]:
     """Ticket numbers (INC-000123, REQ-…) named in a subject, in order."""
-    return [f"{m.group(1)}-{m.group(2)}" for m in TICKET_NUMBER.finditer(subject or "")]
+    return [f"{m.group(1)}-{m.group(2)}" for m in TICKET_NUMBER.finditer(subject or "")][:5]
 
 
 def strip_reply_prefixes(subject: str) -> str:

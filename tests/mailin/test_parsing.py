@@ -127,3 +127,11 @@ def test_thread_ids_in_reply_to_first_then_references_newest_first():
 def test_subject_numbers_and_reply_prefixes():
     assert subject_numbers("Re: [INC-000012] 回复: REQ-000345 and XINC-000001") == ["INC-000012", "REQ-000345"]
     assert strip_reply_prefixes("回复: Re：[INC-000012] 打印机") == "打印机"
+
+
+def test_nul_and_control_bytes_never_reach_the_database():
+    raw = (b"From: a@b.test\r\nSubject: =?utf-8?B?" + base64.b64encode(b"bad\x00sub\x07ject") + b"?=\r\n"
+           b"Message-ID: <x\x00y@z>\r\n\r\nbody\x00with nul")
+    parsed = parse_mail(raw)
+    assert "\x00" not in parsed.subject + parsed.body + parsed.message_id
+    assert parsed.subject == "bad sub ject" and parsed.body == "bodywith nul"
