@@ -229,3 +229,21 @@ def test_a_wrong_password_is_shown_on_the_mailbox_and_nothing_is_claimed(box):
     box.refresh_from_db()
     assert summary.error and box.last_error == summary.error and box.poll_lease_until is None
     assert not InboundMail.objects.exists()
+
+
+def test_beat_sweep_polls_every_active_mailbox_through_the_task(box, customer_org, django_capture_on_commit_callbacks):
+    from mailin.tasks import mailboxes_poll_sweep_task
+    from opsdesk.celery import app as celery_app
+
+    inactive = Mailbox.objects.create(name="off", host="127.0.0.1", port=1, security=Security.PLAIN, username="x")
+    box.append(make_mail(sender="wang.li@hospital.test", subject="via beat"))
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert mailboxes_poll_sweep_task() == 1
+    finally:
+        celery_app.conf.task_always_eager = previous
+    assert ServiceRequest.objects.get().title == "via beat"
+    assert Mailbox.objects.get(pk=inactive.pk).last_polled_at is None
+    assert "mailin-poll" in celery_app.conf.beat_schedule
