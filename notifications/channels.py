@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 
-from opsdesk.mail import header_text
+from opsdesk.mail import header_text, ticket_thread_headers
 
 from .choices import ChannelKind
 from .models import Delivery, NotificationChannel
@@ -52,6 +52,7 @@ class Message:
     link: str
     mobiles: tuple[str, ...] = ()
     sms_params: dict[str, str] | None = None
+    number: str = ""
 
     @classmethod
     def from_delivery(cls, delivery: Delivery) -> Message:
@@ -62,6 +63,7 @@ class Message:
         return cls(
             title=str(payload.get("title") or ""), body=str(payload.get("body") or ""), link=link,
             mobiles=tuple(payload.get("mobiles") or ()), sms_params=payload.get("sms_params"),
+            number=str(payload.get("number") or ""),
         )
 
     def as_text(self) -> str:
@@ -192,12 +194,21 @@ def send_sms(channel: NotificationChannel, message: Message, *, now: datetime, a
     return _read_response(response, secrets=secrets, masked_url=masked_url, vendor_ok=_sms_ok)
 
 
+def send_mail(subject: str, body: str, from_email: str, recipients: list[str], *,
+              headers: dict[str, str] | None = None, fail_silently: bool = False) -> int:
+    """Django's send_mail with extra headers (Message-ID, In-Reply-To, References)."""
+    return EmailMessage(subject, body, from_email, recipients, headers=headers).send(fail_silently=fail_silently)
+
+
 def send_email(channel: NotificationChannel, message: Message, *, address: str) -> SendResult:
     if not address:
         return SendResult(ok=False, error="No email address.")
     body = "\n\n".join(part for part in (message.body, message.link) if part)
     try:
-        sent = send_mail(header_text(message.title), body, settings.DEFAULT_FROM_EMAIL, [address], fail_silently=False)
+        # A mail about a ticket carries a Message-ID recorded against it, and In-Reply-To/References to
+        # the ticket's thread, so the customer's reply threads back (mailin).
+        sent = send_mail(header_text(message.title), body, settings.DEFAULT_FROM_EMAIL, [address],
+                         headers=ticket_thread_headers(message.number))
     except (smtplib.SMTPException, OSError) as exc:
         return SendResult(ok=False, error=f"{type(exc).__name__}: {exc}", request_url=f"mailto:{address}")
     except ValueError as exc:  # a header Django refuses (e.g. a bad address): retrying cannot help

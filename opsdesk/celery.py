@@ -29,4 +29,6 @@ app.conf.beat_schedule = {
     "audit-anchors": {"task": "tickets.audit_anchors_sweep_task", "schedule": 3600.0},
     # Approvals (any ticket kind): overdue ones reminded, then escalated, once each (tickets/approvals.py).
     "tickets-approvals": {"task": "tickets.approvals_sweep_task", "schedule": 300.0},
+    # E-mail intake: each active mailbox polled (mailin/services.py; exactly once per mail even with two beats).
+    "mailin-poll": {"task": "mailin.mailboxes_poll_sweep_task", "schedule": float(os.environ.get("MAILIN_POLL_SECONDS", "60"))},
 }

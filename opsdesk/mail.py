@@ -15,3 +15,32 @@ _BREAKS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 def header_text(value: Any, *, limit: int = SUBJECT_MAX_CHARS) -> str:
     """One line of text for a mail header: line breaks and control characters become one space."""
     return " ".join(_BREAKS.sub(" ", str(value)).split())[:limit]
+
+
+def message_id_domain() -> str:
+    """The right-hand side of the Message-IDs OpsDesk writes (MAIL_MESSAGE_ID_DOMAIN, else SITE_URL's host)."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    return (getattr(settings, "MAIL_MESSAGE_ID_DOMAIN", "") or urlsplit(settings.SITE_URL).hostname
+            or "opsdesk.invalid")
+
+
+def ticket_thread_headers(number: str) -> dict[str, str]:
+    """Headers for an outgoing mail about ticket `number` (INC-…, REQ-…): a fresh Message-ID, and
+    In-Reply-To / References to the ticket's mail thread so the customer's reply threads back.
+
+    The thread is kept by the app named in settings.MAIL_THREAD_HOOK (mailin: it records the
+    Message-ID against the ticket); without it the mail still gets a Message-ID."""
+    import uuid
+
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    number = header_text(number, limit=20)
+    hook = getattr(settings, "MAIL_THREAD_HOOK", "")
+    if number and hook:
+        return dict(import_string(hook)(number=number))
+    local = f"opsdesk.{number.lower()}.{uuid.uuid4().hex}" if number else f"opsdesk.{uuid.uuid4().hex}"
+    return {"Message-ID": f"<{local}@{message_id_domain()}>"}

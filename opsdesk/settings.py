@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "documents",
     "releases",
     "quality",
+    "mailin",
     "reports",
     "portal",
 ]
@@ -288,6 +289,13 @@ MAILERS = {"default": {"BACKEND": _mail_backend, "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "opsdesk@localhost")
 # Absolute base URL for links in emails and chat messages (e.g. https://opsdesk.example.com).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# E-mail intake (mailin/): outgoing mails about a ticket get a Message-ID recorded against it (the
+# hook), so replies thread back. MAILIN_KEY encrypts stored mailbox passwords (default: from SECRET_KEY).
+MAIL_THREAD_HOOK = "mailin.services.outbound_headers"
+MAIL_MESSAGE_ID_DOMAIN = os.environ.get("MAIL_MESSAGE_ID_DOMAIN", "")
+MAILIN_KEY = os.environ.get("MAILIN_KEY", "")
+MAILIN_OLD_KEYS: list[str] = env_list("MAILIN_OLD_KEYS")
+MAILIN_SENDER_RATE_PER_HOUR = int(os.environ.get("MAILIN_SENDER_RATE_PER_HOUR", "30"))
 
 # --- Security (effective behind TLS in production) ------------------------------------------
 # Each is settable from the environment; the production profile turns them on by default.
@@ -369,6 +377,7 @@ DEMO_SEEDERS: list[str] = [
     "changes.seed_data.seed",
     "releases.seed_data.seed",
     "reports.seed_data.seed",
+    "mailin.seed_data.seed",
 ]
 
 # --- Audit chain key (tickets/audit.py) -----------------------------------------------------------
