@@ -212,7 +212,7 @@ class CustomerApproval(Approval):
     approval step, with the signed link's row (the approver without an account) and the deciding
     approver's answer read as before (state, email, emailed_at, used_at, decided_by, …)."""
 
-    objects = CustomerApprovalManager()
+    objects = CustomerApprovalManager()  # type: ignore[misc]
 
     class Meta:
         proxy = True
@@ -322,7 +322,7 @@ class CABVote(Approver):
     approval (one approval per round; `round` and `created_at` are annotated by the manager). A
     vote cannot be changed: the record is what the member decided at the time."""
 
-    objects = CABVoteManager()
+    objects = CABVoteManager()  # type: ignore[misc]
 
     class Meta:
         proxy = True

@@ -481,7 +481,7 @@ def _cab_vote(ctx: TransitionContext) -> None:
     """A CAB member's vote, an approver's decision on the round's approval step: recorded; the change
     moves on once the CAB's rule is met. Internal: the customer sees only the resulting status."""
     change, actor, now = ctx.ticket, ctx.actor, ctx.now
-    decision = VoteDecision.APPROVE if ctx.action == "approve" else VoteDecision.REJECT
+    decision: str = VoteDecision.APPROVE if ctx.action == "approve" else VoteDecision.REJECT
     comment = str(ctx.payload.get("comment") or ctx.reason or "").strip()
     approval, approver, recorded = _decision_of(ctx, stage=CAB_STAGE)
     if recorded:
