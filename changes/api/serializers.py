@@ -225,7 +225,8 @@ class CABVoteSerializer(serializers.ModelSerializer[CABVote]):
     round = serializers.IntegerField(read_only=True)
     member = serializers.PrimaryKeyRelatedField(source="user", read_only=True)
     member_name = serializers.CharField(source="user.display_name", read_only=True)
-    created_at = serializers.DateTimeField(read_only=True)
+    decision = serializers.ChoiceField(choices=VoteDecision.choices, read_only=True, label=_("decision"))
+    created_at = serializers.DateTimeField(read_only=True, label=_("voted at"))
 
     class Meta:
         model = CABVote
@@ -236,11 +237,12 @@ class CABVoteSerializer(serializers.ModelSerializer[CABVote]):
 class CustomerApprovalSerializer(serializers.ModelSerializer[CustomerApproval]):
     """One request to the customer (the `customer` approval step; `id` is the approval's) and its answer."""
 
-    expires_at = serializers.DateTimeField(read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True, label=_("link expires at"))
     emailed_at = serializers.DateTimeField(read_only=True, allow_null=True)
     decided_by = serializers.IntegerField(source="decided_by_id", read_only=True, allow_null=True)
-    decided_by_name = serializers.CharField(read_only=True)
-    decided_via = serializers.ChoiceField(choices=ApprovalChannel.choices, read_only=True, allow_blank=True)
+    decided_by_name = serializers.CharField(read_only=True, label=_("decided by (name)"))
+    decided_via = serializers.ChoiceField(choices=ApprovalChannel.choices, read_only=True, allow_blank=True,
+                                          label=_("answered through"))
     comment = serializers.CharField(read_only=True)
 
     class Meta:
