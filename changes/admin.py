@@ -4,7 +4,16 @@ through the workflow). Nothing is deleted: switch rows off instead."""
 
 from django.contrib import admin
 
-from .models import CAB, Change, ChangeTemplate, CustomerApproval, FreezeWindow, MaintenanceWindow
+from .models import (
+    CAB,
+    Change,
+    ChangeTemplate,
+    CustomerApproval,
+    FreezeWindow,
+    LegacyCABVote,
+    LegacyCustomerApproval,
+    MaintenanceWindow,
+)
 
 
 class NoDelete(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -61,8 +70,28 @@ class ChangeAdmin(ReadOnly):
 
 @admin.register(CustomerApproval)
 class CustomerApprovalAdmin(ReadOnly):
+    """The change's `customer` approval steps (read-only; the answers are on the change page and in the API)."""
+
+    list_display = ("ticket_id", "state", "round", "created_at", "due_at", "decided_at", "reminded_at",
+                    "escalated_at")
+    list_filter = ("state",)
+    exclude = ("approve_action", "reject_action")
+
+
+@admin.register(LegacyCABVote)
+class LegacyCABVoteAdmin(ReadOnly):
+    """Votes as stored before they moved onto the approval step (read-only record)."""
+
+    list_display = ("change", "round", "member", "decision", "created_at")
+    list_select_related = ("change", "member")
+
+
+@admin.register(LegacyCustomerApproval)
+class LegacyCustomerApprovalAdmin(ReadOnly):
+    """Customer approvals as stored before they moved onto the approval step (read-only record)."""
+
     list_display = ("change", "state", "email", "created_at", "emailed_at", "decided_at", "decided_by_name",
-                    "decided_via")
+                    "decided_via", "migrated_to")
     list_filter = ("state", "decided_via")
     list_select_related = ("change",)
     exclude = ("nonce",)

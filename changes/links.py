@@ -1,7 +1,9 @@
 """The signed single-use link e-mailed to the customer's contact to approve or reject a change
 without logging in. The same pattern as the quality app's rating links (quality/links.py): a
-salted, timestamped HMAC over (approval id, nonce); the CustomerApproval row holds the expiry and
-the single-use stamp, so a link cannot be forged and, once used or expired, opens nothing."""
+salted, timestamped HMAC over (approval id, nonce of the approval's link row); the approval step's
+link row (`tickets.Approver` without an account) holds the nonce and the single-use stamp, and the
+link expires LINK_LIFETIME after the request, so a link cannot be forged and, once used or expired,
+opens nothing."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
+from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -12,7 +15,7 @@ from cmdb.models import CI
 from incidents.models import Incident
 from problems.models import Problem
 from tickets.choices import TicketKind
-from tickets.models import TicketBase
+from tickets.models import Approval, Approver, TicketBase
 
 from .choices import (
     ApprovalChannel,
@@ -147,6 +150,16 @@ class Change(TicketBase):
         on_delete=models.PROTECT, related_name="+",
     )
 
+    @property
+    def votes(self) -> Any:
+        """The CAB's votes on this change, every round."""
+        return CABVote.objects.of_change(self)
+
+    @property
+    def customer_approvals(self) -> Any:
+        """The requests to the customer to approve this change, and the answers."""
+        return CustomerApproval.objects.of_change(self)
+
     class Meta:
         ordering = ["-reported_at", "-id"]
         verbose_name = _("change")
@@ -166,11 +179,175 @@ class Change(TicketBase):
         ]
 
 
-class CABVote(models.Model):
-    """One CAB member's vote on one round of a change. One vote per member and round: a vote cannot
-    be changed (a second one is refused) — the record is what the member decided at the time."""
+# The change's two approval steps are the kernel's (tickets/approvals.py), one Approval per stage
+# and round on the change: the CAB's (internal, approvers = the CAB's members, the CAB's rule) and
+# the customer's (approvers = the organisation's portal users and the contact's e-mail address for
+# the signed link). `CABVote` and `CustomerApproval` are read views of those rows (proxy models).
+CAB_STAGE = "cab"
+CUSTOMER_STAGE = "customer"
 
-    change = models.ForeignKey(Change, verbose_name=_("change"), on_delete=models.PROTECT, related_name="votes")
+
+class ChangeApprovalQuerySet(models.QuerySet):  # type: ignore[type-arg]
+    change_field = "ticket_id"
+
+    def of_change(self, change: Any) -> Any:
+        return self.filter(**{self.change_field: getattr(change, "pk", change)})
+
+
+class _StageManager(models.Manager):  # type: ignore[type-arg]
+    prefix = ""
+    stage = ""
+
+    def get_queryset(self) -> Any:
+        return super().get_queryset().filter(**{f"{self.prefix}ticket_kind": TicketKind.CHANGE,
+                                                f"{self.prefix}stage": self.stage})
+
+
+class CustomerApprovalManager(_StageManager.from_queryset(ChangeApprovalQuerySet)):  # type: ignore[misc]
+    stage = CUSTOMER_STAGE
+
+
+class CustomerApproval(Approval):
+    """The request to the customer to approve a change and its answer: the change's `customer`
+    approval step, with the signed link's row (the approver without an account) and the deciding
+    approver's answer read as before (state, email, emailed_at, used_at, decided_by, …)."""
+
+    objects = CustomerApprovalManager()  # type: ignore[misc]
+
+    class Meta:
+        proxy = True
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("customer approval")
+        verbose_name_plural = _("customer approvals")
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        for cached in ("_rows", "change"):
+            self.__dict__.pop(cached, None)
+        getattr(self, "_prefetched_objects_cache", {}).pop("approvers", None)
+
+    @cached_property
+    def _rows(self) -> list[Approver]:
+        return sorted(self.approvers.all(), key=lambda a: (a.position, a.pk))
+
+    @property
+    def link_approver(self) -> Approver | None:
+        """The row the signed link is e-mailed to: the approver with an e-mail address and no account."""
+        return next((a for a in self._rows if a.email and a.user_id is None), None)
+
+    @property
+    def decider(self) -> Approver | None:
+        decided = [a for a in self._rows if a.decision]
+        return min(decided, key=lambda a: (a.decided_at, a.pk)) if decided else None
+
+    @property
+    def change_id(self) -> int:
+        return self.ticket_id
+
+    @cached_property
+    def change(self) -> Change:
+        return Change.objects.get(pk=self.ticket_id)
+
+    @property
+    def email(self) -> str:
+        row = self.link_approver
+        return row.email if row else ""
+
+    @property
+    def nonce(self) -> str:
+        row = self.link_approver
+        return row.nonce if row else ""
+
+    @property
+    def emailed_at(self) -> datetime | None:
+        row = self.link_approver
+        return row.emailed_at if row else None
+
+    @property
+    def used_at(self) -> datetime | None:
+        row = self.link_approver
+        return row.used_at if row else None
+
+    @property
+    def expires_at(self) -> datetime:
+        from .links import LINK_LIFETIME
+
+        return self.created_at + LINK_LIFETIME
+
+    @property
+    def decided_by(self) -> Any:
+        row = self.decider
+        return row.user if row else None
+
+    @property
+    def decided_by_id(self) -> int | None:
+        row = self.decider
+        return row.user_id if row else None
+
+    @property
+    def decided_by_name(self) -> str:
+        row = self.decider
+        return row.decided_by_name if row else ""
+
+    @property
+    def decided_via(self) -> str:
+        row = self.decider
+        return row.decided_via if row else ""
+
+    def get_decided_via_display(self) -> str:
+        return str(dict(ApprovalChannel.choices).get(self.decided_via, ""))
+
+    @property
+    def comment(self) -> str:
+        row = self.decider
+        return row.comment if row else ""
+
+
+class CABVoteQuerySet(ChangeApprovalQuerySet):
+    change_field = "approval__ticket_id"
+
+
+class CABVoteManager(_StageManager.from_queryset(CABVoteQuerySet)):  # type: ignore[misc]
+    prefix = "approval__"
+    stage = CAB_STAGE
+
+    def get_queryset(self) -> Any:
+        # `round` and `created_at` are columns of the vote as before (ordering, cursor paging, filters).
+        return super().get_queryset().exclude(decision="").annotate(round=F("approval__round"),
+                                                                    created_at=F("decided_at"))
+
+
+class CABVote(Approver):
+    """One CAB member's vote on one round of a change: a decided approver of the change's `cab`
+    approval (one approval per round; `round` and `created_at` are annotated by the manager). A
+    vote cannot be changed: the record is what the member decided at the time."""
+
+    objects = CABVoteManager()  # type: ignore[misc]
+
+    class Meta:
+        proxy = True
+        ordering = ["decided_at", "id"]
+        verbose_name = _("CAB vote")
+        verbose_name_plural = _("CAB votes")
+
+    @property
+    def member(self) -> Any:
+        return self.user
+
+    @property
+    def member_id(self) -> int | None:
+        return self.user_id
+
+    @property
+    def change_id(self) -> int:
+        return self.approval.ticket_id
+
+
+class LegacyCABVote(models.Model):
+    """A CAB vote as stored before the votes moved onto the approval step (migration
+    0004_approvals_on_the_kernel copied every row to an Approver). Kept read-only."""
+
+    change = models.ForeignKey(Change, verbose_name=_("change"), on_delete=models.PROTECT, related_name="+")
     round = models.PositiveSmallIntegerField(_("round"))
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("member"), on_delete=models.PROTECT, related_name="+",
@@ -181,20 +358,19 @@ class CABVote(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        verbose_name = _("CAB vote")
-        verbose_name_plural = _("CAB votes")
+        verbose_name = _("CAB vote (before the approval step)")
+        verbose_name_plural = _("CAB votes (before the approval step)")
         constraints = [
             models.UniqueConstraint(fields=["change", "round", "member"], name="cab_vote_once"),
         ]
 
 
-class CustomerApproval(models.Model):
-    """The request to the customer to approve a change before it is carried out, and its answer.
-    Doubles as the single-use signed link (nonce, expiry, used_at) e-mailed to the contact."""
+class LegacyCustomerApproval(models.Model):
+    """A customer approval as stored before it moved onto the approval step (copied to an Approval
+    with its approvers by migration 0004_approvals_on_the_kernel; links e-mailed before still work
+    through the copied nonce). Kept read-only."""
 
-    change = models.ForeignKey(
-        Change, verbose_name=_("change"), on_delete=models.PROTECT, related_name="customer_approvals",
-    )
+    change = models.ForeignKey(Change, verbose_name=_("change"), on_delete=models.PROTECT, related_name="+")
     state = models.CharField(_("state"), max_length=10, choices=ApprovalState.choices, default=ApprovalState.PENDING)
     nonce = models.CharField(max_length=40, default=new_nonce, editable=False)
     email = models.EmailField(_("email"), blank=True)
@@ -210,11 +386,14 @@ class CustomerApproval(models.Model):
     decided_by_name = models.CharField(_("decided by (name)"), max_length=150, blank=True)
     decided_via = models.CharField(_("answered through"), max_length=10, choices=ApprovalChannel.choices, blank=True)
     comment = models.TextField(_("comment"), blank=True)
+    migrated_to = models.ForeignKey(
+        Approval, verbose_name=_("moved to"), null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        verbose_name = _("customer approval")
-        verbose_name_plural = _("customer approvals")
+        verbose_name = _("customer approval (before the approval step)")
+        verbose_name_plural = _("customer approvals (before the approval step)")
         constraints = [
             models.UniqueConstraint(fields=["change"], condition=Q(state="pending"), name="cust_approval_one_pending"),
         ]

@@ -60,11 +60,12 @@ def change_votes(*, user: Any, change: Change) -> QuerySet[CABVote]:
     """CAB votes are internal: for customers they do not exist (404)."""
     if user.is_customer:
         raise Http404
-    return change.votes.select_related("member").order_by("round", "created_at", "id")
+    return CABVote.objects.of_change(change).select_related("user", "approval").order_by("round", "created_at", "id")
 
 
 def change_approvals(*, user: Any, change: Change) -> QuerySet[CustomerApproval]:
-    return change.customer_approvals.select_related("decided_by").order_by("-created_at", "-id")
+    return (CustomerApproval.objects.of_change(change).prefetch_related("approvers__user")
+            .order_by("-created_at", "-id"))
 
 
 def change_incident_links(*, user: Any, change: Change) -> QuerySet[ChangeIncidentLink]:
@@ -90,15 +91,20 @@ def customer_approvals_pending(*, user: Any) -> QuerySet[Change]:
             .select_related(*LIST_RELATED).order_by("planned_start", "id"))
 
 
-def customer_approvals_decided(*, user: Any) -> QuerySet[CustomerApproval]:
-    return (CustomerApproval.objects.filter(change__in=change_base(user=user))
-            .filter(state__in=(ApprovalState.APPROVED, ApprovalState.REJECTED))
-            .select_related("change", "decided_by").order_by("-decided_at", "-id"))
+def customer_approvals_decided(*, user: Any, limit: int = 50) -> list[CustomerApproval]:
+    """The organisation's answers, newest first, each with its change (one query for the changes)."""
+    rows = list(CustomerApproval.objects.filter(ticket_id__in=change_base(user=user).values("pk"))
+                .filter(state__in=(ApprovalState.APPROVED, ApprovalState.REJECTED))
+                .prefetch_related("approvers__user").order_by("-decided_at", "-id")[:limit])
+    changes = Change.objects.in_bulk([r.ticket_id for r in rows])
+    for row in rows:
+        row.__dict__["change"] = changes[row.ticket_id]  # the cached property, filled
+    return rows
 
 
 def cab_pending_for(*, user: Any) -> QuerySet[Change]:
     """Changes waiting for this CAB member's vote in the open round."""
-    voted = CABVote.objects.filter(change=OuterRef("pk"), member=user, round=OuterRef("cab_round"))
+    voted = CABVote.objects.filter(approval__ticket_id=OuterRef("pk"), user=user, round=OuterRef("cab_round"))
     return (change_base(user=user).filter(status=ChangeStatus.CAB_APPROVAL, cab__members=user)
             .exclude(Exists(voted)).select_related(*LIST_RELATED).order_by("planned_start", "id"))
 

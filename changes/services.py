@@ -31,9 +31,19 @@ from opsdesk.mail import header_text
 from opsdesk.queueing import task_queue
 from problems.models import Problem
 from problems.services import problem_fix_by_change
-from tickets.approvals import approvals_needed
+from tickets.approvals import (
+    ApproverSpec,
+    approval_decision_record,
+    approval_open,
+    approval_pending,
+    approval_tally,
+    approval_withdraw,
+    approvals_needed,
+    approver_add,
+)
 from tickets.audit import event_record
-from tickets.choices import ApprovalRule, Channel, EventAction
+from tickets.choices import ApprovalRule, ApprovalStepState, Channel, EventAction
+from tickets.models import Approval, Approver
 from tickets.numbering import next_number
 from tickets.services import ticket_lock, ticket_touch, version_check
 from tickets.transitions import (
@@ -42,7 +52,6 @@ from tickets.transitions import (
     TicketKindSpec,
     TransitionContext,
     actor_kind,
-    actor_user,
     kind_register,
     transition_run,
 )
@@ -60,7 +69,17 @@ from .choices import (
 )
 from .conflicts import change_conflicts
 from .links import LINK_LIFETIME, LinkInvalid, approval_token, approval_token_parse
-from .models import CAB, CABVote, Change, ChangeIncidentLink, ChangeReview, ChangeTemplate, CustomerApproval
+from .models import (
+    CAB,
+    CAB_STAGE,
+    CUSTOMER_STAGE,
+    Change,
+    ChangeIncidentLink,
+    ChangeReview,
+    ChangeTemplate,
+    CustomerApproval,
+    LegacyCustomerApproval,
+)
 from .risk import risk_assess
 from .workflow import CHANGE_WORKFLOW, EDITABLE_STATUSES
 
@@ -68,6 +87,10 @@ User = get_user_model()
 logger = logging.getLogger(__name__)
 S = ChangeStatus
 MAX_SEND_ATTEMPTS = 5
+# The approval steps' due dates, in working days of the organisation's calendar: overdue approvals
+# are reminded, then escalated to the change owner a working day later (tickets.approvals_sweep).
+CAB_APPROVAL_WORKING_DAYS = 2
+CUSTOMER_APPROVAL_WORKING_DAYS = 3
 # Who may override a blocking scheduling conflict (with a reason, recorded on the change).
 OVERRIDE_ROLES = frozenset({Role.MANAGER})
 
@@ -260,6 +283,18 @@ def cab_tally(change: Change) -> dict[str, int]:
     }
 
 
+def _cab_approval_open(change: Change, cab: CAB, *, actor: Any, now: datetime) -> Approval:
+    """The CAB's round `change.cab_round` as the kernel's approval step: internal (the customer never
+    sees votes or reasons), the CAB's active members, the CAB's rule, due in working days."""
+    approval_withdraw(ticket=change, now=now)
+    members = list(cab.members.filter(is_active=True).order_by("pk"))
+    rule = ApprovalRule.ALL if cab.rule == CABRule.ALL else ApprovalRule.QUORUM
+    return approval_open(ticket=change, stage=CAB_STAGE, round=change.cab_round, internal=True, approvers=members,
+                         approve_action="approve", reject_action="reject", rule=rule, quorum=cab.quorum,
+                         due_working_days=CAB_APPROVAL_WORKING_DAYS, escalate_to=change.assignee, actor=actor,
+                         now=now)
+
+
 def cab_needed(cab: CAB, members: int) -> int:
     """Approvals that decide: every member, or the quorum (never more than there are members) —
     the approval step's rule (tickets/approvals.py)."""
@@ -284,12 +319,25 @@ def _require_cab(change: Change, cab: CAB | None, *, emergency: bool) -> CAB:
     return cab
 
 
-def _customer_approval_open(change: Change, *, now: datetime) -> CustomerApproval:
-    approval = CustomerApproval.objects.create(
-        change=change, state=ApprovalState.PENDING, created_at=now, expires_at=now + LINK_LIFETIME,
-        email=(change.contact.email if change.contact else "") or "",
-    )
-    if approval.email:
+def _customer_approval_open(change: Change, *, actor: Any, now: datetime) -> Approval:
+    """The customer's approval as the kernel's approval step: the contact's e-mail address (the signed
+    link, e-mailed by `customer_approval_send`) and every active portal user of the organisation; one
+    answer decides; due in working days of the organisation's calendar."""
+    contact = change.contact
+    specs: list[ApproverSpec] = []
+    if contact is not None and contact.email:
+        specs.append(ApproverSpec(email=contact.email, name=contact.name))
+    users = User.objects.filter(organization_id=change.organization_id, role=Role.CUSTOMER,
+                                is_active=True).order_by("pk")
+    specs += [ApproverSpec(user=u) for u in users]
+    if not specs:
+        raise ValidationError({"contact": [_("The customer must approve this change: name a contact with an e-mail "
+                                             "address (the organisation has no portal users).")]})
+    approval_withdraw(ticket=change, now=now)
+    approval = approval_open(ticket=change, stage=CUSTOMER_STAGE, approvers=specs, approve_action="approve",
+                             reject_action="reject", quorum=1, due_working_days=CUSTOMER_APPROVAL_WORKING_DAYS,
+                             escalate_to=change.assignee, actor=actor, now=now, send_links=False)
+    if contact is not None and contact.email:
         transaction.on_commit(partial(_queue_send, approval.pk), robust=True)
     return approval
 
@@ -298,10 +346,10 @@ def _queue_send(approval_id: int) -> None:
     task_queue("changes.customer_approval_send_task", approval_id)
 
 
-def _after_cab(change: Change, *, now: datetime) -> str:
+def _after_cab(change: Change, *, actor: Any, now: datetime) -> str:
     """Where a change goes once every approval before the customer's is given."""
     if change.customer_approval_required:
-        _customer_approval_open(change, now=now)
+        _customer_approval_open(change, actor=actor, now=now)
         return S.CUSTOMER_APPROVAL
     return S.APPROVED
 
@@ -343,9 +391,10 @@ def _change_effects(ctx: TransitionContext) -> None:
             cab = _require_cab(change, None, emergency=True)
             stamp("cab", cab)
             stamp("cab_round", change.cab_round + 1)
+            _cab_approval_open(change, cab, actor=actor, now=now)
             ctx.target = S.CAB_APPROVAL
         elif change.type == ChangeType.STANDARD:
-            ctx.target = _after_cab(change, now=now)
+            ctx.target = _after_cab(change, actor=actor, now=now)
     elif action == "assess":
         cab = None
         if payload.get("cab") not in (None, ""):
@@ -365,8 +414,9 @@ def _change_effects(ctx: TransitionContext) -> None:
                 stamp("risk", risk)
         stamp("assessed_at", now)
     elif action == "request_approval":
-        _require_cab(change, None, emergency=False)
+        cab = _require_cab(change, None, emergency=False)
         stamp("cab_round", change.cab_round + 1)
+        _cab_approval_open(change, cab, actor=actor, now=now)
     elif action in ("approve", "reject") and ctx.old_status == S.CAB_APPROVAL:
         _cab_vote(ctx)
     elif action in ("approve", "reject"):
@@ -401,71 +451,89 @@ def _change_effects(ctx: TransitionContext) -> None:
         stamp("cancel_reason", reason)
         stamp("cancelled_at", now)
         stamp("closed_at", now)
-        CustomerApproval.objects.filter(change=change, state=ApprovalState.PENDING).update(
-            state=ApprovalState.WITHDRAWN, decided_at=now)
+        approval_withdraw(ticket=change, now=now)
+
+
+def _decision_of(ctx: TransitionContext, *, stage: str) -> tuple[Approval, Approver, bool]:
+    """The approval and the approver a decision is recorded on, locked; True when the approval step
+    already recorded it (a decision through `tickets.approvals.approval_decide` drives this action)."""
+    change, actor = ctx.ticket, ctx.actor
+    approver: Approver | None = ctx.options.get("approver")
+    approval: Approval | None = ctx.options.get("approval")
+    if approver is not None and approval is not None and approver.decision:
+        return approval, approver, True
+    if approval is None:
+        approval = approval_pending(ticket=change, stage=stage)
+    if approval is None:  # e.g. a change put in this status by hand in the database: ask now
+        approval = (_cab_approval_open(change, change.cab, actor=actor, now=ctx.now)
+                    if stage == CAB_STAGE and change.cab is not None
+                    else _customer_approval_open(change, actor=actor, now=ctx.now))
+    approval = Approval.objects.select_for_update().get(pk=approval.pk)
+    if approver is None:
+        approver = (Approver.objects.select_for_update().filter(approval=approval, user_id=actor.pk).first()
+                    or approver_add(approval=approval, user=actor))
+    else:
+        approver = Approver.objects.select_for_update().get(pk=approver.pk)
+    return approval, approver, False
 
 
 def _cab_vote(ctx: TransitionContext) -> None:
-    """A CAB member's vote: recorded; the change moves on once the CAB's rule is met."""
+    """A CAB member's vote, an approver's decision on the round's approval step: recorded; the change
+    moves on once the CAB's rule is met. Internal: the customer sees only the resulting status."""
     change, actor, now = ctx.ticket, ctx.actor, ctx.now
-    decision = VoteDecision.APPROVE if ctx.action == "approve" else VoteDecision.REJECT
+    decision: str = VoteDecision.APPROVE if ctx.action == "approve" else VoteDecision.REJECT
     comment = str(ctx.payload.get("comment") or ctx.reason or "").strip()
-    vote = CABVote.objects.create(change=change, round=change.cab_round, member=actor, decision=decision,
-                                  comment=comment, created_at=now)
-    event_record(ticket=change, actor=actor, action=EventAction.VOTED, now=now, data={
-        "vote": vote.pk, "round": change.cab_round, "decision": decision, "comment": comment,
-        "cab": change.cab_id,
-    })
+    approval, approver, recorded = _decision_of(ctx, stage=CAB_STAGE)
+    if recorded:
+        tally = approval_tally(approval)
+        decision, comment = approver.decision, approver.comment
+    else:
+        channel = ctx.options.get("channel", ApprovalChannel.PORTAL)
+        tally = approval_decision_record(
+            ticket=change, approval=approval, approver=approver, actor=actor, decision=decision, comment=comment,
+            via=channel if channel in ApprovalChannel.values else ApprovalChannel.PORTAL, name="", now=now,
+            event_action=EventAction.VOTED,
+            event_data={"vote": approver.pk, "round": change.cab_round, "cab": change.cab_id})
     ctx.data["round"] = change.cab_round
     if decision == VoteDecision.REJECT:
         ctx.public = False  # the CAB's reasons are internal; the customer sees the resulting status
         ctx.stamp("rejected_at", now)
         ctx.stamp("reject_reason", comment)
         return
-    tally = cab_tally(change)
-    assert change.cab is not None
-    if tally["approve"] >= cab_needed(change.cab, tally["members"]):
+    if tally.outcome == ApprovalStepState.APPROVED:
         ctx.stamp("cab_approved_at", now)
-        ctx.data["tally"] = tally
-        ctx.target = _after_cab(change, now=now)
+        ctx.data["tally"] = cab_tally(change)
+        ctx.target = _after_cab(change, actor=actor, now=now)
     else:
         ctx.record = False  # the vote is recorded; the CAB has not decided yet
 
 
 def _customer_answer(ctx: TransitionContext) -> None:
-    """The customer's answer, from the portal / API (a customer user) or through the signed link
-    (a `signed_link` actor; `options["approval"]` is the approval row the link named)."""
+    """The customer's answer, an approver's decision on the `customer` approval step: from the portal
+    / API (a customer user of the organisation) or through the signed link (a `signed_link` actor;
+    `options["approver"]` is the link's row)."""
     change, actor, now = ctx.ticket, ctx.actor, ctx.now
     by_link = actor_kind(actor) == ACTOR_SIGNED_LINK
-    approval = ctx.options.get("approval") if by_link else None
-    if approval is None:
-        approval = CustomerApproval.objects.select_for_update().filter(
-            change=change, state=ApprovalState.PENDING).first()
-    if approval is None:  # e.g. approval rows created by hand in the admin: open one now
-        approval = _customer_approval_open(change, now=now)
     comment = str(ctx.payload.get("comment") or ctx.reason or "").strip()
-    approval.state = ApprovalState.APPROVED if ctx.action == "approve" else ApprovalState.REJECTED
-    approval.decided_at, approval.decided_by, approval.comment = now, actor_user(actor), comment
-    approval.decided_by_name = actor.display_name[:150]
-    fields = ["state", "decided_at", "decided_by", "decided_by_name", "comment", "decided_via"]
-    if by_link:
-        approval.decided_via = ApprovalChannel.LINK
-        approval.used_at = now
-        fields.append("used_at")
-    else:
+    approval, approver, recorded = _decision_of(ctx, stage=CUSTOMER_STAGE)
+    if not recorded:
         channel = ctx.options.get("channel", ApprovalChannel.PORTAL)
-        approval.decided_via = channel if channel in ApprovalChannel.values else ApprovalChannel.PORTAL
-    approval.save(update_fields=fields)
-    answer: dict[str, Any] = {"customer_approval": approval.pk, "channel": approval.decided_via, "comment": comment}
-    if by_link:
-        answer["by"] = approval.decided_by_name
-        ctx.data.update(channel=ApprovalChannel.LINK, by=approval.decided_by_name)
-    event_record(ticket=change, actor=actor_user(actor), now=now, public=True, data=answer,
-                 action=EventAction.APPROVED if ctx.action == "approve" else EventAction.REJECTED)
-    if ctx.action == "approve":
+        via = ApprovalChannel.LINK if by_link else (
+            channel if channel in ApprovalChannel.values else ApprovalChannel.PORTAL)
+        approval_decision_record(
+            ticket=change, approval=approval, approver=approver, actor=actor,
+            decision=VoteDecision.APPROVE if ctx.action == "approve" else VoteDecision.REJECT, comment=comment,
+            via=via, name=actor.display_name, now=now,
+            event_action=EventAction.APPROVED if ctx.action == "approve" else EventAction.REJECTED,
+            event_data={"customer_approval": approval.pk, "channel": via})
+    comment = approver.comment
+    if approver.decided_via == ApprovalChannel.LINK:
+        ctx.data.update(channel=ApprovalChannel.LINK, by=approver.decided_by_name)
+    if approver.decision == VoteDecision.APPROVE:
         ctx.stamp("customer_approved_at", now)
         ctx.target = S.APPROVED
     else:
+        ctx.target = S.REJECTED
         ctx.stamp("rejected_at", now)
         ctx.stamp("reject_reason", comment)
 
@@ -476,7 +544,7 @@ def _change_after(ctx: TransitionContext) -> None:
 
 
 CHANGE_KIND = kind_register(TicketKindSpec(model=Change, workflow=CHANGE_WORKFLOW, effects=_change_effects,
-                                           after=_change_after))
+                                           after=_change_after, url_name="changes:detail"))
 
 
 @transaction.atomic
@@ -552,12 +620,21 @@ def _fix_problems(change: Change, *, actor: Any, now: datetime, data: dict[str, 
 # --- customer approval by signed link ----------------------------------------------------------
 
 def customer_approval_from_token(*, token: str, now: datetime) -> CustomerApproval:
-    """The pending approval a link names, or LinkInvalid("invalid" | "expired" | "used")."""
+    """The pending approval a link names, or LinkInvalid("invalid" | "expired" | "used"). A link
+    signs (approval id, nonce of its link row); links e-mailed before the approvals moved onto the
+    approval step sign the old row's id, found through `LegacyCustomerApproval.migrated_to`."""
     pk, nonce = approval_token_parse(token)
-    approval = CustomerApproval.objects.select_related("change", "change__organization").filter(pk=pk).first()
-    if approval is None or approval.nonce != nonce:
-        raise LinkInvalid("invalid")
-    if approval.used_at is not None or approval.state != ApprovalState.PENDING:
+    approval = CustomerApproval.objects.filter(pk=pk).prefetch_related("approvers").first()
+    row = approval.link_approver if approval is not None else None
+    if row is None or row.nonce != nonce:
+        legacy = LegacyCustomerApproval.objects.filter(pk=pk, nonce=nonce, migrated_to__isnull=False).first()
+        approval = (CustomerApproval.objects.filter(pk=legacy.migrated_to_id).prefetch_related("approvers").first()
+                    if legacy is not None else None)
+        row = approval.link_approver if approval is not None else None
+        if row is None or row.nonce != nonce:
+            raise LinkInvalid("invalid")
+    assert approval is not None
+    if row.used_at is not None or row.decision or approval.state != ApprovalState.PENDING:
         raise LinkInvalid("used")
     if approval.expires_at <= now:
         raise LinkInvalid("expired")
@@ -567,26 +644,29 @@ def customer_approval_from_token(*, token: str, now: datetime) -> CustomerApprov
 @transaction.atomic
 def customer_approval_by_link(*, token: str, approve: bool, comment: str, name: str, now: datetime) -> Change:
     """The contact's answer through the e-mailed link, a `signed_link` transition through the engine.
-    Recorded as the contact (no login): the approval row says who and how; the event's actor is the
-    contact's portal user if it has one."""
-    approval = customer_approval_from_token(token=token, now=now)
-    approval = CustomerApproval.objects.select_for_update().get(pk=approval.pk)
-    if approval.used_at is not None or approval.state != ApprovalState.PENDING:
+    Recorded as the contact (no login): the link's approver row says who and how; the event's actor
+    is the contact's portal user if it has one."""
+    found = customer_approval_from_token(token=token, now=now)
+    change = ticket_lock(Change, found.ticket_id)
+    approval = Approval.objects.select_for_update().get(pk=found.pk)
+    row = found.link_approver
+    assert row is not None
+    row = Approver.objects.select_for_update().get(pk=row.pk)
+    if row.used_at is not None or row.decision or approval.state != ApprovalState.PENDING:
         raise LinkInvalid("used")
-    change = ticket_lock(Change, approval.change_id)
     if change.status != S.CUSTOMER_APPROVAL:
         raise LinkInvalid("used")
     comment = (comment or "").strip()
     if not approve and not comment:
         raise ValidationError({"comment": [_("Say why you reject the change.")]})
     contact = change.contact
-    who = (name or "").strip() or (contact.name if contact else "") or approval.email
+    who = (name or "").strip() or (contact.name if contact else "") or row.email
     actor = SystemActor(actor_kind=ACTOR_SIGNED_LINK, user=contact.user if contact and contact.user_id else None,
                         name=who[:150])
     payload = {"comment": comment, "reason": comment} if not approve else {"comment": comment}
     answered: Change = transition_run(
         spec=CHANGE_KIND, ticket_id=change.pk, actor=actor, action="approve" if approve else "reject",
-        payload=payload, now=now, options={"channel": ApprovalChannel.LINK, "approval": approval})
+        payload=payload, now=now, options={"channel": ApprovalChannel.LINK, "approval": approval, "approver": row})
     return answered
 
 
@@ -597,10 +677,14 @@ def customer_approval_link(approval: CustomerApproval) -> str:
 
 @transaction.atomic
 def customer_approval_send(*, approval_id: int, now: datetime) -> bool:
-    """E-mail the approval link to the contact. Safe to run twice: the row lock and `emailed_at` say it went."""
-    approval = CustomerApproval.objects.select_for_update().select_related("change").filter(pk=approval_id).first()
-    if (approval is None or approval.emailed_at or approval.state != ApprovalState.PENDING or not approval.email
-            or approval.expires_at <= now):
+    """E-mail the approval link to the contact (the link's approver row). Safe to run twice: the row
+    lock and `emailed_at` say it went."""
+    approval = CustomerApproval.objects.filter(pk=approval_id).first()
+    row = approval.link_approver if approval is not None else None
+    if approval is None or row is None or approval.state != ApprovalState.PENDING or approval.expires_at <= now:
+        return False
+    row = Approver.objects.select_for_update().get(pk=row.pk)
+    if row.emailed_at or row.decision or not row.email:
         return False
     change = approval.change
     local = timezone.localtime
@@ -612,22 +696,25 @@ def customer_approval_send(*, approval_id: int, now: datetime) -> bool:
              "%(link)s\n\nThe link works once and expires on %(expires)s. You can also decide in the portal.") % {
         "number": change.number, "title": change.title, "reason": change.reason or "–", "window": window,
         "risk": change.get_risk_display(), "backout": change.backout_plan or "–",
-        "link": customer_approval_link(approval), "expires": local(approval.expires_at).date().isoformat()}
+        "link": settings.SITE_URL + reverse("links:change-approval", args=[
+            approval_token(pk=approval.pk, nonce=row.nonce)]),
+        "expires": local(approval.expires_at).date().isoformat()}
     try:
-        send_mail(header_text(subject), body, settings.DEFAULT_FROM_EMAIL, [approval.email])
+        send_mail(header_text(subject), body, settings.DEFAULT_FROM_EMAIL, [row.email])
     except (OSError, smtplib.SMTPException):
         return False
-    approval.emailed_at = now
-    approval.save(update_fields=["emailed_at"])
+    row.emailed_at = now
+    row.save(update_fields=["emailed_at"])
     return True
 
 
 def customer_approvals_send_due(*, now: datetime, batch: int = 200) -> int:
     """Queue the approval e-mails that have not gone yet (a lost on-commit task, an SMTP outage):
     the database says what is due, so running it twice sends nothing twice."""
-    due = list(CustomerApproval.objects.filter(
-        state=ApprovalState.PENDING, emailed_at__isnull=True, expires_at__gt=now).exclude(email="")
-        .order_by("created_at", "id").values_list("pk", flat=True)[:batch])
+    due = list(Approver.objects.filter(
+        approval__ticket_kind=Change.KIND, approval__stage=CUSTOMER_STAGE, approval__state=ApprovalState.PENDING,
+        approval__created_at__gt=now - LINK_LIFETIME, user__isnull=True, emailed_at__isnull=True, decision="")
+        .exclude(email="").order_by("approval_id").values_list("approval_id", flat=True).distinct()[:batch])
     for pk in due:
         try:
             customer_approval_send(approval_id=pk, now=now)

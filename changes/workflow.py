@@ -4,7 +4,8 @@ Routing by type happens in the service (`approval_route`): a normal change goes 
 assessed → CAB → customer → approved; an emergency change goes from submission straight to the
 emergency CAB; a standard change (from a pre-approved template) skips assessment and the CAB, and
 the customer too when the template records the customer's pre-approval. `approve` and `reject` are
-a CAB member's vote while the CAB decides, and the customer's answer while the customer decides."""
+a CAB member's vote while the CAB decides, and the customer's answer while the customer decides:
+decisions on the change's approval steps (tickets/approvals.py; `services._cab_vote`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.choices import Role
+from tickets.approvals import approval_step_decides
 from tickets.workflow import Transition, Workflow, sources
 
 from .choices import ChangeStatus as S
@@ -34,6 +36,8 @@ def may_vote(change: Any, user: Any) -> bool:
     """While the CAB decides: a member of the change's CAB who has not voted in this round.
     While the customer decides: a customer user of the change's organisation, or the contact through
     the signed single-use link (a `signed_link` actor, admitted by the transition's `actors`)."""
+    if approval_step_decides(change, user):
+        return True  # a decision recorded through the approval step (tickets/approvals.py) moves it
     if getattr(user, "actor_kind", "user") != "user":
         return change.status == S.CUSTOMER_APPROVAL
     if change.status == S.CAB_APPROVAL:
@@ -41,7 +45,7 @@ def may_vote(change: Any, user: Any) -> bool:
             return False
         if not change.cab.members.filter(pk=user.pk).exists():
             return False
-        return not change.votes.filter(round=change.cab_round, member=user).exists()
+        return not change.votes.filter(round=change.cab_round, user=user).exists()
     if change.status == S.CUSTOMER_APPROVAL:
         return bool(user.is_customer and user.organization_id == change.organization_id and user.is_active)
     return False

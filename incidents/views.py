@@ -8,9 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,7 +22,6 @@ from accounts.choices import Role
 from accounts.selectors import contact_find_by_phone, contact_list, organization_list
 from accounts.views import filtered_page, querystring_without, staff_required
 from cmdb.selectors import ci_list
-from opsdesk.errors import ConflictError
 from tickets.choices import CallOutcome, Channel
 from tickets.forms import (
     TransitionForm,
@@ -342,29 +341,12 @@ def observation_check(request: HttpRequest, pk: int, item_id: int) -> HttpRespon
 @require_POST
 @staff_required
 def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = incident_get(user=request.user, pk=pk)
-    form = IncidentEditForm(request.POST, user=request.user, incident=incident)
-    if not form.is_valid():
-        return _detail(request, incident, status=400, forms={"edit_form": form, "edit_open": True})
-    try:
+    def save(incident: Any, form: IncidentEditForm) -> None:
         incident_update(incident_id=incident.pk, actor=request.user, version=form.cleaned_data["version"],
                         changes=form.changes(), now=timezone.now())
-    except ConflictError as exc:
-        current = incident_get(user=request.user, pk=pk)
-        # Keep everything the user typed; carry the current version so a second save applies it on purpose.
-        data = request.POST.copy()
-        data[form.add_prefix("version")] = str(exc.current_version)
-        retry = IncidentEditForm(data, user=request.user, incident=current)
-        retry.is_valid()
-        retry.add_error(None, exc.message)
-        messages.error(request, _("Not saved: someone else changed this incident while you were editing. "
-                                  "Your text is kept below; compare it with the current values and save again."))
-        return _detail(request, current, status=409, forms={
-            "edit_form": retry, "edit_open": True, "conflict_current": current})
-    except ValidationError as exc:
-        form_add_service_errors(form, exc)
-        return _detail(request, incident, status=400, forms={"edit_form": form, "edit_open": True})
-    except PermissionDenied:
-        raise Http404 from None
-    messages.success(request, _("Changes saved."))
-    return redirect("incidents:detail", pk=incident.pk)
+
+    return INCIDENT_PAGES.edit(
+        request, pk, form=lambda data, incident: IncidentEditForm(data, user=request.user, incident=incident),
+        save=save, conflict_message=_(
+            "Not saved: someone else changed this incident while you were editing. "
+            "Your text is kept below; compare it with the current values and save again."))

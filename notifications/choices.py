@@ -33,6 +33,8 @@ class NotificationEvent(models.TextChoices):
     REPORT_OVERDUE = "report.overdue", _("Fault report overdue")
     OBSERVATION_CLOSED = "observation.closed", _("Observation period ended")
     CI_REPLACEMENT = "ci.replacement", _("Device flagged for replacement")
+    APPROVAL_REMINDER = "approval.reminder", _("Approval overdue: reminder to the approvers")
+    APPROVAL_ESCALATION = "approval.escalation", _("Approval overdue: escalated")
     DIGEST = "digest", _("Digest of merged notifications")
 
 

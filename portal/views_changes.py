@@ -60,7 +60,7 @@ class LinkDecisionForm(DecisionForm):
 def change_approvals_view(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/changes/approvals.html", {
         "pending": list(customer_approvals_pending(user=request.user)[:100]),
-        "decided": list(customer_approvals_decided(user=request.user)[:50]),
+        "decided": customer_approvals_decided(user=request.user, limit=50),
         "nav": "changes",
     })
 

@@ -173,31 +173,15 @@ PROBLEM_PAGES = TicketPages(namespace="problems", get=problem_get, detail=_detai
 @require_POST
 @staff_required
 def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    problem = problem_get(user=request.user, pk=pk)
-    form = ProblemEditForm(request.POST, user=request.user, problem=problem)
-    if not form.is_valid():
-        return _detail(request, problem, status=400, forms={"edit_form": form, "edit_open": True})
-    try:
+    def save(problem: Any, form: ProblemEditForm) -> None:
         problem_update(problem_id=problem.pk, actor=request.user, version=form.cleaned_data["version"],
                        changes=form.changes(), now=timezone.now())
-    except ConflictError as exc:
-        current = problem_get(user=request.user, pk=pk)
-        data = request.POST.copy()  # keep what was typed; carry the current version for a deliberate re-save
-        data[form.add_prefix("version")] = str(exc.current_version)
-        retry = ProblemEditForm(data, user=request.user, problem=current)
-        retry.is_valid()
-        retry.add_error(None, exc.message)
-        messages.error(request, _("Not saved: someone else changed this problem while you were editing. "
-                                  "Your text is kept below; compare it with the current values and save again."))
-        return _detail(request, current, status=409, forms={
-            "edit_form": retry, "edit_open": True, "conflict_current": current})
-    except ValidationError as exc:
-        form_add_service_errors(form, exc)
-        return _detail(request, problem, status=400, forms={"edit_form": form, "edit_open": True})
-    except PermissionDenied:
-        raise Http404 from None
-    messages.success(request, _("Changes saved."))
-    return redirect("problems:detail", pk=problem.pk)
+
+    return PROBLEM_PAGES.edit(
+        request, pk, form=lambda data, problem: ProblemEditForm(data, user=request.user, problem=problem),
+        save=save, conflict_message=_(
+            "Not saved: someone else changed this problem while you were editing. "
+            "Your text is kept below; compare it with the current values and save again."))
 
 
 @require_POST

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.selectors import organization_list
 from accounts.views import filtered_page, querystring_without, staff_required
 from changes.selectors import change_get
-from opsdesk.errors import ConflictError
 from tickets.choices import EventAction
 from tickets.forms import form_add_service_errors
 from tickets.views import TicketPages, timeline_decorate
@@ -144,29 +143,15 @@ RELEASE_PAGES = TicketPages(namespace="releases", get=release_get, detail=_detai
 @require_POST
 @staff_required
 def release_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    release = release_get(user=request.user, pk=pk)
-    form = ReleaseForm(request.POST, user=request.user, release=release)
-    if not form.is_valid():
-        return _detail(request, release, status=400, forms={"edit_form": form, "edit_open": True})
-    try:
+    def save(release: Any, form: ReleaseForm) -> None:
         release_update(release_id=release.pk, actor=request.user, version=form.cleaned_data["version"],
                        fields=form.field_values(), change_list=form.cleaned_data["changes"], now=timezone.now())
-    except ConflictError as exc:
-        current = release_get(user=request.user, pk=pk)
-        data = request.POST.copy()
-        data["version"] = str(exc.current_version)  # a second save applies the typed values on purpose
-        retry = ReleaseForm(data, user=request.user, release=current)
-        retry.is_valid()
-        retry.add_error(None, exc.message)
-        messages.error(request, _("Not saved: someone else changed this release while you were editing. "
-                                  "Your input is kept below; compare it with the current values and save again."))
-        return _detail(request, current, status=409, forms={"edit_form": retry, "edit_open": True,
-                                                            "conflict_current": current})
-    except ValidationError as exc:
-        form_add_service_errors(form, exc)
-        return _detail(request, release, status=400, forms={"edit_form": form, "edit_open": True})
-    messages.success(request, _("Changes saved."))
-    return redirect("releases:detail", pk=release.pk)
+
+    return RELEASE_PAGES.edit(
+        request, pk, form=lambda data, release: ReleaseForm(data, user=request.user, release=release),
+        save=save, conflict_message=_(
+            "Not saved: someone else changed this release while you were editing. "
+            "Your input is kept below; compare it with the current values and save again."))
 
 
 @require_POST

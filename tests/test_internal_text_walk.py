@@ -28,7 +28,7 @@ from django.urls import get_resolver
 
 from accounts.choices import Role
 from accounts.models import Contact
-from changes.models import CAB, Change, CustomerApproval
+from changes.models import CAB, Change
 from changes.services import change_create, change_transition
 from incidents.followups import fault_report_save
 from incidents.models import Incident
@@ -39,7 +39,7 @@ from reports.models import ReportEmail, ReportRun
 from reports.services import report_email_send, report_generate, report_publish, report_request
 from tests.factories import UserFactory
 from tests.test_tenancy_walk import SKIP_PREFIXES, build_urls, tenants, walk  # noqa: F401 - `tenants` is a fixture
-from tickets.models import ServiceRequest
+from tickets.models import Approver, ServiceRequest
 from tickets.services import ticket_attachment_add, ticket_comment_add, ticket_worklog_add
 
 pytestmark = pytest.mark.django_db
@@ -173,7 +173,7 @@ def _send_customer_mail(internal: dict[str, Any], now: Any, django_capture_on_co
     celery_app.conf.task_always_eager = True
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            CustomerApproval.objects.update(emailed_at=None)
+            Approver.objects.update(emailed_at=None)  # the link rows of the approval steps
             customer_approvals_send_due_task()
             invitations_sweep_task()
             deliveries_flush_task()

@@ -15,6 +15,7 @@ link); `is_pending_approver` says whom to show the decision form.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from opsdesk.signals import approval_notice
+
 from .audit import event_record
 from .choices import ApprovalDecision, ApprovalOrder, ApprovalRule, ApprovalStepState, ApprovalVia, EventAction
 from .locking import ticket_lock, ticket_touch
@@ -38,6 +41,7 @@ from .models import Approval, Approver, TicketBase
 from .sla_config import policy_for
 from .transitions import ACTOR_SIGNED_LINK, SystemActor, actor_kind, actor_user, kind_spec, transition_run
 
+logger = logging.getLogger(__name__)
 LINK_SALT = "opsdesk.tickets.approval-link"
 LINK_MAX_AGE = timedelta(days=60)
 ESCALATE_AFTER_WORKING_DAYS = 1
@@ -171,10 +175,15 @@ def approval_open(
     *, ticket: TicketBase, stage: str, approvers: Sequence[ApproverSpec | Any], approve_action: str,
     reject_action: str = "", rule: str = ApprovalRule.QUORUM, quorum: int = 1,
     order: str = ApprovalOrder.PARALLEL, due_working_days: int | None = None, escalate_to: Any = None,
-    actor: Any, now: datetime,
+    actor: Any, now: datetime, round: int = 1, internal: bool = False,  # noqa: A002
+    send_links: bool = True,
 ) -> Approval:
     """Ask for an approval on `ticket`, whose row lock the caller holds (inside the transition that
-    sends the ticket to approval, or after `ticket_lock`). Approvers are users or `ApproverSpec`s."""
+    sends the ticket to approval, or after `ticket_lock`). Approvers are users or `ApproverSpec`s.
+
+    `round`: the how-manyth time this stage is asked (a ticket sent back decides afresh);
+    `internal`: decisions and reasons are staff-only (not on the customer's timeline, e.g. a CAB);
+    `send_links=False`: the kind e-mails its own link (e.g. the change's approval mail)."""
     specs = [a if isinstance(a, ApproverSpec) else ApproverSpec(user=a) for a in approvers]
     errors: dict[str, list[str]] = {}
     if not specs:
@@ -198,7 +207,7 @@ def approval_open(
         ticket_kind=ticket.KIND, ticket_id=ticket.pk, stage=stage, order=order, rule=rule, quorum=quorum,
         approve_action=approve_action, reject_action=reject_action, created_at=now,
         created_by=actor_user(actor), due_at=due_at, escalate_at=escalate_at,
-        escalate_to=escalate_to,
+        escalate_to=escalate_to, round=round, internal=internal,
     )
     rows = Approver.objects.bulk_create([
         Approver(approval=approval, position=i, user=s.user,
@@ -208,9 +217,9 @@ def approval_open(
     ])
     event_record(ticket=ticket, actor=actor_user(actor), action=EventAction.APPROVAL_REQUESTED, now=now, data={
                      "approval": approval.pk, "stage": stage, "rule": rule, "quorum": quorum, "order": order,
-                     "approvers": [r.user_id or r.email for r in rows], "due_at": due_at})
+                     "approvers": [r.user_id or r.email for r in rows], "due_at": due_at, "round": round})
     first = rows[:1] if order == ApprovalOrder.SEQUENTIAL else rows
-    for row in first:
+    for row in first if send_links else ():
         if row.user_id is None and row.email:
             transaction.on_commit(partial(approver_link_send, approver_id=row.pk, now=now), robust=True)
     return approval
@@ -242,17 +251,33 @@ def approver_link_send(*, approver_id: int, now: datetime) -> bool:
     return True
 
 
-def _decide(*, approval: Approval, approver: Approver, actor: Any, decision: str, comment: str, via: str,
-            name: str, now: datetime) -> TicketBase:
-    """Record one decision (the caller locked the ticket, the approval and the approver), then move
-    the ticket through the engine when the step is settled."""
+def approver_add(*, approval: Approval, user: Any, name: str = "") -> Approver:
+    """Add a user to a pending approval's approvers (or return their row): e.g. a CAB member who
+    joined after the round opened, or a portal user created after the customer was asked. The
+    caller holds the ticket's row lock."""
+    existing = Approver.objects.filter(approval=approval, user_id=user.pk).first()
+    if existing is not None:
+        return existing
+    last = approval.approvers.order_by("-position").values_list("position", flat=True).first()
+    return Approver.objects.create(approval=approval, user=user, position=(last or 0) + 1,
+                                   email=getattr(user, "email", "") or "",
+                                   name=name or getattr(user, "display_name", "") or "")
+
+
+def approval_decision_record(
+    *, ticket: TicketBase, approval: Approval, approver: Approver, actor: Any, decision: str, comment: str,
+    via: str, name: str, now: datetime, event_action: str = EventAction.APPROVAL_DECIDED,
+    event_data: dict[str, Any] | None = None,
+) -> Tally:
+    """Record one approver's decision and settle the approval when the rule is met (its `state`),
+    without moving the ticket: for a kind whose own transition carries the decision (a CAB vote is
+    the change's `approve` action). The caller holds the locks of the ticket, the approval and the
+    approver; the returned tally's `outcome` says where the ticket goes."""
     if decision not in ApprovalDecision.values:
         raise ValidationError({"decision": [_("Choose approve or reject.")]})
     comment = (comment or "").strip()
     if decision == ApprovalDecision.REJECT and not comment:
         raise ValidationError({"comment": [_("Say why you reject it.")]})
-    spec = kind_spec(approval.ticket_kind)
-    ticket = ticket_lock(spec.model, approval.ticket_id)
     approver.decision, approver.decided_at, approver.comment = decision, now, comment
     approver.decided_via = via if via in ApprovalVia.values else ApprovalVia.PORTAL
     approver.decided_by_name = (name or approver.name or getattr(actor, "display_name", ""))[:150]
@@ -262,10 +287,26 @@ def _decide(*, approval: Approval, approver: Approver, actor: Any, decision: str
         fields.append("used_at")
     approver.save(update_fields=fields)
     tally = approval_tally(approval)
-    event_record(ticket=ticket, actor=actor_user(actor), action=EventAction.APPROVAL_DECIDED, now=now, public=True, data={
-                     "approval": approval.pk, "stage": approval.stage, "approver": approver.pk,
-                     "decision": decision, "comment": comment, "via": approver.decided_via,
-                     "by": approver.decided_by_name, "tally": [tally.approvals, tally.rejections, tally.needed]})
+    event_record(ticket=ticket, actor=actor_user(actor), action=event_action, now=now, public=not approval.internal,
+                 data={"approval": approval.pk, "stage": approval.stage, "approver": approver.pk,
+                       "decision": decision, "comment": comment, "via": approver.decided_via,
+                       "by": approver.decided_by_name, "tally": [tally.approvals, tally.rejections, tally.needed],
+                       **(event_data or {})})
+    if tally.outcome != ApprovalStepState.PENDING:
+        approval.state, approval.decided_at = tally.outcome, now
+        approval.save(update_fields=["state", "decided_at"])
+    return tally
+
+
+def _decide(*, approval: Approval, approver: Approver, actor: Any, decision: str, comment: str, via: str,
+            name: str, now: datetime) -> TicketBase:
+    """Record one decision (the caller locked the ticket, the approval and the approver), then move
+    the ticket through the engine when the step is settled."""
+    spec = kind_spec(approval.ticket_kind)
+    ticket = ticket_lock(spec.model, approval.ticket_id)
+    tally = approval_decision_record(ticket=ticket, approval=approval, approver=approver, actor=actor,
+                                     decision=decision, comment=comment, via=via, name=name, now=now)
+    comment = approver.comment
     outcome = tally.outcome
     if outcome == ApprovalStepState.PENDING:
         ticket_touch(ticket, fields=[])
@@ -273,8 +314,6 @@ def _decide(*, approval: Approval, approver: Approver, actor: Any, decision: str
         if nxt is not None and nxt.user_id is None and nxt.email:
             transaction.on_commit(partial(approver_link_send, approver_id=nxt.pk, now=now), robust=True)
         return ticket
-    approval.state, approval.decided_at = outcome, now
-    approval.save(update_fields=["state", "decided_at"])
     action = approval.approve_action if outcome == ApprovalStepState.APPROVED else approval.reject_action
     if not action:
         ticket_touch(ticket, fields=[])
@@ -354,9 +393,63 @@ class SweepResult:
     escalated: int = 0
 
 
+def approval_notice_recipients(approval: Approval, *, escalate: bool) -> list[dict[str, Any]]:
+    """Who a reminder (the undecided approvers, only the current one when sequential) or an
+    escalation (the escalation target) goes to: user id, e-mail, name."""
+    if escalate:
+        target = approval.escalate_to
+        return ([{"user_id": target.pk, "email": target.email or "", "name": target.display_name}]
+                if target is not None else [])
+    waiting = list(approval.approvers.filter(decision="").order_by("position", "id"))
+    if approval.order == ApprovalOrder.SEQUENTIAL:
+        waiting = waiting[:1]
+    return [{"user_id": a.user_id, "email": a.email, "name": a.name} for a in waiting]
+
+
+def _notice(*, approval: Approval, ticket: TicketBase, escalate: bool, now: datetime) -> dict[str, Any]:
+    """What the notifications app needs, JSON-safe (it may not import tickets)."""
+    from django.urls import NoReverseMatch, reverse
+
+    number, title = ticket.number, ticket.title
+    subject = (_("Overdue approval on %(number)s") if escalate else _("Reminder: approval due on %(number)s")) % {
+        "number": number}
+    body = _("The approval “%(stage)s” on %(number)s %(title)s was due on %(due)s.") % {
+        "stage": approval.stage, "number": number, "title": title, "due": approval.due_at}
+    link = ""
+    url_name = kind_spec(approval.ticket_kind).url_name
+    if url_name:
+        try:
+            link = reverse(url_name, args=[ticket.pk])
+        except NoReverseMatch:
+            link = ""
+    kind = "escalation" if escalate else "reminder"
+    return {
+        "kind": kind, "approval": approval.pk, "stage": approval.stage, "internal": approval.internal,
+        "ticket_kind": approval.ticket_kind, "ticket_id": ticket.pk, "number": number, "title": title,
+        "organization_id": ticket.organization_id,
+        "due_at": approval.due_at.isoformat() if approval.due_at else None, "subject": subject, "body": body,
+        "link": link, "recipients": approval_notice_recipients(approval, escalate=escalate),
+        "dedup_key": f"approval:{approval.pk}:{kind}", "now": now.isoformat(),
+    }
+
+
+def approval_notice_send(notice: dict[str, Any]) -> None:
+    """Hand a reminder / escalation to the subscribers of `opsdesk.signals.approval_notice` (the
+    notifications app); with none, e-mail the recipients plainly. A failing subscriber is logged."""
+    if approval_notice.has_listeners():
+        for receiver, result in approval_notice.send_robust(sender=Approval, notice=notice):
+            if isinstance(result, Exception):
+                logger.error("Approval notice %s failed in %r: %s", notice["dedup_key"], receiver, result)
+        return
+    recipients = sorted({r["email"] for r in notice["recipients"] if r.get("email")})
+    if recipients:
+        _mail(subject=notice["subject"], body=notice["body"], recipients=recipients)
+
+
 def _remind(*, approval_id: int, now: datetime, escalate: bool) -> bool:
     """Claim the reminder (or the escalation) with a conditional UPDATE that repeats the whole
-    predicate, so two sweeps (or two workers) record it once; then the event and the e-mails."""
+    predicate, so two sweeps (or two workers) record it once; then the event and, after commit,
+    the notice (in-app and e-mail through the notifications app)."""
     with transaction.atomic():
         qs = Approval.objects.filter(pk=approval_id, state=ApprovalStepState.PENDING)
         if escalate:
@@ -368,22 +461,17 @@ def _remind(*, approval_id: int, now: datetime, escalate: bool) -> bool:
         approval = Approval.objects.select_related("escalate_to").get(pk=approval_id)
         spec = kind_spec(approval.ticket_kind)
         ticket = ticket_lock(spec.model, approval.ticket_id)
+        notice = _notice(approval=approval, ticket=ticket, escalate=escalate, now=now)
         waiting = list(approval.approvers.filter(decision="").order_by("position", "id"))
         if approval.order == ApprovalOrder.SEQUENTIAL:
             waiting = waiting[:1]
-        recipients = ([approval.escalate_to.email] if escalate and approval.escalate_to is not None
-                      and approval.escalate_to.email else [a.email for a in waiting if a.email])
         event_record(ticket=ticket, actor=None, now=now,
                      action=EventAction.APPROVAL_ESCALATED if escalate else EventAction.APPROVAL_REMINDED,
                      data={"approval": approval.pk, "stage": approval.stage, "due_at": approval.due_at,
                            "waiting": [a.pk for a in waiting],
                            "escalate_to": approval.escalate_to_id if escalate else None})
-        if recipients:
-            subject = (_("Overdue approval on %(number)s") if escalate else _("Reminder: approval due on %(number)s")) % {
-                "number": ticket.number}
-            body = _("The approval “%(stage)s” on %(number)s %(title)s was due on %(due)s.") % {
-                "stage": approval.stage, "number": ticket.number, "title": ticket.title, "due": approval.due_at}
-            transaction.on_commit(partial(_mail, subject=subject, body=body, recipients=recipients), robust=True)
+        if notice["recipients"]:
+            transaction.on_commit(partial(approval_notice_send, notice), robust=True)
     return True
 
 

@@ -465,6 +465,12 @@ class Approval(models.Model):
     ticket_kind = models.CharField(_("ticket type"), max_length=20)
     ticket_id = models.BigIntegerField(_("ticket id"))
     stage = models.CharField(_("stage"), max_length=40, help_text=_("e.g. company, customer, cab"))
+    # A ticket sent back and resubmitted is decided afresh: one approval per stage and round.
+    round = models.PositiveSmallIntegerField(_("round"), default=1)
+    internal = models.BooleanField(
+        _("internal"), default=False,
+        help_text=_("Decisions and their reasons are for staff only (e.g. a CAB's votes)."),
+    )
     order = models.CharField(_("order"), max_length=12, choices=ApprovalOrder.choices, default=ApprovalOrder.PARALLEL)
     rule = models.CharField(_("approval rule"), max_length=10, choices=ApprovalRule.choices,
                             default=ApprovalRule.QUORUM)

@@ -135,6 +135,7 @@ class TicketKindSpec:
     prepare: Prepare | None = None  # fill payload defaults before the table is checked
     customers: str = CUSTOMERS_OWN_ORGANISATION
     skip_unchanged: bool = False  # stamping a column with its current value records nothing
+    url_name: str = ""  # the staff page of one ticket (reversed with its pk), e.g. "changes:detail"
 
 
 def _tenancy_check(spec: TicketKindSpec, ticket: TicketBase, actor: Any) -> None:

@@ -235,6 +235,36 @@ class TicketPages:
         ticket = self.get(user=request.user, pk=pk)
         return attachment_response(ticket=ticket, user=request.user, attachment_id=attachment_id)
 
+    def edit(self, request: HttpRequest, pk: int, *, form: Callable[[Any, Any], Any],
+             save: Callable[[Any, Any], Any], conflict_message: str) -> HttpResponse:
+        """The shared POST of a detail page's edit form: `form(data, ticket)` builds the kind's form,
+        `save(ticket, form)` calls its update service. A refused form or service error re-renders the
+        page (400, the errors on their fields); a stale version (409) keeps what was typed and carries
+        the current version, so a second save is deliberate; PermissionDenied is 404."""
+        ticket = self.get(user=request.user, pk=pk)
+        bound = form(request.POST, ticket)
+        if not bound.is_valid():
+            return self.detail(request, ticket, status=400, forms={"edit_form": bound, "edit_open": True})
+        try:
+            save(ticket, bound)
+        except ConflictError as exc:
+            current = self.get(user=request.user, pk=pk)
+            data = request.POST.copy()
+            data[bound.add_prefix("version")] = str(exc.current_version)
+            retry = form(data, current)
+            retry.is_valid()
+            retry.add_error(None, exc.message)
+            messages.error(request, conflict_message)
+            return self.detail(request, current, status=409, forms={
+                "edit_form": retry, "edit_open": True, "conflict_current": current})
+        except ValidationError as exc:
+            form_add_service_errors(bound, exc)
+            return self.detail(request, ticket, status=400, forms={"edit_form": bound, "edit_open": True})
+        except PermissionDenied:
+            raise Http404 from None
+        messages.success(request, _("Changes saved."))
+        return redirect(self._detail_url(ticket))
+
     def urlpatterns(self, prefix: str = "<int:pk>/") -> list[URLPattern]:
         """The detail page (`prefix`) and the three shared URLs under it, with the shared names;
         staff only."""

@@ -17,8 +17,17 @@ from incidents.models import Incident
 from opsdesk.api_errors import MAX_DB_ID
 from problems.models import Problem
 from tickets.api.serializers import AllowedActionsMixin, TicketCreateMixin, TransitionInputSerializer, action_field
+from tickets.models import Approver
 
-from ..choices import ApprovalState, ChangeRisk, ChangeType, IncidentRelation, ReviewOutcome
+from ..choices import (
+    ApprovalChannel,
+    ApprovalState,
+    ChangeRisk,
+    ChangeType,
+    IncidentRelation,
+    ReviewOutcome,
+    VoteDecision,
+)
 from ..models import CAB, CABVote, Change, ChangeIncidentLink, ChangeTemplate, CustomerApproval, FreezeWindow
 from ..workflow import CHANGE_WORKFLOW
 
@@ -94,7 +103,8 @@ def customer_reject_reason(change: Change) -> str:
     change stands rejected by it; the CAB's reasons stay internal."""
     if not change.reject_reason:
         return ""
-    own = (CustomerApproval.objects.filter(change=change, state=ApprovalState.REJECTED)
+    own = (Approver.objects.filter(approval__in=CustomerApproval.objects.of_change(change)
+                                   .filter(state=ApprovalState.REJECTED), decision=VoteDecision.REJECT)
            .order_by("-decided_at", "-id").values_list("comment", flat=True).first())
     return own if own is not None and own == change.reject_reason else ""
 
@@ -210,7 +220,13 @@ class ChangeTransitionInputSerializer(ChangeActionInputSerializer, TransitionInp
 
 
 class CABVoteSerializer(serializers.ModelSerializer[CABVote]):
-    member_name = serializers.CharField(source="member.display_name", read_only=True)
+    """A CAB member's vote (a decided approver of the round's approval step; `id` is the approver's)."""
+
+    round = serializers.IntegerField(read_only=True)
+    member = serializers.PrimaryKeyRelatedField(source="user", read_only=True)
+    member_name = serializers.CharField(source="user.display_name", read_only=True)
+    decision = serializers.ChoiceField(choices=VoteDecision.choices, read_only=True, label=_("decision"))
+    created_at = serializers.DateTimeField(read_only=True, label=_("voted at"))
 
     class Meta:
         model = CABVote
@@ -219,6 +235,16 @@ class CABVoteSerializer(serializers.ModelSerializer[CABVote]):
 
 
 class CustomerApprovalSerializer(serializers.ModelSerializer[CustomerApproval]):
+    """One request to the customer (the `customer` approval step; `id` is the approval's) and its answer."""
+
+    expires_at = serializers.DateTimeField(read_only=True, label=_("link expires at"))
+    emailed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    decided_by = serializers.IntegerField(source="decided_by_id", read_only=True, allow_null=True)
+    decided_by_name = serializers.CharField(read_only=True, label=_("decided by (name)"))
+    decided_via = serializers.ChoiceField(choices=ApprovalChannel.choices, read_only=True, allow_blank=True,
+                                          label=_("answered through"))
+    comment = serializers.CharField(read_only=True)
+
     class Meta:
         model = CustomerApproval
         fields = ["id", "state", "created_at", "expires_at", "emailed_at", "decided_at", "decided_by",

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_answer_by_link_goes_through_the_engine(make_change, now):
     change = make_change(status="customer_approval")
-    approval = CustomerApproval.objects.get(change=change)
+    approval = CustomerApproval.objects.of_change(change).get()
     customer_approval_by_link(token=approval_token(pk=approval.pk, nonce=approval.nonce), approve=True, comment="",
                               name="Zhao Min", now=now)
     event = TicketEvent.objects.filter(ticket_kind="change", ticket_id=change.pk, action="transition").last()

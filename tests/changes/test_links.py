@@ -10,9 +10,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from changes.links import approval_token
+from changes.links import LINK_LIFETIME, approval_token
 from changes.models import CustomerApproval
 from changes.services import customer_approval_send
+from tickets.models import Approval, Approver
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def pending(make_change):
     change = make_change(status="customer_approval")
-    return change, CustomerApproval.objects.get(change=change)
+    return change, CustomerApproval.objects.of_change(change).get()
 
 
 def token_of(approval):
@@ -75,8 +76,8 @@ def test_tampered_link_is_invalid(client, pending):
 
 def test_expired_link(client, pending, now):
     change, approval = pending
-    approval.expires_at = now - timedelta(minutes=1)
-    approval.save()
+    # The link expires LINK_LIFETIME after the request (the approval step's `created_at`).
+    Approval.objects.filter(pk=approval.pk).update(created_at=now - LINK_LIFETIME - timedelta(minutes=1))
     response = client.post(reverse("links:change-approval", args=[token_of(approval)]), {"decision": "approve"})
     assert response.status_code == 410
     change.refresh_from_db()
@@ -113,7 +114,7 @@ def test_a_title_with_a_line_break_never_stops_the_approval_sweep(make_change, n
     assert any("Core switch Bcc: evil@example.com" in s for s in subjects)
     assert all(m.bcc == [] for m in mail.outbox)
     # A record that breaks for any other reason is logged and skipped; the next one still goes.
-    CustomerApproval.objects.update(emailed_at=None)
+    Approver.objects.update(emailed_at=None)  # the link rows of the approval steps
     mail.outbox.clear()
     real_send = __import__("changes.services", fromlist=["send_mail"]).send_mail
 
@@ -125,4 +126,4 @@ def test_a_title_with_a_line_break_never_stops_the_approval_sweep(make_change, n
     monkeypatch.setattr("changes.services.send_mail", flaky)
     assert customer_approvals_send_due(now=now) == 2
     assert [second.number in m.subject for m in mail.outbox] == [True]
-    assert CustomerApproval.objects.get(change=first).emailed_at is None
+    assert CustomerApproval.objects.of_change(first).get().emailed_at is None

@@ -112,7 +112,7 @@ def test_portal_approval_journey(client, make_change, approver_a):
     assert change.status == "approved"
     history = client.get(reverse("portal:changes")).content.decode()
     assert "Go ahead" in history
-    assert CustomerApproval.objects.get(change=change).decided_via == "portal"
+    assert CustomerApproval.objects.of_change(change).get().decided_via == "portal"
 
 
 def test_portal_hides_other_organisations(client, make_change, org_b, customer_b):

@@ -85,7 +85,7 @@ def test_quorum_decides_after_enough_approvals(make_change, cab, lead, analyst, 
     assert change.status == "cab_approval"
     change = change_transition(change_id=change.pk, actor=analyst, action="approve", now=now)
     assert change.status == "customer_approval"
-    assert CustomerApproval.objects.get(change=change).state == ApprovalState.PENDING
+    assert CustomerApproval.objects.of_change(change).get().state == ApprovalState.PENDING
 
 
 def test_rule_all_waits_for_every_member(make_change, cab, lead, analyst, manager, now):
@@ -116,7 +116,7 @@ def test_a_member_votes_once_and_outsiders_not_at_all(make_change, lead, enginee
         change_transition(change_id=change.pk, actor=lead, action="approve", now=now)
     with pytest.raises(TransitionNotAllowed):
         change_transition(change_id=change.pk, actor=engineer, action="approve", now=now)
-    assert CABVote.objects.filter(change=change).count() == 1
+    assert CABVote.objects.of_change(change).count() == 1
 
 
 def test_rework_after_rejection_opens_a_new_round(make_change, lead, analyst, manager, engineer, now):
@@ -181,7 +181,7 @@ def test_only_the_organisations_customers_answer(make_change, customer_b, lead, 
     colleague = CustomerFactory(organization=org_a)
     change = change_transition(change_id=change.pk, actor=colleague, action="approve", now=now)
     assert change.status == "approved"
-    approval = CustomerApproval.objects.get(change=change)
+    approval = CustomerApproval.objects.of_change(change).get()
     assert approval.state == "approved" and approval.decided_by == colleague and approval.decided_via == "portal"
 
 
@@ -190,7 +190,7 @@ def test_customer_rejection(make_change, approver_a, now):
     change = change_transition(change_id=change.pk, actor=approver_a, action="reject",
                                payload={"reason": "Not during exams"}, now=now)
     assert change.status == "rejected"
-    assert CustomerApproval.objects.get(change=change).state == "rejected"
+    assert CustomerApproval.objects.of_change(change).get().state == "rejected"
 
 
 def test_the_approved_change_is_frozen(make_change, engineer, now):
@@ -204,7 +204,7 @@ def test_cancel_withdraws_the_pending_approval(make_change, engineer, now):
     change = change_transition(change_id=change.pk, actor=engineer, action="cancel", payload={"reason": "obsolete"},
                                now=now)
     assert change.status == "cancelled"
-    assert CustomerApproval.objects.get(change=change).state == "withdrawn"
+    assert CustomerApproval.objects.of_change(change).get().state == "withdrawn"
 
 
 # --- scheduling and conflicts ----------------------------------------------------------------------

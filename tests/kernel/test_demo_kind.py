@@ -172,13 +172,20 @@ def test_overdue_approvals_are_reminded_then_escalated_once(org, staff, boss1, n
     later = step.due_at + timedelta(minutes=1)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("django.db.transaction.on_commit", lambda fn, robust=False: fn())
+        mp.setattr("notifications.services._queue_send", lambda delivery_id: None)  # no broker here
         first = approvals_sweep(now=later)
         again = approvals_sweep(now=later)
         assert (first.reminded, first.escalated, again.reminded) == (1, 0, 0)
         final = approvals_sweep(now=step.escalate_at + timedelta(minutes=1))
         assert (final.reminded, final.escalated) == (0, 1)
         assert approvals_sweep(now=step.escalate_at + timedelta(days=1)).escalated == 0
-    assert [m.to for m in mail.outbox] == [[boss1.email], [staff.email]]
+    # Through the notifications app (opsdesk.signals.approval_notice): in-app and e-mail by its rules.
+    from notifications.models import Delivery, Notification
+
+    assert list(Notification.objects.order_by("pk").values_list("user_id", "event")) == [
+        (boss1.pk, "approval.reminder"), (staff.pk, "approval.escalation")]
+    assert list(Delivery.objects.filter(channel__kind="email").order_by("pk").values_list("address", flat=True)) == [
+        boss1.email, staff.email]
     assert _actions(ticket)[-2:] == ["approval_reminded", "approval_escalated"]
     assert list(chain_verify(ticket_model=DemoTicket)) == []
 
@@ -228,3 +235,23 @@ def test_link_from_the_email_opens_the_shared_approval_page(org, staff, boss1, n
     assert client.post(path, {"decision": "approve", "comment": "", "name": "Li"}).status_code == 200
     assert DemoTicket.objects.get(pk=ticket.pk).status == "approved"
     assert client.get(path).status_code >= 400  # used: the link works once
+
+
+def test_without_a_notifications_subscriber_reminders_are_plain_mail(org, staff, boss1, now):
+    """tickets does not depend on notifications: with nobody subscribed to the hook, the approvers
+    still get the reminder by e-mail."""
+    from notifications.approvals import approval_notice_receive
+    from opsdesk.signals import approval_notice
+
+    ticket = demo_create(actor=staff, organization=org, title="T", now=now)
+    ticket = demo_transition(ticket_id=ticket.pk, actor=staff, action="submit", now=now,
+                             payload={"company_approvers": [boss1]})
+    step = approval_pending(ticket=ticket)
+    assert approval_notice.disconnect(approval_notice_receive, dispatch_uid="notifications.approval_notice")
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr("django.db.transaction.on_commit", lambda fn, robust=False: fn())
+            assert approvals_sweep(now=step.due_at + timedelta(minutes=1)).reminded == 1
+    finally:
+        approval_notice.connect(approval_notice_receive, dispatch_uid="notifications.approval_notice")
+    assert [m.to for m in mail.outbox] == [[boss1.email]] and ticket.number in mail.outbox[0].subject

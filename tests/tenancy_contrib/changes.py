@@ -31,7 +31,7 @@ def contribute(*, org_a, customer_a, ci, incident, contact, operator, engineer, 
         change = change_transition(change_id=change.pk, actor=actor, action=action, now=now,
                                    payload={"cab": cab.pk, "comment": "alpha-vote-comment"})
     change_incident_link(change_id=change.pk, incident=incident, actor=engineer, now=now, note="alpha-link-note")
-    approval = CustomerApproval.objects.get(change=change)
+    approval = CustomerApproval.objects.of_change(change).get()
     return {
         "ids": {"change": [change.pk], "approval": [approval.pk], "template": [template.pk], "freeze": [freeze.pk],
                 "cab": [cab.pk]},
