@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "accounts",
     "cmdb",
     "notifications",
+    "savedfilters",
     "tickets",
     "incidents",
     "problems",
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "documents",
     "releases",
     "quality",
+    "search",
     "reports",
     "portal",
 ]
@@ -99,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "notifications.context_processors.inbox_badge",
             ],
         },
     },

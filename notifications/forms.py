@@ -1,0 +1,52 @@
+"""The person's own notification preferences form."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from opsdesk.widgets import IsoTimeInput
+
+from .choices import DeliveryMode, NotificationEvent
+from .models import NotificationPreference
+
+COMMON_ZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Urumqi", "UTC"]
+
+
+def zone_choices() -> list[tuple[str, str]]:
+    rest = sorted(z for z in available_timezones() if "/" in z and z not in COMMON_ZONES)
+    return [(z, z) for z in COMMON_ZONES + rest]
+
+
+class PreferenceForm(forms.ModelForm):  # type: ignore[type-arg]
+    wanted_events = forms.MultipleChoiceField(
+        label=_("Events I want"), required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[c for c in NotificationEvent.choices if c[0] != NotificationEvent.DIGEST],
+        help_text=_("Level I incidents always reach you, whatever you choose here."),
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=zone_choices)
+
+    class Meta:
+        model = NotificationPreference
+        fields = ["inapp", "email", "mode", "digest_minutes", "quiet_start", "quiet_end", "time_zone"]
+        widgets = {"quiet_start": IsoTimeInput(), "quiet_end": IsoTimeInput(), "mode": forms.RadioSelect}
+        help_texts = {
+            "digest_minutes": _("From 5 to 1440 minutes."),
+            "quiet_end": _("No e-mail between these times on your clock (it comes as one digest afterwards); "
+                           "level I incidents are never held back."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        muted = set(self.instance.muted_events or []) if self.instance else set()
+        self.fields["wanted_events"].initial = [v for v, _label in self.fields["wanted_events"].choices if v not in muted]
+        self.fields["mode"].choices = DeliveryMode.choices
+
+    def preference_data(self) -> dict[str, Any]:
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        wanted = set(self.cleaned_data["wanted_events"])
+        data["muted_events"] = [v for v, _label in self.fields["wanted_events"].choices if v not in wanted]
+        return data
