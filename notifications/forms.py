@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opsdesk.widgets import IsoTimeInput
 
-from .choices import DeliveryMode, NotificationEvent
+from .choices import NotificationEvent
 from .models import NotificationPreference
 
 COMMON_ZONES = ["Asia/Shanghai", "Asia/Hong_Kong", "Asia/Urumqi", "UTC"]
@@ -21,10 +21,13 @@ def zone_choices() -> list[tuple[str, str]]:
     return [(z, z) for z in COMMON_ZONES + rest]
 
 
+EVENT_CHOICES = [c for c in NotificationEvent.choices if c[0] != NotificationEvent.DIGEST]
+
+
 class PreferenceForm(forms.ModelForm):  # type: ignore[type-arg]
     wanted_events = forms.MultipleChoiceField(
         label=_("Events I want"), required=False, widget=forms.CheckboxSelectMultiple,
-        choices=[c for c in NotificationEvent.choices if c[0] != NotificationEvent.DIGEST],
+        choices=EVENT_CHOICES,
         help_text=_("Level I incidents always reach you, whatever you choose here."),
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=zone_choices)
@@ -42,11 +45,10 @@ class PreferenceForm(forms.ModelForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         muted = set(self.instance.muted_events or []) if self.instance else set()
-        self.fields["wanted_events"].initial = [v for v, _label in self.fields["wanted_events"].choices if v not in muted]
-        self.fields["mode"].choices = DeliveryMode.choices
+        self.fields["wanted_events"].initial = [v for v, _label in EVENT_CHOICES if v not in muted]
 
     def preference_data(self) -> dict[str, Any]:
         data = {name: self.cleaned_data[name] for name in self.Meta.fields}
         wanted = set(self.cleaned_data["wanted_events"])
-        data["muted_events"] = [v for v, _label in self.fields["wanted_events"].choices if v not in wanted]
+        data["muted_events"] = [v for v, _label in EVENT_CHOICES if v not in wanted]
         return data

@@ -4,6 +4,8 @@ ticket or all; and the person's own notification preferences."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -121,8 +123,9 @@ def mark_selected_read(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
-    instance = NotificationPreference.objects.filter(user_id=request.user.pk).first()
-    form = PreferenceForm(request.POST or None, instance=instance or NotificationPreference(user=request.user))
+    user: Any = request.user
+    instance = NotificationPreference.objects.filter(user_id=user.pk).first()
+    form = PreferenceForm(request.POST or None, instance=instance or NotificationPreference(user=user))
     status = 200
     if request.method == "POST":
         if form.is_valid():

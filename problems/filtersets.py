@@ -10,7 +10,6 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from opsdesk.filters import IdFilter, StrictBooleanFilter
-
 from tickets.filtersets import WorkFilterSet
 
 from .choices import KNOWN_ERROR_PREFIX, ProblemPriority, ProblemStatus

@@ -24,9 +24,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Contact
-from changes.models import Change
 from changes.selectors import change_base
-from cmdb.models import CI
 from cmdb.selectors import ci_list
 from incidents.filtersets import incident_text_search
 from incidents.models import Incident

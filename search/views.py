@@ -16,5 +16,5 @@ from .selectors import MAX_QUERY, global_search
 def results(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:MAX_QUERY]
     groups = global_search(user=request.user, q=q, now=timezone.now())
-    template = "search/results_portal.html" if request.user.is_customer else "search/results.html"
+    template = "search/results_portal.html" if getattr(request.user, "is_customer", False) else "search/results.html"
     return render(request, template, {"q": q.strip(), "groups": groups})

@@ -56,8 +56,9 @@ def test_mine_and_my_group_on_every_list(client, make_incident, org_a, engineer,
     mine = make_incident(organization=org_a, title="Mine", status="assigned", assignee=engineer)
     theirs = make_incident(organization=org_a, title="Theirs", status="assigned", assignee=other_engineer)
     lead = UserFactory(role=Role.MANAGER)
-    from incidents.services import incident_transition
     from django.utils import timezone
+
+    from incidents.services import incident_transition
 
     grouped = make_incident(organization=org_a, title="Group's")
     incident_transition(incident_id=grouped.pk, actor=lead, action="assign", payload={"group": north.pk},
