@@ -160,9 +160,11 @@ class _Search:
     # --- words ---
     def words(self) -> None:
         since = self.now - TEXT_WINDOW
-        incidents = incident_text_search(self.incidents().filter(reported_at__gte=since), self.q)
-        for inc in incidents.order_by("-reported_at", "-id")[:PER_KIND]:
-            self.add("incident", _ticket_hit(inc, _incident_url(inc, self.customer)))
+        callers = {hit.url for hit in self.groups["caller"].hits} if "caller" in self.groups else set()
+        if not callers:  # a phone number that found its callers' incidents needs no second list of them
+            incidents = incident_text_search(self.incidents().filter(reported_at__gte=since), self.q)
+            for inc in incidents.order_by("-reported_at", "-id")[:PER_KIND]:
+                self.add("incident", _ticket_hit(inc, _incident_url(inc, self.customer)))
         q_words = Q()
         for word in self.q.split()[:8]:
             q_words &= Q(number__icontains=word) | Q(title__icontains=word) | Q(description__icontains=word)

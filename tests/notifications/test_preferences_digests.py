@@ -15,9 +15,9 @@ from notifications.services import digests_send, notification_emit, preference_d
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.notifications.urls")]
 
-# 2026-12-06 15:00 UTC = 23:00 in Shanghai.
-LATE_EVENING = datetime(2026, 12, 6, 15, 0, tzinfo=UTC)
-MORNING = datetime(2026, 12, 7, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai
+# 2025-12-05 15:00 UTC = 23:00 in Shanghai (in the past: the send task runs at the real now).
+LATE_EVENING = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)
+MORNING = datetime(2025, 12, 6, 0, 30, tzinfo=UTC)  # 08:30 in Shanghai
 
 
 @pytest.fixture
@@ -99,14 +99,14 @@ def test_digest_once_per_period_in_recipients_zone_even_with_two_beats(rules, en
     engineer.save()
     preference_save(user=engineer, data={"mode": DeliveryMode.DIGEST, "digest_minutes": 60,
                                          "time_zone": "Asia/Shanghai"})
-    start = datetime(2026, 12, 6, 2, 5, tzinfo=UTC)  # 10:05 Shanghai
+    start = datetime(2025, 12, 6, 2, 5, tzinfo=UTC)  # 10:05 Shanghai
     for i in range(3):
         emit(engineer, key=f"d{i}", now=start + timedelta(minutes=10 * i), level="II")
     assert Delivery.objects.filter(status=DeliveryStatus.HELD).count() == 3
     # Inside the period nothing goes out yet.
     assert sweep(start + timedelta(minutes=30)).digests == 0
     # Two beats in the next period: one digest.
-    after = datetime(2026, 12, 6, 3, 1, tzinfo=UTC)
+    after = datetime(2025, 12, 6, 3, 1, tzinfo=UTC)
     first = sweep(after)
     second = sweep(after + timedelta(seconds=5))
     assert (first.digests, first.merged, second.digests) == (1, 3, 0)
