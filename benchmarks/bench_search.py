@@ -84,7 +84,7 @@ def main() -> None:
     print(f"\nglobal_search, {args.repeat} runs each (best / median ms, SQL statements, hits per kind)")
     for who, user in (("dispatcher", dispatcher), ("customer", customer)):
         for label, q in cases:
-            best, median, statements, groups = timed(lambda: global_search(user=user, q=q, now=now), args.repeat)
+            best, median, statements, groups = timed(lambda u=user, text=q: global_search(user=u, q=text, now=now), args.repeat)
             hits = ", ".join(f"{g.kind}:{len(g.hits)}" for g in groups) or "-"
             print(f"  {who:<10} {label:<22} {q[:24]:<24} {best:8.1f} {median:8.1f}  {statements:3d} SQL  {hits}")
 

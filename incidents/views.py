@@ -261,11 +261,16 @@ def incident_list_view(request: HttpRequest) -> HttpResponse:
     form, rows, cursor = filtered_page(request, filterset_class=IncidentFilterSet, select=incident_list)
     return render(request, "incidents/incident_list.html", {
         "incidents": rows, "filter_form": form, "next_cursor": cursor, "bulk": True,
-        "bulk_groups": active_groups(), "bulk_engineers": assignable_users(),
+        "bulk_groups": active_groups(), "bulk_engineers": bulk_engineers(),
         "organizations": organization_list(user=request.user).only("id", "name"),
         "selected_org": request.GET.get("organization", ""),
         "base_query": querystring_without(request, "after"), "now": timezone.now(),
     })
+
+
+def bulk_engineers() -> Any:
+    """The engineers the bulk bar offers (without the per-group data the single assign form filters by)."""
+    return assignable_users().prefetch_related(None).only("id", "name", "username")
 
 
 BULK_ACTIONS = {"assign": gettext_lazy("Assign"), "comment": gettext_lazy("Add comment")}
