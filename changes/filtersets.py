@@ -7,13 +7,13 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from opsdesk.filters import IdFilter, UtcDateTimeFilter
-from tickets.filtersets import MonthFilter
+from tickets.filtersets import MonthFilter, WorkFilterSet
 
 from .choices import ChangeRisk, ChangeStatus, ChangeType
 from .models import Change
 
 
-class ChangeFilterSet(filters.FilterSet):
+class ChangeFilterSet(WorkFilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"))
     status = filters.MultipleChoiceFilter(choices=ChangeStatus.choices, label=_("Status"), distinct=False)
     type = filters.MultipleChoiceFilter(choices=ChangeType.choices, label=_("Type"), distinct=False)

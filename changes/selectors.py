@@ -27,7 +27,7 @@ def change_base(*, user: Any) -> QuerySet[Change]:
 def change_list(*, user: Any, filters: Any = None) -> QuerySet[Change]:
     qs = change_base(user=user).select_related(*LIST_RELATED)
     if filters:
-        fs = ChangeFilterSet(filters, queryset=qs)
+        fs = ChangeFilterSet(filters, queryset=qs, user=user)
         if not fs.is_valid():
             raise ValidationError(fs.errors)
         qs = fs.qs

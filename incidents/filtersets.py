@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import django_filters as filters
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opsdesk.filters import IdFilter, StrictBooleanFilter, UtcDateTimeFilter
 from tickets.choices import Channel, TicketKind
-from tickets.filtersets import MonthFilter
+from tickets.filtersets import MonthFilter, WorkFilterSet
 from tickets.models import CallRecord
 
 from .choices import FaultLevel, IncidentStatus
@@ -52,7 +54,7 @@ def incident_text_search(queryset: QuerySet[Incident], value: str) -> QuerySet[I
     return queryset
 
 
-class IncidentFilterSet(filters.FilterSet):
+class IncidentFilterSet(WorkFilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=500,
                            help_text=_("Incident number (also a part of it), caller's phone, or words of the title "
                                        "and description: every word must occur."))
@@ -68,6 +70,11 @@ class IncidentFilterSet(filters.FilterSet):
     reported_after = UtcDateTimeFilter(field_name="reported_at", lookup_expr="gte", label=_("Reported from"))
     reported_before = UtcDateTimeFilter(field_name="reported_at", lookup_expr="lt", label=_("Reported before"))
     month = MonthFilter(field_name="reported_at", label=_("Month (YYYY-MM)"))
+    reported_in = filters.ChoiceFilter(
+        choices=[("today", _("Today")), ("week", _("This week")), ("month", _("This month"))],
+        method="filter_reported_in", label=_("Reported in"),
+        help_text=_("Relative to now on the local calendar (weeks start on Monday), so a saved filter stays current."),
+    )
     sla = filters.ChoiceFilter(
         choices=[("breached", _("Breached")), ("at_risk", _("At risk"))], method="filter_sla", label=_("SLA"),
         help_text=_("breached: a target is overdue; at_risk: a warning threshold has passed, not yet breached."),
@@ -79,6 +86,13 @@ class IncidentFilterSet(filters.FilterSet):
 
     def filter_q(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
         return incident_text_search(queryset, value)
+
+    def filter_reported_in(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
+        if not value:
+            return queryset
+        today = timezone.localdate()
+        start = {"today": today, "week": today - timedelta(days=today.weekday()), "month": today.replace(day=1)}[value]
+        return queryset.filter(reported_at__gte=datetime.combine(start, time.min, timezone.get_current_timezone()))
 
     def filter_sla(self, queryset: QuerySet[Incident], name: str, value: str) -> QuerySet[Incident]:
         # The SLA engine owns what "breached" and "at risk" mean.

@@ -47,7 +47,7 @@ def incident_base(*, user: Any) -> QuerySet[Incident]:
 def incident_list(*, user: Any, filters: Any = None) -> QuerySet[Incident]:
     qs = incident_base(user=user).select_related(*LIST_RELATED)
     if filters:
-        fs = IncidentFilterSet(filters, queryset=qs)
+        fs = IncidentFilterSet(filters, queryset=qs, user=user)
         if not fs.is_valid():
             from django.core.exceptions import ValidationError
 

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Contact, Organization, SupportGroup
 from cmdb.models import CI
+from opsdesk.bulk import BulkOutcome
+from opsdesk.errors import ConflictError
 from tickets.audit import event_record
 from tickets.choices import Channel, EventAction
 from tickets.numbering import next_number
@@ -240,3 +242,46 @@ def incident_transition(*, incident_id: int, actor: Any, action: str, version: i
     incident: Incident = transition_run(spec=INCIDENT_KIND, ticket_id=incident_id, actor=actor, action=action,
                                         version=version, payload=payload, now=now)
     return incident
+
+
+# --- bulk actions ------------------------------------------------------------------------------
+
+
+def _bulk_each(*, actor: Any, ids: list[int], apply: Any) -> list[BulkOutcome]:
+    """Run `apply(incident)` for each visible incident in its own transaction; a refusal (workflow,
+    permission, bad input, stale record) is recorded with its reason and the next item goes on."""
+    visible = {inc.pk: inc for inc in Incident.objects.visible_to(actor).filter(pk__in=ids).only("pk", "number", "title")}
+    outcomes: list[BulkOutcome] = []
+    for pk in ids:
+        incident = visible.get(pk)
+        if incident is None:
+            outcomes.append(BulkOutcome(pk=pk, label=f"#{pk}", done=False, reason=str(_("Not found."))))
+            continue
+        label = f"{incident.number} {incident.title}"
+        try:
+            apply(incident)
+        except ConflictError as exc:
+            outcomes.append(BulkOutcome(pk=pk, label=label, done=False, reason=exc.message))
+        except ValidationError as exc:  # TransitionNotAllowed included: the workflow's own reason
+            outcomes.append(BulkOutcome(pk=pk, label=label, done=False, reason=" ".join(exc.messages)))
+        except PermissionDenied:
+            outcomes.append(BulkOutcome(pk=pk, label=label, done=False,
+                                        reason=str(_("You may not do this to this incident."))))
+        else:
+            outcomes.append(BulkOutcome(pk=pk, label=label, done=True))
+    return outcomes
+
+
+def incident_bulk_assign(*, actor: Any, ids: list[int], assignee: Any, group: Any, now: datetime) -> list[BulkOutcome]:
+    """Assign each chosen incident through the transition engine ("assign"), one by one."""
+    payload = {"assignee": assignee, "group": group}
+    return _bulk_each(actor=actor, ids=ids, apply=lambda inc: incident_transition(
+        incident_id=inc.pk, actor=actor, action="assign", payload=dict(payload), now=now))
+
+
+def incident_bulk_comment(*, actor: Any, ids: list[int], body: str, public: bool, now: datetime) -> list[BulkOutcome]:
+    """Add the same comment (or internal note) to each chosen incident through the timeline service."""
+    from tickets.services import ticket_comment_add
+
+    return _bulk_each(actor=actor, ids=ids, apply=lambda inc: ticket_comment_add(
+        ticket=inc, author=actor, body=body, public=public, now=now))

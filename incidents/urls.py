@@ -12,6 +12,7 @@ urlpatterns = [
     path("queue/", views.queue, name="queue"),
     path("my-work/", views.my_work, name="my_work"),
     path("incidents/", views.incident_list_view, name="list"),
+    path("incidents/bulk/", views.incident_bulk, name="bulk"),
     path("incidents/<int:pk>/edit/", views.incident_edit, name="edit"),
     *views.INCIDENT_PAGES.urlpatterns("incidents/<int:pk>/"),
     path("incidents/<int:pk>/observation/<int:item_id>/", views.observation_check, name="observation_check"),

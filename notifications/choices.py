@@ -44,6 +44,7 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     MERGED = "merged", _("Merged into a digest")
+    HELD = "held", _("Held for the recipient's digest")
 
 
 class RecipientKind(models.TextChoices):
@@ -56,3 +57,14 @@ class RecipientKind(models.TextChoices):
     ORG_USERS = "org_users", _("The organisation's portal users")
     ROLE = "role", _("Everyone with a role (role:<role>)")
     USER = "user", _("One user (user:<id>)")
+
+
+class DeliveryMode(models.TextChoices):
+    """How a person wants e-mail and other personal channels: each message at once, or a digest."""
+
+    IMMEDIATE = "immediate", _("Immediately")
+    DIGEST = "digest", _("Digest every few minutes")
+
+
+PERSONAL_CHANNEL_KINDS = frozenset({ChannelKind.INAPP, ChannelKind.EMAIL})
+"""The channels a person chooses for themselves (robots post into a group chat; SMS is the desk's choice)."""

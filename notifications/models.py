@@ -1,16 +1,27 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 from accounts.models import Organization
 
-from .choices import CHAT_ROBOT_KINDS, FAULT_LEVELS, ChannelKind, DeliveryStatus, NotificationEvent, RecipientKind
+from .choices import (
+    CHAT_ROBOT_KINDS,
+    FAULT_LEVELS,
+    ChannelKind,
+    DeliveryMode,
+    DeliveryStatus,
+    NotificationEvent,
+    RecipientKind,
+)
 
 SMS_DEFAULT_ENDPOINT = "https://dysmsapi.aliyuncs.com/"
 
@@ -212,6 +223,9 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=300)
     body = models.TextField(_("body"), blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)
+    subject = models.CharField(_("ticket"), max_length=40, blank=True,
+                               help_text=_("The number of the ticket the message is about; the inbox groups by it."))
+    fault_level = models.CharField(_("fault level"), max_length=4, blank=True)
     delivery = models.OneToOneField(Delivery, verbose_name=_("delivery"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="notification")
     created_at = models.DateTimeField(_("created at"))
@@ -224,7 +238,66 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["user", "-created_at"], name="notification_inbox"),
             models.Index(fields=["user"], condition=models.Q(read_at__isnull=True), name="notification_unread"),
+            models.Index(fields=["user", "subject"], name="notification_subject"),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationPreference(models.Model):
+    """One person's choices: which events reach them, on which of their own channels (in-app,
+    e-mail), each at once or as a digest every N minutes, and quiet hours in their time zone.
+    Level I incidents ignore all of it: they always arrive, at once, on every channel."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT,
+                                related_name="notification_preference")
+    muted_events = models.JSONField(_("muted events"), default=list, blank=True)
+    inapp = models.BooleanField(_("in the inbox"), default=True)
+    email = models.BooleanField(_("by e-mail"), default=True)
+    mode = models.CharField(_("delivery"), max_length=10, choices=DeliveryMode.choices, default=DeliveryMode.IMMEDIATE)
+    digest_minutes = models.PositiveSmallIntegerField(
+        _("digest every (minutes)"), default=60,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+    )
+    quiet_start = models.TimeField(_("quiet hours from"), null=True, blank=True)
+    quiet_end = models.TimeField(_("quiet hours until"), null=True, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if not isinstance(self.muted_events, list) or any(e not in NotificationEvent.values for e in self.muted_events):
+            errors["muted_events"] = [str(_("Unknown notification event."))]
+        if (self.quiet_start is None) != (self.quiet_end is None):
+            errors["quiet_end"] = [str(_("Give both ends of the quiet hours, or neither."))]
+        elif self.quiet_start is not None and self.quiet_start == self.quiet_end:
+            errors["quiet_end"] = [str(_("The quiet hours must not start and end at the same time."))]
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors["time_zone"] = [str(_("Unknown time zone."))]
+        if errors:
+            raise ValidationError(errors)
+
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("Asia/Shanghai")
+
+    def in_quiet_hours(self, when: datetime) -> bool:
+        """Whether `when` falls in the quiet hours, read on the person's wall clock (they may span midnight)."""
+        if self.quiet_start is None or self.quiet_end is None:
+            return False
+        local = when.astimezone(self.zone()).time()
+        if self.quiet_start < self.quiet_end:
+            return self.quiet_start <= local < self.quiet_end
+        return local >= self.quiet_start or local < self.quiet_end

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from accounts.choices import Role
 
@@ -42,3 +42,25 @@ def notification_list(*, user: Any) -> QuerySet[Notification]:
 
 def notification_unread_count(*, user: Any) -> int:
     return notification_list(user=user).filter(read_at__isnull=True).count()
+
+
+BADGE_CAP = 99
+
+
+def notification_unread_badge(*, user: Any) -> str:
+    """The navigation's unread figure: one COUNT over at most BADGE_CAP + 1 rows of the partial
+    index on unread messages, so 294 unread cost what 100 cost; "99+" beyond the cap, "" for none."""
+    if not getattr(user, "is_authenticated", False):
+        return ""
+    count = Notification.objects.filter(user_id=user.pk, read_at__isnull=True)[: BADGE_CAP + 1].count()
+    if not count:
+        return ""
+    return f"{BADGE_CAP}+" if count > BADGE_CAP else str(count)
+
+
+def notification_groups(qs: QuerySet[Notification]) -> QuerySet[Any]:
+    """The inbox grouped by ticket: per ticket number (blank = not about a ticket) the number of
+    messages, of unread ones, and the newest time; most recent first."""
+    return (qs.order_by().values("subject")
+            .annotate(total=Count("id"), unread=Count("id", filter=Q(read_at__isnull=True)), latest=Max("created_at"))
+            .order_by("-latest", "subject"))

@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,11 +22,19 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from accounts.models import User
+from opsdesk.bulk import BulkOutcome, bulk_ids
 from opsdesk.queueing import task_queue
 
 from . import channels as senders
-from .choices import CHAT_ROBOT_KINDS, ChannelKind, DeliveryStatus, NotificationEvent, RecipientKind
-from .models import Delivery, DeliveryAttempt, Notification, NotificationChannel, NotificationRule
+from .choices import CHAT_ROBOT_KINDS, ChannelKind, DeliveryMode, DeliveryStatus, NotificationEvent, RecipientKind
+from .models import (
+    Delivery,
+    DeliveryAttempt,
+    Notification,
+    NotificationChannel,
+    NotificationPreference,
+    NotificationRule,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -171,40 +179,88 @@ def notification_emit(*, event: str, fault_level: str | None, organization_id: i
     )
     created: list[Delivery] = []
     planned: set[tuple[int, str]] = set()
+    preferences: dict[int, NotificationPreference | None] = {}
     for rule in rules:
         if not rule.matches_level(fault_level):
             continue
         people = _rule_people(rule=rule, context=context, organization_id=organization_id)
+        _load_preferences(preferences, people)
         for channel in rule.channels.all():
             for target in _targets(channel, people):
                 if (channel.pk, target.key) in planned:
                     continue
                 planned.add((channel.pk, target.key))
+                pref = preferences.get(target.user.pk) if target.user is not None else None
+                decision = preference_decision(pref, event=event, channel_kind=channel.kind,
+                                               fault_level=fault_level, now=now)
+                if decision == SKIP:
+                    continue
                 delivery = _delivery_create(channel=channel, rule=rule, event=event, context=context,
-                                            dedup_key=dedup_key, target=target, now=now)
+                                            dedup_key=dedup_key, target=target, now=now,
+                                            hold=decision == HOLD, fault_level=fault_level)
                 if delivery is not None:
                     created.append(delivery)
     return created
 
 
+# --- a person's preferences -------------------------------------------------------------------
+
+SEND, HOLD, SKIP = "send", "hold", "skip"
+URGENT_LEVEL = "I"
+
+
+def _load_preferences(cache: dict[int, NotificationPreference | None], people: list[Person]) -> None:
+    missing = [p.user.pk for p in people if p.user is not None and p.user.pk not in cache]
+    if not missing:
+        return
+    found = {pref.user_id: pref for pref in NotificationPreference.objects.filter(user_id__in=missing)}
+    for pk in missing:
+        cache[pk] = found.get(pk)
+
+
+def preference_decision(pref: NotificationPreference | None, *, event: str, channel_kind: str,
+                        fault_level: str | None, now: datetime) -> str:
+    """What a person's preferences make of one message on one channel: SEND it now, HOLD it for
+    their digest (digest mode, or quiet hours), or SKIP it (event muted, channel switched off).
+    A level I incident is never muted, held or skipped. Robots and SMS are the desk's choice, and the
+    inbox is silent, so quiet hours and digests hold only e-mail."""
+    if pref is None or fault_level == URGENT_LEVEL:
+        return SEND
+    if event in (pref.muted_events or []):
+        return SKIP
+    if channel_kind == ChannelKind.INAPP:
+        return SEND if pref.inapp else SKIP
+    if channel_kind == ChannelKind.EMAIL:
+        if not pref.email:
+            return SKIP
+        if pref.mode == DeliveryMode.DIGEST or pref.in_quiet_hours(now):
+            return HOLD
+    return SEND
+
+
 def _delivery_create(*, channel: NotificationChannel, rule: NotificationRule, event: str,
-                     context: Mapping[str, Any], dedup_key: str, target: Target, now: datetime) -> Delivery | None:
+                     context: Mapping[str, Any], dedup_key: str, target: Target, now: datetime,
+                     hold: bool = False, fault_level: str | None = None) -> Delivery | None:
     inapp = channel.kind == ChannelKind.INAPP
+    status = DeliveryStatus.SENT if inapp else DeliveryStatus.HELD if hold else DeliveryStatus.QUEUED
     delivery, was_created = Delivery.objects.get_or_create(
         channel=channel, dedup_key=dedup_key[:200], recipient_key=target.key[:200],
         defaults={
             "rule": rule, "event": event, "recipient": target.label[:300], "address": target.address[:254],
             "user": target.user, "payload": _payload(event=event, context=context, target=target),
-            "status": DeliveryStatus.SENT if inapp else DeliveryStatus.QUEUED,
-            "sent_at": now if inapp else None, "next_attempt_at": None if inapp else now, "created_at": now,
+            "status": status, "sent_at": now if inapp else None,
+            "next_attempt_at": now if status == DeliveryStatus.QUEUED else None, "created_at": now,
         },
     )
     if not was_created:
         return None
+    if status == DeliveryStatus.HELD:
+        return delivery  # the digest sweep sends it with the person's next digest
     if inapp and target.user is not None:
         Notification.objects.create(
             user=target.user, event=event, delivery=delivery, created_at=now,
             title=delivery.payload["title"][:300], body=delivery.payload["body"], link=delivery.payload["link"][:500],
+            subject=str(delivery.payload.get("number") or "")[:40], fault_level=(fault_level or "")[:4],
         )
     else:
         delivery_pk = delivery.pk
@@ -418,8 +474,143 @@ def notification_mark_read(*, user: Any, notification_id: int, now: datetime) ->
     return notification
 
 
-def notification_mark_all_read(*, user: Any, now: datetime) -> int:
-    return Notification.objects.filter(user_id=user.pk, read_at__isnull=True).update(read_at=now)
+def notification_mark_all_read(*, user: Any, now: datetime, subject: str | None = None) -> int:
+    """Mark all the user's unread notifications read (or only those about one ticket)."""
+    qs = Notification.objects.filter(user_id=user.pk, read_at__isnull=True)
+    if subject is not None:
+        qs = qs.filter(subject=subject)
+    return qs.update(read_at=now)
+
+
+def notification_mark_read_many(*, user: Any, ids: list[Any], now: datetime) -> list[BulkOutcome]:
+    """Mark each chosen notification read, one by one; someone else's or an unknown id is refused."""
+    outcomes: list[BulkOutcome] = []
+    for pk in bulk_ids(ids):
+        try:
+            notification = notification_mark_read(user=user, notification_id=pk, now=now)
+        except Notification.DoesNotExist:
+            outcomes.append(BulkOutcome(pk=pk, label=f"#{pk}", done=False, reason=_("Not found.")))
+            continue
+        outcomes.append(BulkOutcome(pk=pk, label=notification.title, done=True))
+    return outcomes
+
+
+# --- digests ----------------------------------------------------------------------------------
+
+
+def recipient_language(user: Any) -> str:
+    """The language a person reads messages in: their own choice where the account has one, else the site's."""
+    from django.conf import settings
+
+    for name in ("preferred_language", "language"):
+        value = getattr(user, name, "") if user is not None else ""
+        if isinstance(value, str) and value:
+            return value
+    return str(settings.LANGUAGE_CODE)
+
+
+def digest_period_start(*, now: datetime, minutes: int) -> datetime:
+    """The start of the digest period `now` falls in: periods of `minutes` counted from the epoch (UTC)."""
+    step = max(int(minutes), 1) * 60
+    seconds = int(now.timestamp())
+    return datetime.fromtimestamp(seconds - seconds % step, tz=now.tzinfo or UTC)
+
+
+def _digest_payload(*, pref: NotificationPreference, items: list[Delivery], period_start: datetime) -> dict[str, Any]:
+    from django.utils import translation
+
+    zone = pref.zone()
+    with translation.override(recipient_language(pref.user)):
+        first = items[0].created_at.astimezone(zone)
+        title = _("OpsDesk: %(count)d notifications since %(start)s") % {
+            "count": len(items), "start": first.strftime("%Y-%m-%d %H:%M")}
+        lines = [f"{d.created_at.astimezone(zone):%H:%M} {d.payload.get('title') or ''}" for d in items[:DIGEST_MAX_LINES]]
+        if len(items) > DIGEST_MAX_LINES:
+            lines.append(_("… and %(count)d more") % {"count": len(items) - DIGEST_MAX_LINES})
+        lines.append(_("Times are %(zone)s.") % {"zone": zone.key})
+    return {"title": str(title), "body": "\n".join(str(line) for line in lines), "link": "/notifications/",
+            "number": "", "sms_params": {"number": "", "title": str(title), "event": NotificationEvent.DIGEST.value}}
+
+
+@dataclass
+class DigestSummary:
+    digests: int = 0
+    released: int = 0
+    merged: int = 0
+
+
+def _digest_one(*, user_id: int, now: datetime, summary: DigestSummary) -> None:
+    with transaction.atomic():
+        pref = (NotificationPreference.objects.select_for_update().select_related("user")
+                .filter(user_id=user_id).first())  # one digest sweep per person at a time
+        held = Delivery.objects.filter(user_id=user_id, status=DeliveryStatus.HELD)
+        if pref is None:  # preferences gone: nothing holds the messages any more
+            summary.released += held.update(status=DeliveryStatus.QUEUED, next_attempt_at=now)
+            return
+        if pref.in_quiet_hours(now):
+            return
+        digest_mode = pref.mode == DeliveryMode.DIGEST
+        period_start = digest_period_start(now=now, minutes=pref.digest_minutes if digest_mode else 1)
+        if digest_mode:
+            held = held.filter(created_at__lt=period_start)
+        items = list(held.select_for_update().order_by("created_at", "id"))
+        by_channel: dict[int, list[Delivery]] = {}
+        for item in items:
+            by_channel.setdefault(item.channel_id, []).append(item)
+        for channel_id, group in by_channel.items():
+            if len(group) == 1 and not digest_mode:
+                Delivery.objects.filter(pk=group[0].pk).update(status=DeliveryStatus.QUEUED, next_attempt_at=now)
+                summary.released += 1
+                _after_commit_send(group[0].pk)
+                continue
+            key = f"digest:user:{user_id}:{period_start.isoformat()}"
+            digest, created = Delivery.objects.get_or_create(
+                channel_id=channel_id, dedup_key=key, recipient_key=group[0].recipient_key,
+                defaults={"rule": None, "event": NotificationEvent.DIGEST, "recipient": group[0].recipient,
+                          "address": group[0].address, "user_id": user_id,
+                          "payload": _digest_payload(pref=pref, items=group, period_start=period_start),
+                          "status": DeliveryStatus.QUEUED, "next_attempt_at": now, "created_at": now},
+            )
+            if not created:
+                continue  # this period's digest is out already; the rest waits for the next one
+            Delivery.objects.filter(pk__in=[d.pk for d in group]).update(
+                status=DeliveryStatus.MERGED, merged_into=digest, next_attempt_at=None)
+            summary.digests += 1
+            summary.merged += len(group)
+            _after_commit_send(digest.pk)
+
+
+def _after_commit_send(delivery_id: int) -> None:
+    transaction.on_commit(lambda: _queue_send(delivery_id), robust=True)
+
+
+def digests_send(*, now: datetime) -> DigestSummary:
+    """The digest sweep (beat, every minute): per person with held messages, one digest per period
+    in their language and time zone; after quiet hours, what was held. Safe with two beats: the
+    person's preference row is locked and the digest's deduplication key names the period."""
+    summary = DigestSummary()
+    user_ids = list(Delivery.objects.filter(status=DeliveryStatus.HELD).order_by()
+                    .values_list("user_id", flat=True).distinct())
+    for user_id in user_ids:
+        if user_id is None:
+            continue
+        try:
+            _digest_one(user_id=user_id, now=now, summary=summary)
+        except Exception:  # one person's bad data never stops everyone else's digest
+            logger.exception("Digest for user %s failed", user_id)
+    return summary
+
+
+def preference_save(*, user: Any, data: Mapping[str, Any]) -> NotificationPreference:
+    """Create or update the person's own preferences (validated: unknown events, half quiet hours,
+    bad time zones are field errors)."""
+    pref = NotificationPreference.objects.filter(user_id=user.pk).first() or NotificationPreference(user=user)
+    for key in ("muted_events", "inapp", "email", "mode", "digest_minutes", "quiet_start", "quiet_end", "time_zone"):
+        if key in data:
+            setattr(pref, key, data[key])
+    pref.full_clean()
+    pref.save()
+    return pref
 
 
 # --- configuration (API writes) -------------------------------------------------------------

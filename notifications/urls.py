@@ -9,4 +9,6 @@ urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("<int:pk>/read/", views.mark_read, name="read"),
     path("read-all/", views.mark_all_read, name="read_all"),
+    path("read-selected/", views.mark_selected_read, name="read_selected"),
+    path("preferences/", views.preferences, name="preferences"),
 ]

@@ -17,6 +17,8 @@ app.conf.task_default_queue = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celer
 app.conf.beat_schedule = {
     # Notifications: retries after backoff, lost send tasks, and rate-limited backlogs merged into digests.
     "notifications-flush": {"task": "notifications.deliveries_flush_task", "schedule": 30.0},
+    # Per-person digests and what quiet hours held (idempotent per person and period).
+    "notifications-digests": {"task": "notifications.digests_send_task", "schedule": 60.0},
     # SLA: warnings, breaches, escalations, progress reminders, observation auto-close (incidents/sla/sweep.py).
     # Quality: closed tickets get their rating invitation; unsent invitation emails are queued again.
     "quality-invitations": {"task": "quality.invitations_sweep_task", "schedule": 60.0},

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "accounts",
     "cmdb",
     "notifications",
+    "savedfilters",
     "tickets",
     "incidents",
     "problems",
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "releases",
     "quality",
     "mailin",
+    "search",
     "reports",
     "portal",
 ]
@@ -100,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "notifications.context_processors.inbox_badge",
             ],
         },
     },
@@ -378,6 +381,8 @@ DEMO_SEEDERS: list[str] = [
     "releases.seed_data.seed",
     "reports.seed_data.seed",
     "mailin.seed_data.seed",
+    "notifications.seed_data.seed",
+    "savedfilters.seed_data.seed",
 ]
 
 # --- Audit chain key (tickets/audit.py) -----------------------------------------------------------

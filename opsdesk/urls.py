@@ -25,6 +25,8 @@ urlpatterns = [
     path("requests/", include("tickets.urls")),
     path("cmdb/", include("cmdb.urls")),
     path("notifications/", include("notifications.urls")),
+    path("saved-filters/", include("savedfilters.urls")),
+    path("search/", include("search.urls")),
     path("portal/", include("portal.urls")),
     path("quality/", include("quality.urls")),
     path("problems/", include("problems.urls")),

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from opsdesk.filters import IdFilter, StrictBooleanFilter
+from tickets.filtersets import WorkFilterSet
 
 from .choices import KNOWN_ERROR_PREFIX, ProblemPriority, ProblemStatus
 from .models import Problem
@@ -35,7 +36,7 @@ def problem_text_search(queryset: QuerySet[Problem], value: str, *, mode: str = 
     return search_queryset(queryset, value[:500], fields=SEARCH_FIELDS, mode=mode, min_hits=min_hits)
 
 
-class ProblemFilterSet(filters.FilterSet):
+class ProblemFilterSet(WorkFilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"), max_length=500,
                            help_text=_("PRB-/KE- number, or words (Chinese included): every word must occur."))
     status = filters.MultipleChoiceFilter(choices=ProblemStatus.choices, label=_("Status"), distinct=False)

@@ -36,7 +36,7 @@ def problem_base(*, user: Any) -> QuerySet[Problem]:
 def problem_list(*, user: Any, filters: Any = None) -> QuerySet[Problem]:
     qs = problem_base(user=user).select_related(*LIST_RELATED)
     if filters:
-        fs = ProblemFilterSet(filters, queryset=qs)
+        fs = ProblemFilterSet(filters, queryset=qs, user=user)
         if not fs.is_valid():
             raise ValidationError(fs.errors)
         qs = fs.qs

@@ -61,7 +61,39 @@ class MonthFilter(filters.Filter):
         })
 
 
-class ServiceRequestFilterSet(filters.FilterSet):
+class WorkFilterSet(filters.FilterSet):
+    """The quick filters every ticket list has: "assigned to me" and "my group" (the support groups
+    the user belongs to or leads). The FilterSet knows the user from the API's request or, on the
+    pages, from the selector (`user=`); without a user the filters match nothing."""
+
+    mine = StrictBooleanFilter(method="filter_mine", label=_("Assigned to me"))
+    my_group = StrictBooleanFilter(method="filter_my_group", label=_("My group"))
+
+    def __init__(self, data: Any = None, queryset: Any = None, *, request: Any = None, prefix: Any = None,
+                 user: Any = None) -> None:
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.user = user if user is not None else getattr(request, "user", None)
+
+    def _user_pk(self) -> int | None:
+        user = self.user
+        return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+
+    def filter_mine(self, queryset: QuerySet[Any], name: str, value: bool | None) -> QuerySet[Any]:
+        if not value:
+            return queryset
+        return queryset.filter(assignee_id=self._user_pk())
+
+    def filter_my_group(self, queryset: QuerySet[Any], name: str, value: bool | None) -> QuerySet[Any]:
+        if not value:
+            return queryset
+        from accounts.models import SupportGroup
+
+        pk = self._user_pk()
+        groups = SupportGroup.objects.filter(Q(members__id=pk) | Q(lead_id=pk)).values("pk")
+        return queryset.filter(group_id__in=groups)
+
+
+class ServiceRequestFilterSet(WorkFilterSet):
     q = filters.CharFilter(method="filter_q", label=_("Search"))
     status = filters.MultipleChoiceFilter(choices=RequestStatus.choices, label=_("Status"), distinct=False)
     request_type = filters.MultipleChoiceFilter(choices=RequestType.choices, label=_("Request type"), distinct=False)

@@ -18,7 +18,7 @@ from .models import Approval, Attachment, Comment, ServiceRequest, TicketBase, T
 def request_list(*, user: Any, filters: Any = None) -> QuerySet[ServiceRequest]:
     qs = ServiceRequest.objects.visible_to(user).select_related("organization", "contact", "assignee", "group")
     if filters:
-        fs = ServiceRequestFilterSet(filters, queryset=qs)
+        fs = ServiceRequestFilterSet(filters, queryset=qs, user=user)
         if not fs.is_valid():
             raise ValidationError(fs.errors)
         qs = fs.qs
