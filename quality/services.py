@@ -23,13 +23,14 @@ from incidents.models import Incident
 from opsdesk.mail import header_text
 from opsdesk.queueing import task_queue
 from tickets.audit import event_record
-from tickets.choices import EventAction, RequestStatus, TicketKind
+from tickets.choices import EventAction, RequestStatus, RequestType, TicketKind
 from tickets.models import ServiceRequest
 from tickets.services import ticket_lock
 
 from .choices import CALLBACK_DONE, UNHAPPY_AT_MOST, CallbackOutcome, QuestionKind, RatingSource
 from .links import LINK_LIFETIME, LinkInvalid, link_token
 from .models import (
+    ComplaintIncident,
     Callback,
     Question,
     Questionnaire,
@@ -374,3 +375,25 @@ def survey_submit_by_link(*, token: str, answers: dict[str, Any], now: datetime)
 
     invitation = survey_invitation_from_token(token=token, now=now)
     return survey_submit(invitation_id=invitation.pk, answers=answers, now=now)
+
+
+# --- complaints ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def complaint_incident_link(*, actor: Any, complaint: ServiceRequest, incident_id: Any, now: datetime) -> ComplaintIncident:
+    """Name the incident a complaint is about. The incident must be one the actor can see and of the
+    complaint's organisation (anything else: the same 'no such incident' as a wrong number)."""
+    from incidents.selectors import incident_base
+
+    if complaint.request_type != RequestType.COMPLAINT:
+        raise ValidationError({"incident": [_("Only a complaint names the incident it is about.")]})
+    try:
+        incident = incident_base(user=actor).get(pk=int(incident_id), organization_id=complaint.organization_id)
+    except (Incident.DoesNotExist, TypeError, ValueError):
+        raise ValidationError({"incident": [_("No such incident of your organisation.")]}) from None
+    locked = ticket_lock(ServiceRequest, complaint.pk)
+    link, _created = ComplaintIncident.objects.update_or_create(
+        complaint=locked, defaults={"incident": incident, "created_at": now})
+    event_record(ticket=locked, actor=actor, action=EventAction.LINKED, now=now, public=True,
+                 data={"incident": incident.pk, "number": incident.number})
+    return link

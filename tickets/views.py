@@ -122,6 +122,8 @@ def timeline_decorate(items: list[Any], *, workflow: Workflow, status_labels: di
             reason = data.get("reason", "")
             item.reason = REASON_LABELS.get(reason, reason) if isinstance(reason, str) else ""
             item.detail = _sla_detail(item.action, data) if item.action in SLA_EVENTS else ""
+            if item.action == EventAction.LINKED and isinstance(data.get("number"), str):
+                item.detail = data["number"]
             changes = data.get("changes") or {}
             item.changed_fields = ", ".join(sorted(changes)) if item.action == EventAction.UPDATED else ""
         elif isinstance(item, Comment):
