@@ -28,6 +28,7 @@ from incidents.selectors import incident_get, incident_list, progress_update_lis
 from incidents.services import incident_create, incident_transition
 from incidents.workflow import INCIDENT_WORKFLOW
 from opsdesk.errors import ConflictError, TransitionNotAllowed
+from opsdesk.files import wants_inline
 from quality.links import LinkInvalid
 from quality.models import SatisfactionRating
 from quality.selectors import (
@@ -38,7 +39,13 @@ from quality.selectors import (
     survey_invitation_from_token,
     survey_open_for_user,
 )
-from quality.services import complaint_incident_link, rating_submit, rating_submit_by_link, survey_submit, survey_submit_by_link
+from quality.services import (
+    complaint_incident_link,
+    rating_submit,
+    rating_submit_by_link,
+    survey_submit,
+    survey_submit_by_link,
+)
 from tickets.choices import Channel, EventAction, RequestStatus, RequestType, TicketKind
 from tickets.forms import error_text, form_add_service_errors
 from tickets.models import ServiceRequest
@@ -229,7 +236,8 @@ def incident_add(request: HttpRequest, pk: int, what: str) -> HttpResponse:
 @customer_required
 def incident_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     incident = incident_get(user=request.user, pk=pk)
-    return attachment_response(ticket=incident, user=request.user, attachment_id=attachment_id)
+    return attachment_response(ticket=incident, user=request.user, attachment_id=attachment_id,
+                               inline=wants_inline(request))
 
 
 @require_http_methods(["GET", "POST"])
@@ -334,7 +342,8 @@ def request_add(request: HttpRequest, pk: int, what: str) -> HttpResponse:
 @customer_required
 def request_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     req = request_get(user=request.user, pk=pk)
-    return attachment_response(ticket=req, user=request.user, attachment_id=attachment_id)
+    return attachment_response(ticket=req, user=request.user, attachment_id=attachment_id,
+                               inline=wants_inline(request))
 
 
 # --- ratings and questionnaires in the portal ---------------------------------------------------

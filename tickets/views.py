@@ -4,8 +4,8 @@ work logs, attachments) and the transition forms drawn from a workflow table."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from datetime import datetime
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -14,14 +14,15 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.views import filtered_page, querystring_without, staff_required
 from opsdesk.errors import ConflictError, TransitionNotAllowed
+from opsdesk.files import file_response, wants_inline
 
 from .choices import EventAction, RequestStatus, SLATargetName
 from .filtersets import ServiceRequestFilterSet
@@ -200,11 +201,15 @@ def run_transition(request: HttpRequest, *, ticket: Any, workflow: Workflow, ser
     return 200, None
 
 
-def attachment_response(*, ticket: TicketBase, user: Any, attachment_id: int) -> FileResponse:
-    """Stream an attachment of a ticket the user can see; customers get public files only."""
+def attachment_response(*, ticket: TicketBase, user: Any, attachment_id: int, inline: bool = False) -> FileResponse:
+    """Stream an attachment of a ticket the user can see; customers get public files only. With
+    `inline`, images and PDFs are shown in the browser (opsdesk/files.py: sniffed type, sandboxed)."""
     attachment = ticket_attachment_get(user=user, ticket=ticket, pk=attachment_id)
-    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
-                        content_type=attachment.content_type or "application/octet-stream")
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return file_response(handle, filename=attachment.name, content_type=attachment.content_type, inline=inline)
 
 
 DetailRenderer = Callable[..., HttpResponse]
@@ -277,7 +282,8 @@ class TicketPages:
 
     def attachment_view(self, request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
         ticket = self.get(user=request.user, pk=pk)
-        return attachment_response(ticket=ticket, user=request.user, attachment_id=attachment_id)
+        return attachment_response(ticket=ticket, user=request.user, attachment_id=attachment_id,
+                                   inline=wants_inline(request))
 
     def urlpatterns(self, prefix: str = "<int:pk>/") -> list[URLPattern]:
         """The detail page (`prefix`) and the three shared URLs under it, with the shared names;

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Min
-from django.utils.translation import gettext_noop as N
+from django.utils.translation import gettext_noop
 
 from notifications.messages import choice_msgid, msg, term, when
 from tickets.audit import events_chain
@@ -224,9 +224,9 @@ def _step_effects(incident: Incident, step: PlannedStep, *, now: datetime, cache
                                                   "late": False}))
         notes.append(notification_payload(
             incident, event="sla.warning", dedup_key=f"sla:{clock.id}:{started}:warning:{step.pct}",
-            title=msg(N("%(number)s: %(pct)d%% of the %(target)s time used"), number=incident.number, pct=step.pct,
+            title=msg(gettext_noop("%(number)s: %(pct)d%% of the %(target)s time used"), number=incident.number, pct=step.pct,
                       target=label),
-            body=msg(N("Due at %(due)s."), due=when(clock.due_at))))
+            body=msg(gettext_noop("Due at %(due)s."), due=when(clock.due_at))))
     elif step.effect == "breach":
         summary.breaches += 1
         entries.append((EventAction.SLA_BREACH, {"target": clock.target, "due_at": clock.due_at}))
@@ -234,9 +234,9 @@ def _step_effects(incident: Incident, step: PlannedStep, *, now: datetime, cache
         notes.append(notification_payload(
             incident, event="report.overdue" if report else "sla.breach",
             dedup_key=f"sla:{clock.id}:{started}:breach",
-            title=msg(N("%(number)s: fault report overdue") if report else N("%(number)s: %(target)s target breached"),
+            title=msg(gettext_noop("%(number)s: fault report overdue") if report else gettext_noop("%(number)s: %(target)s target breached"),
                       number=incident.number, target=label),
-            body=msg(N("Was due at %(due)s."), due=when(clock.due_at)),
+            body=msg(gettext_noop("Was due at %(due)s."), due=when(clock.due_at)),
             extra={"fallback_user_ids": breach_recipients(incident, cache=cache)}))
     elif step.effect == "reminder":
         summary.reminders += 1
@@ -244,8 +244,8 @@ def _step_effects(incident: Incident, step: PlannedStep, *, now: datetime, cache
                                                "next_due_at": step.next_due}))
         notes.append(notification_payload(
             incident, event="progress.overdue", dedup_key=f"sla:{clock.id}:progress:{epoch(clock.due_at)}",
-            title=msg(N("%(number)s: progress update overdue"), number=incident.number),
-            body=msg(N("The next update is due at %(due)s."), due=when(step.next_due))))
+            title=msg(gettext_noop("%(number)s: progress update overdue"), number=incident.number),
+            body=msg(gettext_noop("The next update is due at %(due)s."), due=when(step.next_due))))
     if step.escalate_to:
         old = incident.escalation_level
         if step.escalate_to != old + 1 or step.escalate_to > MAX_ESCALATION:
@@ -257,7 +257,7 @@ def _step_effects(incident: Incident, step: PlannedStep, *, now: datetime, cache
                                                 "reason": step.reason, "recipients": people}))
         notes.append(notification_payload(
             incident, event="escalation", dedup_key=f"sla:{clock.id}:{started}:escalate:{step.escalate_to}",
-            title=msg(N("%(number)s escalated to level %(level)d (%(target)s)"), number=incident.number,
+            title=msg(gettext_noop("%(number)s escalated to level %(level)d (%(target)s)"), number=incident.number,
                       level=step.escalate_to, target=label),
             body=incident.title, extra={**extra, "fallback_user_ids": extra["target_user_ids"]}))
     return entries, notes
