@@ -30,8 +30,8 @@ from tickets.services import ticket_lock
 from .choices import CALLBACK_DONE, UNHAPPY_AT_MOST, CallbackOutcome, QuestionKind, RatingSource
 from .links import LINK_LIFETIME, LinkInvalid, link_token
 from .models import (
-    ComplaintIncident,
     Callback,
+    ComplaintIncident,
     Question,
     Questionnaire,
     RatingInvitation,
