@@ -17,19 +17,15 @@ Every msgid must also appear in the code with gettext_noop (or gettext_lazy) so 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import ExitStack
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.conf import settings
-from django.utils import formats, timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext, pgettext
 
-DEFAULT_LANGUAGE = "zh-hans"
-# A human date and 24-hour time per language: 2026年12月6日 07:30 / 6 Dec 2026, 07:30.
-HUMAN_DATETIME = {"zh-hans": "Y年n月j日 H:i"}
-HUMAN_DATETIME_DEFAULT = "j M Y, H:i"
+from accounts.locale import human_datetime, reader_language, reading_as
+
+__all__ = ["choice_msgid", "is_message", "msg", "reader_language", "render", "term", "when"]
 
 
 def msg(msgid: str, **params: Any) -> dict[str, Any]:
@@ -60,11 +56,7 @@ def is_message(value: Any) -> bool:
 def _param(value: Any) -> Any:
     if isinstance(value, Mapping):
         if "dt" in value:
-            moment = datetime.fromisoformat(str(value["dt"]))
-            if timezone.is_naive(moment):
-                moment = timezone.make_aware(moment, ZoneInfo("UTC"))
-            pattern = HUMAN_DATETIME.get(translation.get_language() or "", HUMAN_DATETIME_DEFAULT)
-            return formats.date_format(timezone.localtime(moment), pattern)
+            return human_datetime(datetime.fromisoformat(str(value["dt"])))
         if "t" in value:
             return pgettext(str(value["ctx"]), str(value["t"])) if value.get("ctx") else gettext(str(value["t"]))
         if "msgid" in value:
@@ -81,25 +73,9 @@ def _text(message: Mapping[str, Any]) -> str:
         return str(message["msgid"]) % params
 
 
-def _zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
-
-
-def reader_language(user: Any = None) -> str:
-    """A user's preferred language; the product's default (zh-hans) for anyone without one."""
-    language = getattr(user, "language", "") if user is not None else ""
-    known = {code for code, _name in settings.LANGUAGES}
-    return language if language in known else DEFAULT_LANGUAGE
-
-
 def render(value: Any, *, language: str, time_zone: str | None = None) -> str:
     """A message (or plain text, returned as it is) as one reader reads it."""
     if not is_message(value):
         return "" if value is None else str(value)
-    with ExitStack() as stack:
-        stack.enter_context(translation.override(language))
-        stack.enter_context(timezone.override(_zone(time_zone)))
+    with reading_as(language=language, time_zone=time_zone):
         return _text(value)

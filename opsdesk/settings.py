@@ -369,6 +369,7 @@ DEMO_SEEDERS: list[str] = [
     "changes.seed_data.seed",
     "releases.seed_data.seed",
     "reports.seed_data.seed",
+    "quality.seed_data.seed",
 ]
 
 # --- Audit chain key (tickets/audit.py) -----------------------------------------------------------

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.locale import human_datetime, organization_zone, reading_as
 from accounts.models import Contact, Organization
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
@@ -182,10 +183,12 @@ def rating_invitation_send(*, invitation_id: int, now: datetime) -> bool:
     link = settings.SITE_URL + reverse("links:rate", args=[
         link_token(kind="rating", pk=invitation.pk, nonce=invitation.nonce)])
     number = _ticket_number(invitation)
-    subject = _("How did we do? Rate %(number)s") % {"number": number}
-    body = _("Your ticket %(number)s is closed. Please rate our service with one click (1–5 stars):\n\n"
-             "%(link)s\n\nThe link works once and expires on %(expires)s.") % {
-        "number": number, "link": link, "expires": invitation.expires_at.date().isoformat()}
+    reader = invitation.contact.user if invitation.contact_id and invitation.contact else None
+    with reading_as(user=reader, time_zone=organization_zone(invitation.organization)):  # the contact's language
+        subject = _("How did we do? Rate %(number)s") % {"number": number}
+        body = _("Your ticket %(number)s is closed. Please rate our service with one click (1–5 stars):\n\n"
+                 "%(link)s\n\nThe link works once and expires on %(expires)s.") % {
+            "number": number, "link": link, "expires": human_datetime(invitation.expires_at)}
     return _send(invitation=invitation, subject=subject, body=body, now=now)
 
 
@@ -305,11 +308,12 @@ def survey_invitation_send(*, invitation_id: int, now: datetime) -> bool:
     link = settings.SITE_URL + reverse("links:survey", args=[
         link_token(kind="survey", pk=invitation.pk, nonce=invitation.nonce)])
     title = invitation.round.questionnaire.title
-    subject = _("Questionnaire: %(title)s") % {"title": title}
-    body = _("Dear %(name)s,\n\nplease tell us how we did: %(title)s\n\n%(link)s\n\n"
-             "The link works once and expires on %(expires)s.") % {
-        "name": invitation.contact.name, "title": title, "link": link,
-        "expires": invitation.expires_at.date().isoformat()}
+    with reading_as(user=invitation.contact.user, time_zone=organization_zone(invitation.round.organization)):
+        subject = _("Questionnaire: %(title)s") % {"title": title}
+        body = _("Dear %(name)s,\n\nplease tell us how we did: %(title)s\n\n%(link)s\n\n"
+                 "The link works once and expires on %(expires)s.") % {
+            "name": invitation.contact.name, "title": title, "link": link,
+            "expires": human_datetime(invitation.expires_at)}
     return _send(invitation=invitation, subject=subject, body=body, now=now)
 
 

@@ -31,6 +31,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.locale import human_datetime, organization_zone, reading_as
+
 from .audit import event_record
 from .choices import ApprovalDecision, ApprovalOrder, ApprovalRule, ApprovalStepState, ApprovalVia, EventAction
 from .locking import ticket_lock, ticket_touch
@@ -230,9 +232,10 @@ def approver_link_send(*, approver_id: int, now: datetime) -> bool:
     if (approver is None or approver.emailed_at or approver.decision or not approver.email
             or approver.approval.state != ApprovalStepState.PENDING):
         return False
-    subject = _("Your approval is requested")
-    body = _("Please approve or reject here (no login needed):\n%(link)s\n\nThe link works once.") % {
-        "link": approver_link(approver)}
+    with reading_as(user=approver.user):  # the approver's language (zh-hans for an e-mail address alone)
+        subject = _("Your approval is requested")
+        body = _("Please approve or reject here (no login needed):\n%(link)s\n\nThe link works once.") % {
+            "link": approver_link(approver)}
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [approver.email])
     except (OSError, smtplib.SMTPException):
@@ -379,10 +382,14 @@ def _remind(*, approval_id: int, now: datetime, escalate: bool) -> bool:
                            "waiting": [a.pk for a in waiting],
                            "escalate_to": approval.escalate_to_id if escalate else None})
         if recipients:
-            subject = (_("Overdue approval on %(number)s") if escalate else _("Reminder: approval due on %(number)s")) % {
-                "number": ticket.number}
-            body = _("The approval “%(stage)s” on %(number)s %(title)s was due on %(due)s.") % {
-                "stage": approval.stage, "number": ticket.number, "title": ticket.title, "due": approval.due_at}
+            reader = approval.escalate_to if escalate else (waiting[0].user if len(waiting) == 1 else None)
+            organization = getattr(ticket, "organization", None)
+            with reading_as(user=reader, time_zone=organization_zone(organization)):  # a human date, local time
+                subject = (_("Overdue approval on %(number)s") if escalate
+                           else _("Reminder: approval due on %(number)s")) % {"number": ticket.number}
+                body = _("The approval “%(stage)s” on %(number)s %(title)s was due on %(due)s.") % {
+                    "stage": approval.stage, "number": ticket.number, "title": ticket.title,
+                    "due": human_datetime(approval.due_at)}
             transaction.on_commit(partial(_mail, subject=subject, body=body, recipients=recipients), robust=True)
     return True
 
