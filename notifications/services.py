@@ -161,7 +161,10 @@ def notification_emit(*, event: str, fault_level: str | None, organization_id: i
 
     `context`: title (required), body, link (e.g. "/incidents/5/"), number, assignee_id,
     group_lead_id, target_user_ids (e.g. the escalation target), contact_name, contact_email,
-    contact_phone, contact_user_id, sms_params (SMS template variables).
+    contact_phone, contact_user_id, sms_params (SMS template variables), fallback_user_ids (who gets
+    it in-app when the rules reach nobody: an event that must reach a person, such as a breach).
+    Title and body may be messages (notifications/messages.py), rendered per recipient in their
+    language and the organisation's time zone.
     Idempotent: the same `dedup_key` (e.g. "inc:42:sla.breach:resolve") never creates a delivery
     twice for the same channel and recipient. In-app messages are written at once; everything else
     is sent after commit by `delivery_send_task`."""
