@@ -68,17 +68,18 @@ GROUP_LEAD_ROLES = (Role.SUPERVISOR, Role.REGIONAL_LEAD)
 
 
 def _group_lead_ids(incident: Incident, cache: dict[Any, Any] | None) -> list[int]:
-    """The incident's group's lead; without one, the group's supervisors and regional leads."""
+    """The incident's group's lead (if active); without one, the group's active supervisors and
+    regional leads. `cache`: the sweep's per-run memo (one query per group and run)."""
     group = incident.group if incident.group_id else None
     if group is None:
         return []
-    if group.lead_id:
-        return [group.lead_id]
     key = ("group_leads", group.pk)
     if cache is not None and key in cache:
         return list(cache[key])
-    ids = list(group.members.filter(is_active=True, role__in=GROUP_LEAD_ROLES).order_by("pk")
-               .values_list("pk", flat=True)[:MAX_ROLE_RECIPIENTS])
+    users = get_user_model().objects.filter(is_active=True)
+    lead = list(users.filter(pk=group.lead_id).values_list("pk", flat=True)) if group.lead_id else []
+    ids = lead or list(group.members.filter(is_active=True, role__in=GROUP_LEAD_ROLES).order_by("pk")
+                       .values_list("pk", flat=True)[:MAX_ROLE_RECIPIENTS])
     if cache is not None:
         cache[key] = ids
     return ids

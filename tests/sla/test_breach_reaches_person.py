@@ -131,3 +131,13 @@ def test_timeline_translates_reason_codes_and_shows_local_due(org_a, operator, s
     assert "breach" not in timeline and "still_breached" not in timeline
     assert "目标已超时" in timeline or "违约" in timeline
     assert "2026-12-06 07:30" in timeline  # the due time in Beijing time
+
+
+def test_inactive_group_lead_falls_through_to_the_dispatchers(org_a, operator, seeded_rules, breach):
+    make_policy(targets={"IV": {"respond": 10 * M}})
+    disp = UserFactory(username="disp", role=Role.DISPATCHER)
+    gone = UserFactory(username="gone", role=Role.SUPERVISOR, is_active=False)
+    inc = _incident(operator, org_a, group=SupportGroupFactory(name="Left", lead=gone))
+    assert breach_recipients(inc) == [disp.pk]
+    breach(inc)
+    assert list(Notification.objects.filter(event="sla.breach").values_list("user_id", flat=True)) == [disp.pk]
