@@ -7,7 +7,7 @@ from .models import Contact, Organization, SupportGroup, User
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "phone", "hotline", "is_active")
+    list_display = ("name", "code", "phone", "hotline", "time_zone", "is_active")
     search_fields = ("name", "code")
     list_filter = ("is_active",)
 
@@ -22,7 +22,7 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("username", "name", "email", "phone")
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("OpsDesk"), {"fields": ("name", "role", "organization", "phone")}),
+        (_("OpsDesk"), {"fields": ("name", "role", "organization", "phone", "language")}),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,

@@ -2,11 +2,22 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from .choices import STAFF_ROLES, Role
+
+
+def validate_time_zone(value: str) -> None:
+    """An IANA time zone name such as Asia/Shanghai."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(_("Unknown time zone %(value)s."), params={"value": value}) from None
 
 
 class Organization(models.Model):
@@ -20,6 +31,9 @@ class Organization(models.Model):
         _("service hotline"), max_length=40, blank=True,
         help_text=_("The number this organisation's users call for urgent faults, shown in the customer portal. "
                     "Empty: the site's number (setting HOTLINE_NUMBER)."))
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone],
+        help_text=_("Times in messages, e-mails and reports for this organisation, e.g. Asia/Shanghai."))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -47,6 +61,9 @@ class User(AbstractUser):
         on_delete=models.PROTECT, related_name="users",
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    language = models.CharField(
+        _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans",
+        help_text=_("The language of the messages and e-mails this person receives."))
 
     class Meta:
         ordering = ["username"]

@@ -83,3 +83,12 @@ def contact_create(*, organization: Organization, name: str, phone: str, email: 
     contact.full_clean()
     contact.save()
     return contact
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """Remember the language a user chose in the switcher: their messages and e-mails follow it."""
+    from django.conf import settings
+
+    if language in {code for code, _name in settings.LANGUAGES} and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])

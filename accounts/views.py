@@ -103,3 +103,16 @@ def contact_options(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/partials/contact_options.html", {
         "contacts": contacts[:200], "selected": request.GET.get("contact", ""),
     })
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, which also stores a signed-in user's choice as their preferred
+    language (`User.language`): the notifications and e-mails they receive are rendered in it."""
+    from django.views.i18n import set_language as django_set_language
+
+    from .services import user_language_set
+
+    response = django_set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        user_language_set(user=request.user, language=request.POST.get("language", ""))  # type: ignore[arg-type]
+    return response

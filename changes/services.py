@@ -17,10 +17,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
+from accounts.locale import human_datetime, organization_zone, reading_as
 from accounts.models import Contact, Organization
 from cmdb.models import CI
 from incidents.choices import Impact, Urgency
@@ -675,6 +675,22 @@ def customer_approval_link(approval: CustomerApproval) -> str:
         approval_token(pk=approval.pk, nonce=approval.nonce)])
 
 
+def _customer_approval_mail(approval: CustomerApproval, change: Change) -> tuple[str, str]:
+    """Subject and body in the customer's language (zh-hans: contacts have no account language) and
+    the organisation's time zone, with human dates."""
+    with reading_as(time_zone=organization_zone(change.organization)):
+        subject = _("Please approve change %(number)s: %(title)s") % {"number": change.number, "title": change.title}
+        window = (f"{human_datetime(change.planned_start)} – {human_datetime(change.planned_end)}"
+                  if change.planned_start and change.planned_end else "–")
+        body = _("We plan the change %(number)s “%(title)s” on your systems.\n\nWhy: %(reason)s\nWhen: %(window)s\n"
+                 "Risk: %(risk)s\nBack-out plan: %(backout)s\n\nPlease approve or reject it here (no login needed):\n"
+                 "%(link)s\n\nThe link works once and expires on %(expires)s. You can also decide in the portal.") % {
+            "number": change.number, "title": change.title, "reason": change.reason or "–", "window": window,
+            "risk": change.get_risk_display(), "backout": change.backout_plan or "–",
+            "link": customer_approval_link(approval), "expires": human_datetime(approval.expires_at)}
+    return subject, body
+
+
 @transaction.atomic
 def customer_approval_send(*, approval_id: int, now: datetime) -> bool:
     """E-mail the approval link to the contact (the link's approver row). Safe to run twice: the row
@@ -687,18 +703,7 @@ def customer_approval_send(*, approval_id: int, now: datetime) -> bool:
     if row.emailed_at or row.decision or not row.email:
         return False
     change = approval.change
-    local = timezone.localtime
-    subject = _("Please approve change %(number)s: %(title)s") % {"number": change.number, "title": change.title}
-    window = (f"{local(change.planned_start):%Y-%m-%d %H:%M} – {local(change.planned_end):%Y-%m-%d %H:%M}"
-              if change.planned_start and change.planned_end else "–")
-    body = _("We plan the change %(number)s “%(title)s” on your systems.\n\nWhy: %(reason)s\nWhen: %(window)s\n"
-             "Risk: %(risk)s\nBack-out plan: %(backout)s\n\nPlease approve or reject it here (no login needed):\n"
-             "%(link)s\n\nThe link works once and expires on %(expires)s. You can also decide in the portal.") % {
-        "number": change.number, "title": change.title, "reason": change.reason or "–", "window": window,
-        "risk": change.get_risk_display(), "backout": change.backout_plan or "–",
-        "link": settings.SITE_URL + reverse("links:change-approval", args=[
-            approval_token(pk=approval.pk, nonce=row.nonce)]),
-        "expires": local(approval.expires_at).date().isoformat()}
+    subject, body = _customer_approval_mail(approval, change)
     try:
         send_mail(header_text(subject), body, settings.DEFAULT_FROM_EMAIL, [row.email])
     except (OSError, smtplib.SMTPException):

@@ -18,6 +18,7 @@ from accounts.selectors import organization_list
 from accounts.views import keyset_page, querystring_without, staff_required
 from cmdb.selectors import ci_get, ci_list
 from opsdesk.errors import ConflictError
+from opsdesk.files import file_response, wants_inline
 from tickets.forms import error_text, form_add_service_errors
 
 from .choices import DocumentCategory, DocumentStatus
@@ -49,15 +50,15 @@ from .services import (
 DUE_PAGE_SIZE = 100
 
 
-def version_file_response(*, user: Any, document: Document, number: int) -> FileResponse:
-    """Stream one version's file (the caller loaded `document` through a selector)."""
+def version_file_response(*, user: Any, document: Document, number: int, inline: bool = False) -> FileResponse:
+    """Stream one version's file (the caller loaded `document` through a selector); `inline`: an
+    image or PDF is shown in the browser (opsdesk/files.py)."""
     item = document_version_get(user=user, document=document, number=number)
     try:
         handle = item.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=item.name,
-                        content_type=item.content_type or "application/octet-stream")
+    return file_response(handle, filename=item.name, content_type=item.content_type, inline=inline)
 
 
 @require_GET
@@ -160,7 +161,8 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def document_version_file(request: HttpRequest, pk: int, version_number: int) -> FileResponse:
     document = document_get(user=request.user, pk=pk)
-    return version_file_response(user=request.user, document=document, number=version_number)
+    return version_file_response(user=request.user, document=document, number=version_number,
+                                 inline=wants_inline(request))
 
 
 @require_POST

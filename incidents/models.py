@@ -61,9 +61,9 @@ class Incident(TicketBase):
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
         indexes = [
-            # Dispatcher queue: unassigned open incidents by the nearest deadline, then level, then age.
+            # Dispatcher queue: unassigned open incidents by level, then the nearest deadline, then age.
             models.Index(
-                sla_order_expression(), F("fault_level"), F("reported_at"), F("id"), name="inc_dispatch_queue",
+                F("fault_level"), sla_order_expression(), F("reported_at"), F("id"), name="inc_dispatch_queue",
                 condition=Q(assignee__isnull=True, status__in=QUEUE_STATUSES),
             ),
             # An engineer's open work, in the same order (the assignee is an equality, so it goes first).

@@ -12,7 +12,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from notifications.messages import msg
 from opsdesk.errors import ConflictError, TransitionNotAllowed
 from tickets.audit import event_record
 from tickets.choices import CallOutcome, EventAction
@@ -99,7 +101,7 @@ def observation_close_ended(*, now: datetime, batch: int) -> int:
                 incident = incident_transition(incident_id=pk, actor=actor, action="close", now=now,
                                                payload={"reason": "observation_ended"})
                 notify(incident, event="observation.closed", dedup_key=f"inc:{pk}:observation-closed",
-                       title=_("%(number)s closed: the observation period ended") % {"number": incident.number},
+                       title=msg(gettext_noop("%(number)s closed: the observation period ended"), number=incident.number),
                        body=incident.title)
         except (TransitionNotAllowed, ConflictError, Incident.DoesNotExist):
             continue  # closed, reopened or changed meanwhile: nothing to do

@@ -34,6 +34,10 @@ LIST_RELATED = ("organization", "contact", "ci", "assignee", "group")
 
 # Nearest deadline first (no deadline last: see sla_order_expression), then level, then age.
 WORK_ORDER = ("sla_order", "fault_level", "reported_at", "id")
+# The dispatcher queue (issue #12): the most severe level first — a new level I is dispatched before
+# an overdue level IV — then, within a level, the breached / nearest deadline first (no deadline
+# last), then the oldest. "I" < "II" < "III" < "IV" as text, so the level sorts as stored.
+QUEUE_ORDER = ("fault_level", "sla_order", "reported_at", "id")
 # Faults are counted per calendar month of the customer's wall clock.
 FAULT_MONTH_TZ = ZoneInfo("Asia/Shanghai")
 REPLACEMENT_THRESHOLD = 3
@@ -64,12 +68,13 @@ def incident_get(*, user: Any, pk: Any) -> Incident:
 
 
 def incident_dispatch_queue(*, user: Any) -> QuerySet[Incident]:
-    """New and unassigned incidents by the nearest deadline (none last), then most severe, then oldest."""
+    """New and unassigned incidents, most severe first, then by the nearest deadline (breached first,
+    none last), then oldest (QUEUE_ORDER; index inc_dispatch_queue)."""
     return (
         incident_base(user=user).select_related(*LIST_RELATED)
         .filter(assignee__isnull=True, status__in=QUEUE_STATUSES)
         .annotate(sla_order=sla_order_expression())
-        .order_by(*WORK_ORDER)
+        .order_by(*QUEUE_ORDER)
     )
 
 

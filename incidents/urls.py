@@ -14,6 +14,7 @@ urlpatterns = [
     path("incidents/", views.incident_list_view, name="list"),
     path("incidents/bulk/", views.incident_bulk, name="bulk"),
     path("incidents/<int:pk>/edit/", views.incident_edit, name="edit"),
+    path("incidents/<int:pk>/print/", views.incident_print, name="print"),
     *views.INCIDENT_PAGES.urlpatterns("incidents/<int:pk>/"),
     path("incidents/<int:pk>/observation/<int:item_id>/", views.observation_check, name="observation_check"),
     path("incidents/<int:pk>/progress/", sla_views.progress_add, name="progress_add"),

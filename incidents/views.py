@@ -13,7 +13,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -30,6 +30,7 @@ from tickets.forms import (
     assignable_users,
     form_add_service_errors,
 )
+from tickets.models import Comment, WorkLog
 from tickets.services import call_record_create, request_create
 from tickets.views import TicketPages, timeline_decorate
 
@@ -400,3 +401,25 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
         save=save, conflict_message=_(
             "Not saved: someone else changed this incident while you were editing. "
             "Your text is kept below; compare it with the current values and save again."))
+
+
+# --- Work order (print view) ----------------------------------------------------------------
+
+PRINT_LANGUAGES = {code for code, _name in settings.LANGUAGES}
+
+
+@require_GET
+@staff_required
+def incident_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The incident as a work order (维修工单) for the customer's signature on site: one printable
+    page (static/css/print.css), in the UI's language or `?language=zh-hans|en` (the customer's)."""
+    incident = incident_get(user=request.user, pk=pk)
+    language = request.GET.get("language", "")
+    with translation.override(language if language in PRINT_LANGUAGES else translation.get_language()):
+        items = incident_timeline(user=request.user, incident=incident)
+        worklogs = [i for i in items if isinstance(i, WorkLog)]
+        return render(request, "incidents/incident_print.html", {
+            "incident": incident, "worklogs": worklogs, "minutes": sum(w.minutes for w in worklogs),
+            "public_comments": [i for i in items if isinstance(i, Comment) and i.public],
+            "printed_at": timezone.now(), "print_language": translation.get_language(),
+        })

@@ -59,7 +59,9 @@ def approval_notice_emit(*, notice: dict[str, Any]) -> int:
     for recipient in notice["recipients"]:
         user_id, email = recipient.get("user_id"), recipient.get("email") or ""
         context: dict[str, Any] = {
-            "title": notice["subject"], "body": notice["body"], "number": notice.get("number") or "",
+            # messages rendered for each reader (language, the organisation's time zone); texts from older notices
+            "title": notice.get("subject_message") or notice["subject"],
+            "body": notice.get("body_message") or notice["body"], "number": notice.get("number") or "",
             # The staff page; customers and link-only approvers have the portal and their link.
             "link": (notice.get("link") or "") if user_id in staff_ids else "",
         }

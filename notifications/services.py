@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.choices import Role
 from accounts.models import User
@@ -27,6 +28,7 @@ from opsdesk.queueing import task_queue
 
 from . import channels as senders
 from .choices import CHAT_ROBOT_KINDS, ChannelKind, DeliveryMode, DeliveryStatus, NotificationEvent, RecipientKind
+from .messages import msg, reader_language, render
 from .models import (
     Delivery,
     DeliveryAttempt,
@@ -68,6 +70,11 @@ class Target:
     user: User | None = None
     address: str = ""
     mobiles: list[str] = field(default_factory=list)
+
+    @property
+    def language(self) -> str:
+        """The reader's language: the user's preference; zh-hans for a contact or a group chat."""
+        return reader_language(self.user)
 
 
 def _int_ids(values: Iterable[Any]) -> list[int]:
@@ -131,12 +138,14 @@ def _targets(channel: NotificationChannel, people: list[Person]) -> list[Target]
     return targets
 
 
-def _payload(*, event: str, context: Mapping[str, Any], target: Target) -> dict[str, Any]:
-    title = str(context["title"])
+def _payload(*, event: str, context: Mapping[str, Any], target: Target, time_zone: str | None) -> dict[str, Any]:
+    """What one recipient reads: the title and body rendered now, in the recipient's language and
+    the organisation's time zone (messages are queued untranslated, see notifications/messages.py)."""
+    title = render(context["title"], language=target.language, time_zone=time_zone)
     number = str(context.get("number") or "")
     payload: dict[str, Any] = {
         "title": title,
-        "body": str(context.get("body") or ""),
+        "body": render(context.get("body") or "", language=target.language, time_zone=time_zone),
         "link": str(context.get("link") or ""),
         "number": number,
         "sms_params": dict(context.get("sms_params") or {"number": number, "title": title, "event": event}),
@@ -160,7 +169,10 @@ def notification_emit(*, event: str, fault_level: str | None, organization_id: i
 
     `context`: title (required), body, link (e.g. "/incidents/5/"), number, assignee_id,
     group_lead_id, target_user_ids (e.g. the escalation target), contact_name, contact_email,
-    contact_phone, contact_user_id, sms_params (SMS template variables).
+    contact_phone, contact_user_id, sms_params (SMS template variables), fallback_user_ids (who gets
+    it in-app when the rules reach nobody: an event that must reach a person, such as a breach).
+    Title and body may be messages (notifications/messages.py), rendered per recipient in their
+    language and the organisation's time zone.
     Idempotent: the same `dedup_key` (e.g. "inc:42:sla.breach:resolve") never creates a delivery
     twice for the same channel and recipient. In-app messages are written at once; everything else
     is sent after commit by `delivery_send_task`."""
@@ -177,9 +189,11 @@ def notification_emit(*, event: str, fault_level: str | None, organization_id: i
         .prefetch_related(Prefetch("channels", queryset=active_channels))
         .order_by("pk")
     )
+    time_zone = _organization_time_zone(organization_id)
     created: list[Delivery] = []
     planned: set[tuple[int, str]] = set()
     preferences: dict[int, NotificationPreference | None] = {}
+    reached_someone = False
     for rule in rules:
         if not rule.matches_level(fault_level):
             continue
@@ -187,6 +201,7 @@ def notification_emit(*, event: str, fault_level: str | None, organization_id: i
         _load_preferences(preferences, people)
         for channel in rule.channels.all():
             for target in _targets(channel, people):
+                reached_someone = reached_someone or target.user is not None or bool(target.address)
                 if (channel.pk, target.key) in planned:
                     continue
                 planned.add((channel.pk, target.key))
@@ -196,10 +211,13 @@ def notification_emit(*, event: str, fault_level: str | None, organization_id: i
                 if decision == SKIP:
                     continue
                 delivery = _delivery_create(channel=channel, rule=rule, event=event, context=context,
-                                            dedup_key=dedup_key, target=target, now=now,
+                                            dedup_key=dedup_key, target=target, now=now, time_zone=time_zone,
                                             hold=decision == HOLD, fault_level=fault_level)
                 if delivery is not None:
                     created.append(delivery)
+    if not reached_someone and context.get("fallback_user_ids"):
+        created.extend(_fallback_deliveries(event=event, context=context, dedup_key=dedup_key, now=now,
+                                            time_zone=time_zone, fault_level=fault_level))
     return created
 
 
@@ -238,16 +256,47 @@ def preference_decision(pref: NotificationPreference | None, *, event: str, chan
     return SEND
 
 
-def _delivery_create(*, channel: NotificationChannel, rule: NotificationRule, event: str,
+def _organization_time_zone(organization_id: int | None) -> str | None:
+    if organization_id is None:
+        return None
+    from accounts.models import Organization
+
+    return Organization.objects.filter(pk=organization_id).values_list("time_zone", flat=True).first()
+
+
+def _fallback_deliveries(*, event: str, context: Mapping[str, Any], dedup_key: str, now: datetime,
+                         time_zone: str | None, fault_level: str | None = None) -> list[Delivery]:
+    """An event that must reach a person (a breach, an escalation) but whose rules named nobody who
+    exists (no assignee, no group lead): the people the event names as its fallback
+    (`fallback_user_ids`, e.g. the dispatchers) get it in their in-app inbox."""
+    channel = (NotificationChannel.objects.filter(kind=ChannelKind.INAPP, is_active=True).order_by("pk").first()
+               or NotificationChannel.objects.filter(kind=ChannelKind.INAPP).order_by("pk").first())
+    if channel is None:
+        channel = NotificationChannel.objects.create(kind=ChannelKind.INAPP, name="In-app", is_active=True)
+    users = User.objects.filter(is_active=True, pk__in=_int_ids(context.get("fallback_user_ids") or [])).order_by("pk")
+    created: list[Delivery] = []
+    for user in users:
+        target = Target(key=f"user:{user.pk}", label=user.display_name, user=user)
+        delivery = _delivery_create(channel=channel, rule=None, event=event, context=context, dedup_key=dedup_key,
+                                    target=target, now=now, time_zone=time_zone, fault_level=fault_level)
+        if delivery is not None:
+            created.append(delivery)
+    if not users:
+        logger.warning("Notification %s (%s) reached nobody: no rule recipient and no fallback user", dedup_key, event)
+    return created
+
+
+def _delivery_create(*, channel: NotificationChannel, rule: NotificationRule | None, event: str,
                      context: Mapping[str, Any], dedup_key: str, target: Target, now: datetime,
-                     hold: bool = False, fault_level: str | None = None) -> Delivery | None:
+                     time_zone: str | None = None, hold: bool = False,
+                     fault_level: str | None = None) -> Delivery | None:
     inapp = channel.kind == ChannelKind.INAPP
     status = DeliveryStatus.SENT if inapp else DeliveryStatus.HELD if hold else DeliveryStatus.QUEUED
     delivery, was_created = Delivery.objects.get_or_create(
         channel=channel, dedup_key=dedup_key[:200], recipient_key=target.key[:200],
         defaults={
             "rule": rule, "event": event, "recipient": target.label[:300], "address": target.address[:254],
-            "user": target.user, "payload": _payload(event=event, context=context, target=target),
+            "user": target.user, "payload": _payload(event=event, context=context, target=target, time_zone=time_zone),
             "status": status, "sent_at": now if inapp else None,
             "next_attempt_at": now if status == DeliveryStatus.QUEUED else None, "created_at": now,
         },
@@ -379,10 +428,13 @@ class FlushSummary:
 
 def _digest_create(*, channel: NotificationChannel, items: list[Delivery], now: datetime) -> Delivery:
     titles = [str(d.payload.get("title") or "") for d in items]
-    title = _("%(count)d notifications: %(first)s …") % {"count": len(items), "first": titles[0]}
+    language = reader_language(items[0].user)
+    title = render(msg(gettext_noop("%(count)d notifications: %(first)s …"), count=len(items), first=titles[0]),
+                   language=language)
     lines = [f"- {t}" for t in titles[:DIGEST_MAX_LINES]]
     if len(titles) > DIGEST_MAX_LINES:
-        lines.append(_("… and %(count)d more") % {"count": len(titles) - DIGEST_MAX_LINES})
+        lines.append(render(msg(gettext_noop("… and %(count)d more"), count=len(titles) - DIGEST_MAX_LINES),
+                            language=language))
     mobiles = sorted({m for d in items for m in d.payload.get("mobiles") or []})
     first = items[0]
     payload: dict[str, Any] = {

@@ -383,6 +383,7 @@ DEMO_SEEDERS: list[str] = [
     "mailin.seed_data.seed",
     "notifications.seed_data.seed",
     "savedfilters.seed_data.seed",
+    "quality.seed_data.seed",
 ]
 
 # --- Audit chain key (tickets/audit.py) -----------------------------------------------------------

@@ -77,11 +77,38 @@ class FaultForm(forms.Form):
                           .order_by("name", "id"))
 
 
+class IncidentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.number} · {obj.title}"
+
+
+COMPLAINT_INCIDENT_CHOICES = 100
+
+
 class RequestForm(forms.Form):
     request_type = forms.ChoiceField(label=_("What do you need?"), choices=CUSTOMER_REQUEST_TYPES)
     title = forms.CharField(label=_("Subject"), max_length=200)
     description = forms.CharField(label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    incident = IncidentChoiceField(
+        label=_("About the fault (optional)"), required=False, queryset=None,
+        help_text=_("For a complaint: the fault report it is about."))
     files = MultipleFileField(label=_("Attachments"), required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from incidents.selectors import incident_base
+
+        # Only the customer's own organisation's incidents (visible_to): another's id is "not a valid choice".
+        recent = list(incident_base(user=user).order_by("-reported_at", "-id")
+                      .values_list("pk", flat=True)[:COMPLAINT_INCIDENT_CHOICES])
+        field: Any = self.fields["incident"]
+        field.queryset = incident_base(user=user).filter(pk__in=recent).order_by("-reported_at", "-id")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("incident") and data.get("request_type") != RequestType.COMPLAINT:
+            self.add_error("incident", _("Only a complaint names the fault it is about."))
+        return data
 
 
 class CommentForm(forms.Form):

@@ -28,16 +28,24 @@ from incidents.selectors import incident_get, incident_list, progress_update_lis
 from incidents.services import incident_create, incident_transition
 from incidents.workflow import INCIDENT_WORKFLOW
 from opsdesk.errors import ConflictError, TransitionNotAllowed
+from opsdesk.files import wants_inline
 from quality.links import LinkInvalid
 from quality.models import SatisfactionRating
 from quality.selectors import (
+    complaint_incident,
     rating_for_ticket,
     rating_invitation_from_token,
     survey_invitation_for_user,
     survey_invitation_from_token,
     survey_open_for_user,
 )
-from quality.services import rating_submit, rating_submit_by_link, survey_submit, survey_submit_by_link
+from quality.services import (
+    complaint_incident_link,
+    rating_submit,
+    rating_submit_by_link,
+    survey_submit,
+    survey_submit_by_link,
+)
 from tickets.choices import Channel, EventAction, RequestStatus, RequestType, TicketKind
 from tickets.forms import error_text, form_add_service_errors
 from tickets.models import ServiceRequest
@@ -228,7 +236,8 @@ def incident_add(request: HttpRequest, pk: int, what: str) -> HttpResponse:
 @customer_required
 def incident_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     incident = incident_get(user=request.user, pk=pk)
-    return attachment_response(ticket=incident, user=request.user, attachment_id=attachment_id)
+    return attachment_response(ticket=incident, user=request.user, attachment_id=attachment_id,
+                               inline=wants_inline(request))
 
 
 @require_http_methods(["GET", "POST"])
@@ -273,9 +282,11 @@ def request_new(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("type", "")
     nav = "complaint" if kind == RequestType.COMPLAINT else "request"
     if request.method != "POST":
-        form = RequestForm(initial={"request_type": kind if kind in RequestType.values else RequestType.SERVICE_REQUEST})
+        form = RequestForm(user=user, initial={
+            "request_type": kind if kind in RequestType.values else RequestType.SERVICE_REQUEST,
+            "incident": request.GET.get("incident") or None})
         return render(request, "portal/request_new.html", {"form": form, "nav": nav})
-    form = RequestForm(request.POST, request.FILES)
+    form = RequestForm(request.POST, request.FILES, user=user)
     if form.is_valid():
         data = form.cleaned_data
         now = timezone.now()
@@ -284,6 +295,8 @@ def request_new(request: HttpRequest) -> HttpResponse:
                 req = request_create(actor=user, organization=user.organization, title=data["title"],
                                      description=data["description"], request_type=data["request_type"],
                                      contact=_own_contact(user), channel=Channel.PORTAL, now=now)
+                if data.get("incident"):
+                    complaint_incident_link(actor=user, complaint=req, incident_id=data["incident"].pk, now=now)
                 for upload in data["files"]:
                     ticket_attachment_add(ticket=req, author=user, upload=upload, public=True, now=now)
         except ValidationError as exc:
@@ -300,7 +313,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user: Any = request.user
     req = request_get(user=user, pk=pk)
     return render(request, "portal/ticket_detail.html", {
-        "ticket": req, "kind": "request",
+        "ticket": req, "kind": "request", "about_incident": complaint_incident(user=user, complaint=req),
         "timeline": _timeline(user, req, REQUEST_WORKFLOW, dict(RequestStatus.choices)),
         "actions": _actions(REQUEST_WORKFLOW, req, user, REQUEST_ACTIONS),
         "comment_form": CommentForm(), "attachment_form": AttachmentForm(),
@@ -329,7 +342,8 @@ def request_add(request: HttpRequest, pk: int, what: str) -> HttpResponse:
 @customer_required
 def request_attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     req = request_get(user=request.user, pk=pk)
-    return attachment_response(ticket=req, user=request.user, attachment_id=attachment_id)
+    return attachment_response(ticket=req, user=request.user, attachment_id=attachment_id,
+                               inline=wants_inline(request))
 
 
 # --- ratings and questionnaires in the portal ---------------------------------------------------

@@ -13,6 +13,7 @@ from accounts.views import keyset_page, querystring_without
 from documents.choices import DocumentCategory
 from documents.selectors import document_get, document_list, document_version_list
 from documents.views import version_file_response
+from opsdesk.files import wants_inline
 
 from .views import customer_required
 
@@ -51,4 +52,5 @@ def document(request: HttpRequest, pk: int) -> HttpResponse:
 @customer_required
 def document_file(request: HttpRequest, pk: int, version_number: int) -> FileResponse:
     doc = document_get(user=request.user, pk=pk)
-    return version_file_response(user=request.user, document=doc, number=version_number)
+    return version_file_response(user=request.user, document=doc, number=version_number,
+                                 inline=wants_inline(request))

@@ -271,3 +271,21 @@ class SurveyAnswer(models.Model):
             models.CheckConstraint(condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
                                    name="survey_rating_1_5"),
         ]
+
+
+class ComplaintIncident(models.Model):
+    """The incident a complaint (a ServiceRequest of type complaint) is about: optional, of the
+    complaint's own organisation only (checked in `complaint_incident_link`)."""
+
+    complaint = models.OneToOneField("tickets.ServiceRequest", verbose_name=_("complaint"), on_delete=models.PROTECT,
+                                     related_name="complaint_incident")
+    incident = models.ForeignKey(Incident, verbose_name=_("incident"), on_delete=models.PROTECT,
+                                 related_name="complaints")
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("incident a complaint is about")
+        verbose_name_plural = _("incidents complaints are about")
+
+    def __str__(self) -> str:
+        return f"{self.complaint_id} → {self.incident_id}"

@@ -224,7 +224,18 @@ def complaint_list(*, user: Any) -> QuerySet[ServiceRequest]:
     open_first = Case(When(status__in=(RequestStatus.CLOSED, RequestStatus.CANCELLED), then=Value(1)),
                       default=Value(0), output_field=IntegerField())
     return (request_list(user=user).filter(request_type=RequestType.COMPLAINT)
+            .select_related("complaint_incident__incident")
             .annotate(is_done=open_first).order_by("is_done", "reported_at", "id"))
+
+
+def complaint_incident(*, user: Any, complaint: ServiceRequest) -> Incident | None:
+    """The incident a complaint is about, if the reader may see it (same organisation, visible_to)."""
+    from .models import ComplaintIncident
+
+    link = ComplaintIncident.objects.filter(complaint_id=complaint.pk).values_list("incident_id", flat=True).first()
+    if link is None:
+        return None
+    return incident_base(user=user).filter(pk=link, organization_id=complaint.organization_id).first()
 
 
 # --- questionnaires -----------------------------------------------------------------------------

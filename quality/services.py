@@ -17,13 +17,14 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.locale import human_datetime, organization_zone, reading_as
 from accounts.models import Contact, Organization
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
 from opsdesk.mail import header_text
 from opsdesk.queueing import task_queue
 from tickets.audit import event_record
-from tickets.choices import EventAction, RequestStatus, TicketKind
+from tickets.choices import EventAction, RequestStatus, RequestType, TicketKind
 from tickets.models import ServiceRequest
 from tickets.services import ticket_lock
 
@@ -31,6 +32,7 @@ from .choices import CALLBACK_DONE, UNHAPPY_AT_MOST, CallbackOutcome, QuestionKi
 from .links import LINK_LIFETIME, LinkInvalid, link_token
 from .models import (
     Callback,
+    ComplaintIncident,
     Question,
     Questionnaire,
     RatingInvitation,
@@ -181,10 +183,12 @@ def rating_invitation_send(*, invitation_id: int, now: datetime) -> bool:
     link = settings.SITE_URL + reverse("links:rate", args=[
         link_token(kind="rating", pk=invitation.pk, nonce=invitation.nonce)])
     number = _ticket_number(invitation)
-    subject = _("How did we do? Rate %(number)s") % {"number": number}
-    body = _("Your ticket %(number)s is closed. Please rate our service with one click (1–5 stars):\n\n"
-             "%(link)s\n\nThe link works once and expires on %(expires)s.") % {
-        "number": number, "link": link, "expires": invitation.expires_at.date().isoformat()}
+    reader = invitation.contact.user if invitation.contact_id and invitation.contact else None
+    with reading_as(user=reader, time_zone=organization_zone(invitation.organization)):  # the contact's language
+        subject = _("How did we do? Rate %(number)s") % {"number": number}
+        body = _("Your ticket %(number)s is closed. Please rate our service with one click (1–5 stars):\n\n"
+                 "%(link)s\n\nThe link works once and expires on %(expires)s.") % {
+            "number": number, "link": link, "expires": human_datetime(invitation.expires_at)}
     return _send(invitation=invitation, subject=subject, body=body, now=now)
 
 
@@ -304,11 +308,12 @@ def survey_invitation_send(*, invitation_id: int, now: datetime) -> bool:
     link = settings.SITE_URL + reverse("links:survey", args=[
         link_token(kind="survey", pk=invitation.pk, nonce=invitation.nonce)])
     title = invitation.round.questionnaire.title
-    subject = _("Questionnaire: %(title)s") % {"title": title}
-    body = _("Dear %(name)s,\n\nplease tell us how we did: %(title)s\n\n%(link)s\n\n"
-             "The link works once and expires on %(expires)s.") % {
-        "name": invitation.contact.name, "title": title, "link": link,
-        "expires": invitation.expires_at.date().isoformat()}
+    with reading_as(user=invitation.contact.user, time_zone=organization_zone(invitation.round.organization)):
+        subject = _("Questionnaire: %(title)s") % {"title": title}
+        body = _("Dear %(name)s,\n\nplease tell us how we did: %(title)s\n\n%(link)s\n\n"
+                 "The link works once and expires on %(expires)s.") % {
+            "name": invitation.contact.name, "title": title, "link": link,
+            "expires": human_datetime(invitation.expires_at)}
     return _send(invitation=invitation, subject=subject, body=body, now=now)
 
 
@@ -374,3 +379,25 @@ def survey_submit_by_link(*, token: str, answers: dict[str, Any], now: datetime)
 
     invitation = survey_invitation_from_token(token=token, now=now)
     return survey_submit(invitation_id=invitation.pk, answers=answers, now=now)
+
+
+# --- complaints ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def complaint_incident_link(*, actor: Any, complaint: ServiceRequest, incident_id: Any, now: datetime) -> ComplaintIncident:
+    """Name the incident a complaint is about. The incident must be one the actor can see and of the
+    complaint's organisation (anything else: the same 'no such incident' as a wrong number)."""
+    from incidents.selectors import incident_base
+
+    if complaint.request_type != RequestType.COMPLAINT:
+        raise ValidationError({"incident": [_("Only a complaint names the incident it is about.")]})
+    try:
+        incident = incident_base(user=actor).get(pk=int(incident_id), organization_id=complaint.organization_id)
+    except (Incident.DoesNotExist, TypeError, ValueError):
+        raise ValidationError({"incident": [_("No such incident of your organisation.")]}) from None
+    locked = ticket_lock(ServiceRequest, complaint.pk)
+    link, _created = ComplaintIncident.objects.update_or_create(
+        complaint=locked, defaults={"incident": incident, "created_at": now})
+    event_record(ticket=locked, actor=actor, action=EventAction.LINKED, now=now, public=True,
+                 data={"incident": incident.pk, "number": incident.number})
+    return link

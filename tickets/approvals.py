@@ -31,7 +31,9 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from accounts.locale import human_datetime, organization_zone, reading_as
 from opsdesk.signals import approval_notice
 
 from .audit import event_record
@@ -239,9 +241,10 @@ def approver_link_send(*, approver_id: int, now: datetime) -> bool:
     if (approver is None or approver.emailed_at or approver.decision or not approver.email
             or approver.approval.state != ApprovalStepState.PENDING):
         return False
-    subject = _("Your approval is requested")
-    body = _("Please approve or reject here (no login needed):\n%(link)s\n\nThe link works once.") % {
-        "link": approver_link(approver)}
+    with reading_as(user=approver.user):  # the approver's language (zh-hans for an e-mail address alone)
+        subject = _("Your approval is requested")
+        body = _("Please approve or reject here (no login needed):\n%(link)s\n\nThe link works once.") % {
+            "link": approver_link(approver)}
     try:
         send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [approver.email])
     except (OSError, smtplib.SMTPException):
@@ -411,10 +414,17 @@ def _notice(*, approval: Approval, ticket: TicketBase, escalate: bool, now: date
     from django.urls import NoReverseMatch, reverse
 
     number, title = ticket.number, ticket.title
-    subject = (_("Overdue approval on %(number)s") if escalate else _("Reminder: approval due on %(number)s")) % {
-        "number": number}
-    body = _("The approval “%(stage)s” on %(number)s %(title)s was due on %(due)s.") % {
-        "stage": approval.stage, "number": number, "title": title, "due": approval.due_at}
+    # As messages (msgid + parameters), rendered by the notifications app for each reader in their
+    # language and the organisation's time zone; the plain texts are for the mail fallback.
+    subject_message = {"msgid": gettext_noop("Overdue approval on %(number)s") if escalate
+                       else gettext_noop("Reminder: approval due on %(number)s"), "params": {"number": number}}
+    body_message = {"msgid": gettext_noop("The approval “%(stage)s” on %(number)s %(title)s was due on %(due)s."),
+                    "params": {"stage": approval.stage, "number": number, "title": title,
+                               "due": {"dt": approval.due_at.isoformat()} if approval.due_at else "–"}}
+    reader = approval.escalate_to if escalate else None
+    with reading_as(user=reader, time_zone=organization_zone(getattr(ticket, "organization", None))):
+        subject = _(subject_message["msgid"]) % subject_message["params"]
+        body = _(body_message["msgid"]) % {**body_message["params"], "due": human_datetime(approval.due_at)}
     link = ""
     url_name = kind_spec(approval.ticket_kind).url_name
     if url_name:
@@ -428,6 +438,7 @@ def _notice(*, approval: Approval, ticket: TicketBase, escalate: bool, now: date
         "ticket_kind": approval.ticket_kind, "ticket_id": ticket.pk, "number": number, "title": title,
         "organization_id": ticket.organization_id,
         "due_at": approval.due_at.isoformat() if approval.due_at else None, "subject": subject, "body": body,
+        "subject_message": subject_message, "body_message": body_message,
         "link": link, "recipients": approval_notice_recipients(approval, escalate=escalate),
         "dedup_key": f"approval:{approval.pk}:{kind}", "now": now.isoformat(),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -13,14 +14,17 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.views import filtered_page, querystring_without, staff_required
 from opsdesk.errors import ConflictError, TransitionNotAllowed
+from opsdesk.files import file_response, wants_inline
 
-from .choices import EventAction, RequestStatus
+from .choices import EventAction, RequestStatus, SLATargetName
 from .filtersets import ServiceRequestFilterSet
 from .forms import (
     AttachmentForm,
@@ -60,6 +64,43 @@ def transition_forms(workflow: Workflow, ticket: Any, user: Any, *, bound: Trans
     return forms
 
 
+# Reason codes the system writes into events (the sweep, the observation period), as people read them.
+REASON_LABELS = {
+    "breach": pgettext_lazy("escalation reason", "the target was breached"),
+    "still_breached": pgettext_lazy("escalation reason", "the target is still breached"),
+    "recurrence": pgettext_lazy("reopen reason", "the fault recurred during observation"),
+    "observation_ended": pgettext_lazy("close reason", "the observation period ended without recurrence"),
+}
+SLA_EVENTS = {EventAction.SLA_WARNING, EventAction.SLA_BREACH, EventAction.ESCALATED}
+
+
+def _event_moment(value: Any) -> Any:
+    """A datetime an event's data holds (ISO text in JSON) in the current time zone, or None."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return timezone.localtime(moment) if timezone.is_aware(moment) else moment
+
+
+def _sla_detail(action: str, data: dict[str, Any]) -> str:
+    """One line saying which target, which level and when it was due, in the reader's language."""
+    target = data.get("target")
+    parts: list[str] = []
+    if target in SLATargetName.values:
+        parts.append(_("Target: %(target)s") % {"target": SLATargetName(target).label})
+    if action == EventAction.SLA_WARNING and data.get("pct"):
+        parts.append(_("%(pct)s%% of the time used") % {"pct": data["pct"]})
+    if action == EventAction.ESCALATED and data.get("level"):
+        parts.append(_("level %(old)s → %(new)s") % {"old": data.get("from", 0), "new": data["level"]})
+    due = _event_moment(data.get("due_at"))
+    if due is not None:
+        parts.append(_("due %(due)s") % {"due": date_format(due, "Y-m-d H:i")})
+    return " · ".join(parts)
+
+
 # Events whose content is shown by the item they record (the comment, work log or file itself).
 SHOWN_BY_ITEM = {EventAction.COMMENT, EventAction.WORKLOG, EventAction.ATTACHMENT}
 
@@ -79,7 +120,11 @@ def timeline_decorate(items: list[Any], *, workflow: Workflow, status_labels: di
             status = data.get("status")
             item.status_change = ([status_labels.get(s, s) for s in status]
                                   if isinstance(status, list) and len(status) == 2 else None)
-            item.reason = data.get("reason", "")
+            reason = data.get("reason", "")
+            item.reason = REASON_LABELS.get(reason, reason) if isinstance(reason, str) else ""
+            item.detail = _sla_detail(item.action, data) if item.action in SLA_EVENTS else ""
+            if item.action == EventAction.LINKED and isinstance(data.get("number"), str):
+                item.detail = data["number"]
             changes = data.get("changes") or {}
             item.changed_fields = ", ".join(sorted(changes)) if item.action == EventAction.UPDATED else ""
         elif isinstance(item, Comment):
@@ -156,11 +201,15 @@ def run_transition(request: HttpRequest, *, ticket: Any, workflow: Workflow, ser
     return 200, None
 
 
-def attachment_response(*, ticket: TicketBase, user: Any, attachment_id: int) -> FileResponse:
-    """Stream an attachment of a ticket the user can see; customers get public files only."""
+def attachment_response(*, ticket: TicketBase, user: Any, attachment_id: int, inline: bool = False) -> FileResponse:
+    """Stream an attachment of a ticket the user can see; customers get public files only. With
+    `inline`, images and PDFs are shown in the browser (opsdesk/files.py: sniffed type, sandboxed)."""
     attachment = ticket_attachment_get(user=user, ticket=ticket, pk=attachment_id)
-    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
-                        content_type=attachment.content_type or "application/octet-stream")
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return file_response(handle, filename=attachment.name, content_type=attachment.content_type, inline=inline)
 
 
 DetailRenderer = Callable[..., HttpResponse]
@@ -233,7 +282,8 @@ class TicketPages:
 
     def attachment_view(self, request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
         ticket = self.get(user=request.user, pk=pk)
-        return attachment_response(ticket=ticket, user=request.user, attachment_id=attachment_id)
+        return attachment_response(ticket=ticket, user=request.user, attachment_id=attachment_id,
+                                   inline=wants_inline(request))
 
     def edit(self, request: HttpRequest, pk: int, *, form: Callable[[Any, Any], Any],
              save: Callable[[Any, Any], Any], conflict_message: str) -> HttpResponse:

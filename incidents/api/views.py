@@ -32,6 +32,7 @@ from ..followups import (
 )
 from ..models import Incident, SpareLoan
 from ..selectors import (
+    QUEUE_ORDER,
     WORK_ORDER,
     fault_report_get,
     incident_base,
@@ -133,7 +134,7 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
         return self.paged(self.filter_queryset(queryset), IncidentListItemSerializer)
 
     @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated, IsStaffMember],
-            ordering=WORK_ORDER, ordering_fields=())
+            ordering=QUEUE_ORDER, ordering_fields=())
     def queue(self, request: Request) -> Response:
         return self._work_list(incident_dispatch_queue(user=request.user).select_related(None)
                                .defer(*LIST_OMITTED_FIELDS))

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.choices import Role
+from notifications.messages import msg, when
 from tickets.audit import event_record
 from tickets.choices import EventAction
 from tickets.clocks import (
@@ -117,8 +118,9 @@ def _major_incident(incident: Incident, *, actor: Any, now: datetime) -> None:
         "event": "incident.major", "fault_level": incident.fault_level, "recipients": leads,
     })
     notify(incident, event="incident.major", dedup_key=f"inc:{incident.pk}:major:{incident.audit_seq}",
-            title=_("Major incident %(number)s: %(title)s") % {"number": incident.number, "title": incident.title},
-            body=_("Level I incident reported at %(at)s.") % {"at": incident.reported_at.isoformat()},
+            title=msg(gettext_noop("Major incident %(number)s: %(title)s"), number=incident.number,
+                      title=incident.title),
+            body=msg(gettext_noop("Level I incident reported at %(at)s."), at=when(incident.reported_at)),
             extra={"target_user_ids": leads})
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from accounts.choices import Role
 from tickets.choices import EscalationRecipient
 from tickets.models import EscalationStep
 
@@ -63,6 +64,41 @@ def _role_user_ids(role: str, cache: dict[Any, Any] | None) -> list[int]:
     return ids
 
 
+GROUP_LEAD_ROLES = (Role.SUPERVISOR, Role.REGIONAL_LEAD)
+
+
+def _group_lead_ids(incident: Incident, cache: dict[Any, Any] | None) -> list[int]:
+    """The incident's group's lead (if active); without one, the group's active supervisors and
+    regional leads. `cache`: the sweep's per-run memo (one query per group and run)."""
+    group = incident.group if incident.group_id else None
+    if group is None:
+        return []
+    key = ("group_leads", group.pk)
+    if cache is not None and key in cache:
+        return list(cache[key])
+    users = get_user_model().objects.filter(is_active=True)
+    lead = list(users.filter(pk=group.lead_id).values_list("pk", flat=True)) if group.lead_id else []
+    ids = lead or list(group.members.filter(is_active=True, role__in=GROUP_LEAD_ROLES).order_by("pk")
+                       .values_list("pk", flat=True)[:MAX_ROLE_RECIPIENTS])
+    if cache is not None:
+        cache[key] = ids
+    return ids
+
+
+def on_duty_dispatchers(cache: dict[Any, Any] | None = None) -> list[int]:
+    """The dispatchers who should hear about an incident nobody owns. For now every active
+    dispatcher; a duty roster refines this one function (who is on shift now)."""
+    return _role_user_ids(Role.DISPATCHER, cache)
+
+
+def breach_recipients(incident: Incident, *, cache: dict[Any, Any] | None = None) -> list[int]:
+    """Who a breach must reach, so that it always reaches a person: the assignee, else the group's
+    lead (its lead, else its supervisors / regional leads), else the dispatchers on duty."""
+    if incident.assignee_id:
+        return [incident.assignee_id]
+    return _group_lead_ids(incident, cache) or on_duty_dispatchers(cache)
+
+
 def escalation_recipients(incident: Incident, *, level: int,
                           cache: dict[Any, Any] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Who is told at `level`: people for the timeline, and the notification context's additions.
@@ -90,5 +126,9 @@ def escalation_recipients(incident: Incident, *, level: int,
                 user_ids.append(contact.user_id)
             extra.update({"contact_name": contact.name, "contact_email": contact.email,
                           "contact_phone": contact.phone, "contact_user_id": contact.user_id})
+    if not user_ids:  # the chain names nobody who exists (no group, no lead): the breach's owner instead
+        for pk in breach_recipients(incident, cache=cache):
+            user_ids.append(pk)
+            people.append({"kind": "fallback", "user": pk})
     extra["target_user_ids"] = sorted(set(user_ids))
     return people, extra

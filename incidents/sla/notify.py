@@ -20,7 +20,14 @@ def epoch(value: datetime) -> int:
     return int(value.timestamp())
 
 
-def notification_context(incident: Incident, *, title: str, body: str, extra: dict[str, Any] | None) -> dict[str, Any]:
+Text = str | dict[str, Any]  # plain text, or a message rendered per reader (notifications/messages.py)
+
+
+def _text(value: Any) -> Text:
+    return value if isinstance(value, dict) else str(value)
+
+
+def notification_context(incident: Incident, *, title: Text, body: Text, extra: dict[str, Any] | None) -> dict[str, Any]:
     group_lead = incident.group.lead_id if incident.group_id and incident.group else None
     context: dict[str, Any] = {
         "title": title, "body": body, "link": f"/incidents/{incident.pk}/", "number": incident.number,
@@ -33,11 +40,13 @@ def notification_context(incident: Incident, *, title: str, body: str, extra: di
     return context
 
 
-def notification_payload(incident: Incident, *, event: str, dedup_key: str, title: str, body: str,
+def notification_payload(incident: Incident, *, event: str, dedup_key: str, title: Text, body: Text,
              extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One notification as the task takes it (`notification_emit`'s arguments, JSON-safe)."""
+    """One notification as the task takes it (`notification_emit`'s arguments, JSON-safe). Title
+    and body are messages (`msg(...)`), rendered for each recipient when the delivery is made."""
     return {"event": event, "fault_level": incident.fault_level, "organization_id": incident.organization_id,
-            "context": notification_context(incident, title=str(title), body=str(body), extra=extra), "dedup_key": dedup_key}
+            "context": notification_context(incident, title=_text(title), body=_text(body), extra=extra),
+            "dedup_key": dedup_key}
 
 
 NOTIFY_BATCH_TASK = "incidents.sla_notify_batch_task"
@@ -56,6 +65,6 @@ def notify_on_commit(payloads: list[dict[str, Any]],
         transaction.on_commit(partial(queue, payloads), robust=True)
 
 
-def notify(incident: Incident, *, event: str, dedup_key: str, title: str, body: str,
+def notify(incident: Incident, *, event: str, dedup_key: str, title: Text, body: Text,
             extra: dict[str, Any] | None = None) -> None:
     notify_on_commit([notification_payload(incident, event=event, dedup_key=dedup_key, title=title, body=body, extra=extra)])

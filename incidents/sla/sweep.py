@@ -11,8 +11,9 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Min
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from notifications.messages import choice_msgid, msg, term, when
 from tickets.audit import events_chain
 from tickets.choices import ClockState, EventAction
 from tickets.clocks import (
@@ -27,7 +28,7 @@ from tickets.sla.clock import progress_roll, sweep_step
 from tickets.sla_config import PolicyMemo, ResolvedPolicy
 
 from ..models import Incident
-from .escalation import escalation_recipients
+from .escalation import breach_recipients, escalation_recipients
 from .notify import epoch, notification_payload, notify_on_commit, queue_notifications
 from .policy import KIND, MAX_ESCALATION, T
 
@@ -209,7 +210,7 @@ def _step_effects(incident: Incident, step: PlannedStep, *, now: datetime, cache
     """The timeline entries (action, data) and notifications of one step that won its claim, in
     the order they happen; an escalation also raises `incident.escalation_level` in memory."""
     clock = step.clock
-    label = T(clock.target).label
+    label = term(choice_msgid(T(clock.target).label))
     started = epoch(clock.started_at)
     entries: list[tuple[str, dict[str, Any]]] = []
     notes: list[dict[str, Any]] = []
@@ -223,9 +224,9 @@ def _step_effects(incident: Incident, step: PlannedStep, *, now: datetime, cache
                                                   "late": False}))
         notes.append(notification_payload(
             incident, event="sla.warning", dedup_key=f"sla:{clock.id}:{started}:warning:{step.pct}",
-            title=_("%(number)s: %(pct)d%% of the %(target)s time used") % {
-                "number": incident.number, "pct": step.pct, "target": label},
-            body=_("Due at %(due)s.") % {"due": clock.due_at.isoformat()}))
+            title=msg(gettext_noop("%(number)s: %(pct)d%% of the %(target)s time used"), number=incident.number, pct=step.pct,
+                      target=label),
+            body=msg(gettext_noop("Due at %(due)s."), due=when(clock.due_at))))
     elif step.effect == "breach":
         summary.breaches += 1
         entries.append((EventAction.SLA_BREACH, {"target": clock.target, "due_at": clock.due_at}))
@@ -233,17 +234,18 @@ def _step_effects(incident: Incident, step: PlannedStep, *, now: datetime, cache
         notes.append(notification_payload(
             incident, event="report.overdue" if report else "sla.breach",
             dedup_key=f"sla:{clock.id}:{started}:breach",
-            title=(_("%(number)s: fault report overdue") if report else _("%(number)s: %(target)s target breached"))
-            % {"number": incident.number, "target": label},
-            body=_("Was due at %(due)s.") % {"due": clock.due_at.isoformat()}))
+            title=msg(gettext_noop("%(number)s: fault report overdue") if report else gettext_noop("%(number)s: %(target)s target breached"),
+                      number=incident.number, target=label),
+            body=msg(gettext_noop("Was due at %(due)s."), due=when(clock.due_at)),
+            extra={"fallback_user_ids": breach_recipients(incident, cache=cache)}))
     elif step.effect == "reminder":
         summary.reminders += 1
         entries.append((EventAction.PROGRESS, {"reminder": True, "missed_due_at": clock.due_at,
                                                "next_due_at": step.next_due}))
         notes.append(notification_payload(
             incident, event="progress.overdue", dedup_key=f"sla:{clock.id}:progress:{epoch(clock.due_at)}",
-            title=_("%(number)s: progress update overdue") % {"number": incident.number},
-            body=_("The next update is due at %(due)s.") % {"due": step.next_due.isoformat() if step.next_due else ""}))
+            title=msg(gettext_noop("%(number)s: progress update overdue"), number=incident.number),
+            body=msg(gettext_noop("The next update is due at %(due)s."), due=when(step.next_due))))
     if step.escalate_to:
         old = incident.escalation_level
         if step.escalate_to != old + 1 or step.escalate_to > MAX_ESCALATION:
@@ -255,9 +257,9 @@ def _step_effects(incident: Incident, step: PlannedStep, *, now: datetime, cache
                                                 "reason": step.reason, "recipients": people}))
         notes.append(notification_payload(
             incident, event="escalation", dedup_key=f"sla:{clock.id}:{started}:escalate:{step.escalate_to}",
-            title=_("%(number)s escalated to level %(level)d (%(target)s)") % {
-                "number": incident.number, "level": step.escalate_to, "target": label},
-            body=incident.title, extra=extra))
+            title=msg(gettext_noop("%(number)s escalated to level %(level)d (%(target)s)"), number=incident.number,
+                      level=step.escalate_to, target=label),
+            body=incident.title, extra={**extra, "fallback_user_ids": extra["target_user_ids"]}))
     return entries, notes
 
 

@@ -88,16 +88,17 @@ def duration_expression() -> ExpressionWrapper:
 
 
 def fault_durations(qs: QuerySet[Incident]) -> dict[str, Any]:
-    """Total and average fault duration in minutes of `qs` (incidents with an end time only)."""
+    """Total and average fault duration in minutes of `qs` (incidents with an end time only), from
+    the same rows: the average is the printed total over the count, so they always agree."""
     agg = (qs.annotate(fault_duration=duration_expression())
            .filter(fault_duration__isnull=False)
-           .aggregate(total=Sum("fault_duration"), avg=Avg("fault_duration"), n=Count("id")))
+           .aggregate(total=Sum("fault_duration"), n=Count("id")))
     total = agg["total"]
-    avg = agg["avg"]
+    total_minutes = int(total.total_seconds() // 60) if total is not None else 0
     return {
         "with_duration": agg["n"],
-        "total_minutes": int(total.total_seconds() // 60) if total is not None else 0,
-        "avg_minutes": round(avg.total_seconds() / 60, 1) if avg is not None else 0.0,
+        "total_minutes": total_minutes,
+        "avg_minutes": round(total_minutes / agg["n"], 1) if agg["n"] else 0.0,
     }
 
 

@@ -18,7 +18,7 @@ README repeat them):
 - *main device faults* (主要故障): device faults of level I or II, listed with their causes;
 - *fault duration*: reported_at → restored_at (service restored; resolved_at if no restoration was
   recorded), in minutes; total = the sum over restored faults, rounded down; average = total
-  duration / restored faults, to 0.1 minute;
+  minutes as printed / restored faults, to 0.1 minute (so average × count = total);
 - an SLA target (response, on site, restore) is *met* when its clock's met_at ≤ due_at, *missed*
   when it was met late, is still unmet after its due time (as of generation), or was marked
   breached; *attainment* = met / (met + missed); clocks neither met nor due yet are left out. A
@@ -115,6 +115,13 @@ def pct(part: int, whole: int) -> float | None:
 
 def _minutes(seconds: float | None) -> int:
     return int(seconds // 60) if seconds else 0
+
+
+def average_of_total(total: int, count: int) -> float | None:
+    """The average the report prints next to a total: that total (as printed, whole minutes) over
+    the count, to 0.1 — so average × count gives the printed total back (± 0.05 × count), never a
+    figure computed from other rows or other rounding (issue #12: 3201 vs 533.7 × 6)."""
+    return round(total / count, 1) if count else None
 
 
 def _local(dt: Any) -> str:
@@ -275,7 +282,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
         "restored": restored,
         "not_restored": total("total") - restored,
         "duration_total_minutes": _minutes(total_seconds),
-        "duration_avg_minutes": round(total_seconds / 60 / restored, 1) if restored else None,
+        "duration_avg_minutes": average_of_total(_minutes(total_seconds), restored),
         "repair_on_time": restore_met,
         "repair_late": restore_missed,
         "repair_on_time_pct": pct(restore_met, restore_met + restore_missed),
@@ -465,7 +472,8 @@ def _trend(inp: ReportInput) -> list[dict[str, Any]]:
     for m in months:
         cell = table[m.text]
         cell["on_time_pct"] = pct(cell["met"], cell["met"] + cell["missed"])
-        cell["avg_minutes"] = round(cell["seconds"] / 60 / cell["restored"], 1) if cell["restored"] else None
+        cell["total_minutes"] = _minutes(cell["seconds"])
+        cell["avg_minutes"] = average_of_total(cell["total_minutes"], cell["restored"])
         cell["level_list"] = [cell["levels"][lv.value] for lv in FaultLevel]
         out.append(cell)
     return out

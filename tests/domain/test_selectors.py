@@ -101,12 +101,12 @@ def test_dispatch_queue_order_and_content(org_a, org_b, operator, dispatcher, en
     incident_transition(incident_id=cancelled.pk, actor=dispatcher, action="cancel", payload={"reason": "dup"},
                         now=now)
     queue = list(incident_dispatch_queue(user=dispatcher))
-    # Nearest deadline first (no deadline last), then most severe, then oldest (issue 3).
+    # Most severe first, then nearest deadline (no deadline last), then oldest (issue 12; was deadline first).
     waiting = [Incident.objects.get(pk=i.pk) for i in (old_i, new_i, ii, group_only, old_iv)]
     far = now + timedelta(days=365 * 100)
-    expected = sorted(waiting, key=lambda i: (i.sla_next_due or far, i.fault_level, i.reported_at, i.pk))
+    expected = sorted(waiting, key=lambda i: (i.fault_level, i.sla_next_due or far, i.reported_at, i.pk))
     assert queue == expected
-    assert [i.sla_next_due for i in queue] == sorted(i.sla_next_due for i in queue)
+    assert [i.fault_level for i in queue] == sorted(i.fault_level for i in queue)
 
 
 def test_dispatch_queue_is_tenant_scoped(make_incident, org_a, org_b, customer_a):

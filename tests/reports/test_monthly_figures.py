@@ -86,7 +86,7 @@ def expected_figures(rows: list[dict[str, Any]], now: datetime) -> dict[str, Any
         "safety_incidents": cause("security"),
         "restored": restored,
         "duration_total_minutes": int(seconds // 60),
-        "duration_avg_minutes": round(seconds / 60 / restored, 1) if restored else None,
+        "duration_avg_minutes": round(int(seconds // 60) / restored, 1) if restored else None,
         "repair_on_time": on_time,
         "repair_late": late,
         "repair_on_time_pct": round(100 * on_time / (on_time + late), 1) if on_time + late else None,

@@ -41,7 +41,7 @@ def test_queue_is_ordered_by_nearest_deadline_nulls_last(api_as, make_incident, 
                           reported_at=now - timedelta(minutes=5))                                  # I, 10 min
     no_clock = make_incident(organization=org_a, impact="high", urgency="high", title="no clock")
     Incident.objects.filter(pk=no_clock.pk).update(sla_next_due=None)
-    expected = [older.pk, major.pk, minor.pk, no_clock.pk]
+    expected = [older.pk, major.pk, no_clock.pk, minor.pk]  # level I first (no deadline last within it), then IV
     assert [i.pk for i in incident_dispatch_queue(user=dispatcher)] == expected
     client = api_as(dispatcher)
     seen, url = [], "/api/v1/incidents/queue/?page_size=1"
@@ -57,7 +57,7 @@ def test_queue_is_ordered_by_nearest_deadline_nulls_last(api_as, make_incident, 
     web = Client()
     web.force_login(dispatcher)
     page = web.get("/queue/").content.decode()
-    assert page.index("q-older") < page.index("q-major") < page.index("q-minor")
+    assert page.index("q-older") < page.index("q-major") < page.index("no clock") < page.index("q-minor")
 
 
 def test_sla_filters_breached_and_at_risk(api_as, make_incident, org_a, dispatcher, now):
