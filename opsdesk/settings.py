@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "documents",
     "releases",
     "quality",
+    "monitoring",
     "reports",
     "portal",
 ]
@@ -345,6 +346,7 @@ INCIDENT_PANELS: list[str] = [
     "spares:incident_panel",
     "reports:analysis_panel",
     "changes:incident_panel",
+    "monitoring:incident_panel",
 ]
 HOTLINE_PANELS: list[str] = [
     "problems:hotline_panel",
@@ -369,6 +371,7 @@ DEMO_SEEDERS: list[str] = [
     "changes.seed_data.seed",
     "releases.seed_data.seed",
     "reports.seed_data.seed",
+    "monitoring.seed_data.seed",
 ]
 
 # --- Audit chain key (tickets/audit.py) -----------------------------------------------------------
