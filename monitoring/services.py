@@ -207,9 +207,14 @@ class _Batch:
     held: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def _system() -> tuple[Any, SystemActor]:
-    user = system_actor()
-    return user, SystemActor(actor_kind=ACTOR_SYSTEM, user=user)
+def monitoring_actor() -> Any:
+    """The system user incidents are opened as (created on first use; concurrent receivers may
+    race to create it, so the loser reads the winner's)."""
+    try:
+        with transaction.atomic():
+            return system_actor()
+    except IntegrityError:
+        return system_actor()
 
 
 def _record_event(incident: Incident, *, actor: Any, now: datetime, data: dict[str, Any]) -> None:
@@ -242,6 +247,50 @@ def _correlated_incident(batch: _Batch, ci: CI) -> Incident | None:
     return None
 
 
+CORRELATION_LOCK = 7_231_001  # pg_advisory_xact_lock namespace: opening monitoring incidents, per organisation
+
+
+def _correlation_lock(organization: Organization) -> None:
+    """Serialise "join or open" per organisation (PostgreSQL), so a switch and its cameras
+    arriving in concurrent requests never both open an incident unseen by the other."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [CORRELATION_LOCK, organization.pk])
+
+
+def _absorb_dependants(batch: _Batch, ci: CI, incident: Incident) -> None:
+    """The CI just failed, and CIs that depend on it (its cameras) had opened incidents of their
+    own (their alerts came first, e.g. in other Alertmanager groups): their alerts join this
+    incident, and those incidents nobody has touched yet are cancelled as correlated."""
+    dependants = [r.ci_id for r in ci_impact(ci_ids=[ci.pk], direction=ImpactDirection.DEPENDANTS)]
+    if not dependants:
+        return
+    moved = list(AlertRecord.objects.filter(ci_id__in=dependants, state=AlertState.FIRING,
+                                            incident__status__in=OPEN_STATUSES).exclude(incident=incident)
+                 .select_related("incident"))
+    if not moved:
+        return
+    others = {r.incident_id: r.incident for r in moved if r.incident is not None}
+    AlertRecord.objects.filter(pk__in=[r.pk for r in moved]).update(incident=incident, correlated=True)
+    cancelled = []
+    for other in others.values():
+        untouched = (other is not None and other.channel == Channel.MONITORING and other.assignee_id is None
+                     and other.responded_at is None and other.status in (IncidentStatus.NEW, IncidentStatus.ASSIGNED)
+                     and not AlertRecord.objects.filter(incident=other).exists())
+        if not untouched:
+            continue
+        try:
+            with transaction.atomic():
+                incident_transition(incident_id=other.pk, actor=batch.actor, action="cancel", now=batch.now, payload={
+                    "reason": _("Correlated: %(ci)s, which this device depends on, failed (%(number)s).")
+                    % {"ci": ci.name, "number": incident.number}})
+            cancelled.append(other.number)
+        except (TransitionNotAllowed, ConflictError, ValidationError):
+            continue
+    _record_event(incident, actor=batch.actor, now=batch.now, data={
+        "correlated_alerts": len(moved), "cancelled_incidents": cancelled})
+
+
 def _description(alert: Alert, source: AlertSource) -> str:
     lines = [alert.annotations.get("description", "") or alert.annotations.get("message", "")]
     lines.append(_("Monitoring source: %(source)s") % {"source": source.name})
@@ -272,6 +321,7 @@ def _open_new(batch: _Batch, alert: Alert, record: AlertRecord | None) -> AlertO
     else:
         ci = ci_find(rule=rule, organization=organization, labels=alert.labels, cache=batch.ci_cache)
         fields.update(organization=organization, ci=ci)
+        _correlation_lock(organization)
         joined = _correlated_incident(batch, ci) if ci is not None else None
         if joined is not None:
             fields.update(state=AlertState.FIRING, incident=joined, correlated=joined.ci_id != ci.pk if ci else False)
@@ -292,6 +342,7 @@ def _open_new(batch: _Batch, alert: Alert, record: AlertRecord | None) -> AlertO
             outcome.incident = incident
             if ci is not None:
                 batch.open_by_ci[ci.pk] = incident
+                _absorb_dependants(batch, ci, incident)
         else:
             fields.update(state=AlertState.HELD, incident=None)
             outcome.action = "held"
@@ -335,8 +386,12 @@ def _recover(batch: _Batch, alert: Alert, record: AlertRecord) -> AlertOutcome:
     record.count += 1
     record.save(update_fields=["state", "resolved_at", "last_seen", "count"])
     outcome = AlertOutcome(fingerprint=alert.fingerprint, action="resolved", incident=record.incident)
-    incident = record.incident
-    if incident is None or incident.status in (IncidentStatus.CLOSED, IncidentStatus.CANCELLED):
+    if record.incident_id is None:
+        return outcome
+    # Lock the incident before counting what still fires: concurrent recoveries of its alerts
+    # (one webhook per group) then see each other's updates, and the last one restores.
+    incident = ticket_lock(Incident, record.incident_id)
+    if incident.status in (IncidentStatus.CLOSED, IncidentStatus.CANCELLED):
         return outcome
     still_firing = AlertRecord.objects.filter(incident=incident, state=AlertState.FIRING).count()
     user, system = batch.actor, SystemActor(actor_kind=ACTOR_SYSTEM, user=batch.actor)
@@ -419,7 +474,7 @@ def alerts_ingest(*, source: AlertSource, alerts: list[Alert], now: datetime,
         latest[alert.fingerprint] = alert
     records = {r.fingerprint: r for r in AlertRecord.objects.filter(
         source=source, fingerprint__in=list(latest)).select_related("incident", "rule")}
-    batch = _Batch(source=source, rules=[], now=now, actor=actor or system_actor())
+    batch = _Batch(source=source, rules=[], now=now, actor=actor or monitoring_actor())
     rules_loaded = False
     repeats: dict[int, list[int]] = defaultdict(list)  # increment → record ids
     pending_new: list[tuple[Alert, AlertRecord | None]] = []
