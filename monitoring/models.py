@@ -134,7 +134,10 @@ class AlertRecord(models.Model):
     ci = models.ForeignKey(CI, verbose_name=_("CI"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     incident = models.ForeignKey(Incident, verbose_name=_("incident"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="alerts")
-    correlated = models.BooleanField(_("joined an upstream CI's incident"), default=False)
+    # The CI this alert's CI depends on directly (its switch): alerts sharing it, or on it, correlate.
+    anchor_ci = models.ForeignKey(CI, verbose_name=_("upstream CI"), null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+    correlated = models.BooleanField(_("joined a related CI's incident"), default=False)
     count = models.PositiveIntegerField(_("times received"), default=1)
     fired_count = models.PositiveIntegerField(_("times fired"), default=1)
     first_seen = models.DateTimeField(_("first seen"))
@@ -152,6 +155,7 @@ class AlertRecord(models.Model):
         indexes = [
             # Correlation: the firing alerts (with an incident) on a set of CIs.
             models.Index(fields=["ci", "state"], name="alertrecord_ci_firing", condition=Q(state="firing")),
+            models.Index(fields=["anchor_ci", "state"], name="alertrecord_anchor_firing", condition=Q(state="firing")),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization, SupportGroup
@@ -25,7 +25,7 @@ from cmdb.models import CI
 from cmdb.selectors import ci_impact
 from incidents.choices import OPEN_STATUSES, Impact, IncidentStatus, Urgency
 from incidents.models import Incident
-from incidents.services import incident_create, incident_transition
+from incidents.services import incident_create, incident_transition, incident_update
 from incidents.sla import system_actor
 from opsdesk.errors import ConflictError, TransitionNotAllowed
 from tickets.audit import event_record
@@ -203,6 +203,7 @@ class _Batch:
     ci_cache: dict[tuple[str, str, int], CI | None] = field(default_factory=dict)
     upstream: dict[int, list[int]] = field(default_factory=dict)  # ci → CIs it depends on, nearest first
     open_by_ci: dict[int, Incident] = field(default_factory=dict)  # firing alerts' open incidents by CI
+    open_by_anchor: dict[int, Incident] = field(default_factory=dict)  # … by the CI their CI depends on
     capped: set[int] = field(default_factory=set)  # rule ids (0: the source) whose cap is reached
     held: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
@@ -230,21 +231,56 @@ def _upstream(batch: _Batch, ci_id: int) -> list[int]:
     return batch.upstream[ci_id]
 
 
+def _anchor(batch: _Batch, ci_id: int) -> int | None:
+    chain = _upstream(batch, ci_id)
+    return chain[0] if chain else None
+
+
 def _correlated_incident(batch: _Batch, ci: CI) -> Incident | None:
-    """An open incident of a firing alert on this CI or on a CI it depends on (the switch its
-    camera hangs off): the nearest one."""
+    """The open incident this CI's alert joins, nearest cause first: one of a firing alert on the
+    CI itself or on a CI it depends on (the switch its camera hangs off, the switch's line); then
+    one of alerts on the CIs that depend directly on this one (the switch failing after its
+    cameras: the incident moves to the switch); then one of alerts on its siblings (cameras on the
+    same switch: a common cause)."""
     chain = [ci.pk, *_upstream(batch, ci.pk)]
+    anchor = chain[1] if len(chain) > 1 else None
     for ci_id in chain:
         if ci_id in batch.open_by_ci:
             return batch.open_by_ci[ci_id]
-    found = {r.ci_id: r.incident for r in AlertRecord.objects.filter(
-        ci_id__in=chain, state=AlertState.FIRING, incident__status__in=OPEN_STATUSES,
-    ).select_related("incident").order_by("first_seen", "id")}
+    cached = batch.open_by_anchor.get(ci.pk) or (batch.open_by_anchor.get(anchor) if anchor else None)
+    if cached is not None:
+        return _repoint(batch, cached, ci)
+    anchors = [ci.pk] + ([anchor] if anchor else [])
+    records = list(AlertRecord.objects.filter(
+        Q(ci_id__in=chain) | Q(anchor_ci_id__in=anchors), state=AlertState.FIRING,
+        incident__status__in=OPEN_STATUSES,
+    ).select_related("incident").order_by("first_seen", "id"))
+    by_ci = {r.ci_id: r.incident for r in records if r.ci_id in chain}
     for ci_id in chain:
-        if ci_id in found and found[ci_id] is not None:
-            batch.open_by_ci[ci_id] = found[ci_id]  # type: ignore[assignment]
-            return found[ci_id]
+        if by_ci.get(ci_id) is not None:
+            batch.open_by_ci[ci_id] = by_ci[ci_id]  # type: ignore[assignment]
+            return by_ci[ci_id]
+    for wanted in anchors:
+        for r in records:
+            if r.anchor_ci_id == wanted and r.incident is not None:
+                batch.open_by_anchor[wanted] = r.incident
+                return _repoint(batch, r.incident, ci) if wanted == ci.pk else r.incident
     return None
+
+
+def _repoint(batch: _Batch, incident: Incident, ci: CI) -> Incident:
+    """The CI that the incident's device depends on failed too: the incident is about that CI now
+    (recorded as an ordinary edit by the system user)."""
+    if incident.ci_id == ci.pk or _anchor(batch, incident.ci_id or 0) != ci.pk:
+        return incident
+    try:
+        with transaction.atomic():
+            incident = incident_update(incident_id=incident.pk, actor=batch.actor, version=None,
+                                       changes={"ci": ci}, now=batch.now)
+    except (ValidationError, ConflictError):
+        return incident
+    batch.open_by_ci[ci.pk] = incident
+    return incident
 
 
 CORRELATION_LOCK = 7_231_001  # pg_advisory_xact_lock namespace: opening monitoring incidents, per organisation
@@ -320,12 +356,15 @@ def _open_new(batch: _Batch, alert: Alert, record: AlertRecord | None) -> AlertO
         outcome.action, outcome.message = "unmapped", _("No rule or source default names an organisation.")
     else:
         ci = ci_find(rule=rule, organization=organization, labels=alert.labels, cache=batch.ci_cache)
-        fields.update(organization=organization, ci=ci)
+        anchor = _anchor(batch, ci.pk) if ci is not None else None
+        fields.update(organization=organization, ci=ci, anchor_ci_id=anchor)
         _correlation_lock(organization)
         joined = _correlated_incident(batch, ci) if ci is not None else None
         if joined is not None:
             fields.update(state=AlertState.FIRING, incident=joined, correlated=joined.ci_id != ci.pk if ci else False)
             outcome.action, outcome.incident = "joined", joined
+            if anchor is not None:
+                batch.open_by_anchor.setdefault(anchor, joined)
         elif _admit(batch, rule):
             level = level_for(rule, alert.labels)
             impact, urgency = LEVEL_IMPACT_URGENCY[level]
@@ -342,6 +381,8 @@ def _open_new(batch: _Batch, alert: Alert, record: AlertRecord | None) -> AlertO
             outcome.incident = incident
             if ci is not None:
                 batch.open_by_ci[ci.pk] = incident
+                if anchor is not None:
+                    batch.open_by_anchor[anchor] = incident
                 _absorb_dependants(batch, ci, incident)
         else:
             fields.update(state=AlertState.HELD, incident=None)

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -98,10 +99,13 @@ def receive(request: HttpRequest, kind: str) -> HttpResponse:
         inbound_log(endpoint=kind, source=source, remote_addr=_client_ip(request), status_code=400,
                     outcome=InboundOutcome.MALFORMED, now=now, raw_body=raw, message=message)
         return JsonResponse({"detail": message}, status=400)
-    result = alerts_ingest(source=source, alerts=alerts, now=now)
-    failures = [f"{o.fingerprint}: {o.message}" for o in result.outcomes if o.action == "failed" and o.message]
-    inbound_log(endpoint=kind, source=source, remote_addr=_client_ip(request), status_code=200,
-                outcome=InboundOutcome.ACCEPTED, now=now, raw_body=raw, result=result, message="\n".join(failures))
+    # One transaction (one commit) per request; each alert still has its own savepoint.
+    with transaction.atomic():
+        result = alerts_ingest(source=source, alerts=alerts, now=now)
+        failures = [f"{o.fingerprint}: {o.message}" for o in result.outcomes if o.action == "failed" and o.message]
+        inbound_log(endpoint=kind, source=source, remote_addr=_client_ip(request), status_code=200,
+                    outcome=InboundOutcome.ACCEPTED, now=now, raw_body=raw, result=result,
+                    message="\n".join(failures))
     body: dict[str, Any] = {"status": "ok", "alerts": len(alerts), "outcome": result.summary()}
     incidents = [o for o in result.outcomes if o.incident is not None]
     if kind == SourceKind.ZABBIX or len(alerts) == 1:

@@ -226,9 +226,35 @@ def test_correlation_within_one_group_whatever_the_order(am_source, estate, post
     assert AlertRecord.objects.filter(incident=incident).count() == 5
 
 
-def test_unrelated_devices_get_their_own_incidents(am_source, estate, post):
-    post("alertmanager", am_payload(am_alert("cam-1"), am_alert("cam-2")))
-    assert monitoring_incidents().count() == 2
+def test_unrelated_devices_get_their_own_incidents(am_source, estate, post, org_a):
+    from tests.factories import CIFactory
+    CIFactory(name="printer-9", organization=org_a)
+    post("alertmanager", am_payload(am_alert("cam-1"), am_alert("printer-9"), am_alert("not-in-cmdb")))
+    assert monitoring_incidents().count() == 3
+
+
+def test_cameras_on_one_switch_share_an_incident_that_moves_to_the_switch_when_it_alerts(am_source, estate, post):
+    for camera in estate["cameras"]:  # separate webhooks (other Alertmanager groups), before the switch
+        post("alertmanager", am_payload(am_alert(camera.name, alertname="VideoLoss")))
+    incident = monitoring_incidents().get()
+    assert incident.ci == estate["cameras"][0]
+    post("alertmanager", am_payload(am_alert("sw-1")))
+    incident.refresh_from_db()
+    assert monitoring_incidents().count() == 1 and incident.ci == estate["switch"]
+    assert AlertRecord.objects.filter(incident=incident).count() == 5
+
+
+def test_dependants_incidents_are_absorbed_when_their_upstream_ci_fails(am_source, estate, post, org_a):
+    """A camera on another switch under the same line had its own incident; the line fails: the
+    switch-level incidents nobody touched are cancelled as correlated, their alerts move."""
+    post("alertmanager", am_payload(am_alert("cam-1", alertname="VideoLoss")))
+    first = monitoring_incidents().get()
+    post("alertmanager", am_payload(am_alert("line-1", alertname="LinkDown")))
+    first.refresh_from_db()
+    line_incident = monitoring_incidents().exclude(status="cancelled").get()
+    assert line_incident.ci == estate["line"]
+    assert first.status == "cancelled" and "line-1" in first.cancel_reason
+    assert AlertRecord.objects.get(fingerprint="fp-cam-1-VideoLoss").incident == line_incident
 
 
 # --- flood cap ------------------------------------------------------------------------------
