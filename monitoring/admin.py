@@ -65,7 +65,8 @@ class AlertSourceAdmin(admin.ModelAdmin):
 class AlertRuleForm(forms.ModelForm):
     class Meta:
         model = AlertRule
-        fields = "__all__"
+        fields = ("position", "name", "source", "matchers", "action", "organization", "ci", "ci_match", "ci_label",
+                  "fault_level", "group", "on_recovery", "max_incidents_per_minute", "is_active")
 
     def clean_matchers(self) -> Any:
         value = self.cleaned_data.get("matchers")

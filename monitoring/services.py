@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
-from accounts.models import Organization, SupportGroup
+from accounts.models import Organization
 from cmdb.choices import ImpactDirection
 from cmdb.models import CI
 from cmdb.selectors import ci_impact
@@ -111,7 +111,7 @@ def ci_find(*, rule: AlertRule | None, organization: Organization, labels: dict[
             cache: dict[tuple[str, str, int], CI | None]) -> CI | None:
     """The CI an alert is about: the rule's fixed CI, or the one whose name / management IP /
     asset tag / serial equals the rule's label (without a rule: name = `host`)."""
-    if rule is not None and rule.ci_id is not None:
+    if rule is not None and rule.ci is not None:
         return rule.ci if rule.ci.organization_id == organization.pk else None
     match = rule.ci_match if rule is not None else CIMatch.NAME
     if not match:
@@ -122,10 +122,37 @@ def ci_find(*, rule: AlertRule | None, organization: Organization, labels: dict[
     key = (match, value, organization.pk)
     if key not in cache:
         qs = CI.objects.filter(organization=organization).exclude(status="retired")
-        lookup = {CIMatch.NAME: "name", CIMatch.IP: "attributes__mgmt_ip", CIMatch.ASSET_TAG: "asset_tag",
-                  CIMatch.SERIAL: "serial"}[CIMatch(match)]
+        lookup = CI_LOOKUPS[CIMatch(match)]
         cache[key] = qs.filter(**{lookup: value}).order_by("id").first()
     return cache[key]
+
+
+CI_LOOKUPS = {CIMatch.NAME: "name", CIMatch.IP: "attributes__mgmt_ip", CIMatch.ASSET_TAG: "asset_tag",
+              CIMatch.SERIAL: "serial"}
+
+
+def ci_prefetch(batch: Any, alerts: list[Alert]) -> None:
+    """Fill the CI cache for many alerts at once: one query per (organisation, lookup) instead of
+    one per alert (a storm of 10,000 cameras)."""
+    wanted: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for alert in alerts:
+        rule = rule_match(batch.rules, alert.labels)
+        organization = (rule.organization if rule is not None and rule.organization_id else None) or batch.source.organization
+        if organization is None or (rule is not None and rule.ci_id is not None):
+            continue
+        match = rule.ci_match if rule is not None else CIMatch.NAME
+        value = _ci_value(rule, alert.labels) if rule is not None else alert.labels.get("host", "").strip()
+        if match and value and (match, value, organization.pk) not in batch.ci_cache:
+            wanted[(match, organization.pk)].add(value)
+    for (match, org_id), values in wanted.items():
+        lookup = CI_LOOKUPS[CIMatch(match)]
+        found: dict[str, CI] = {}
+        for ci in CI.objects.filter(organization_id=org_id, **{f"{lookup}__in": list(values)}).exclude(
+                status="retired").order_by("-id"):
+            key = str(ci.attributes.get("mgmt_ip", "")) if match == CIMatch.IP else str(getattr(ci, lookup))
+            found[key] = ci  # by descending id: the lowest id wins, as in ci_find
+        for value in values:
+            batch.ci_cache[(match, value, org_id)] = found.get(value)
 
 
 # --- flood cap --------------------------------------------------------------------------------
@@ -205,6 +232,8 @@ class _Batch:
     open_by_ci: dict[int, Incident] = field(default_factory=dict)  # firing alerts' open incidents by CI
     open_by_anchor: dict[int, Incident] = field(default_factory=dict)  # … by the CI their CI depends on
     capped: set[int] = field(default_factory=set)  # rule ids (0: the source) whose cap is reached
+    outer_transaction: bool = False  # the caller holds a transaction around the whole request
+    locked: set[int] = field(default_factory=set)  # organisations whose correlation lock is held
     held: dict[int, int] = field(default_factory=lambda: defaultdict(int))
 
 
@@ -286,12 +315,16 @@ def _repoint(batch: _Batch, incident: Incident, ci: CI) -> Incident:
 CORRELATION_LOCK = 7_231_001  # pg_advisory_xact_lock namespace: opening monitoring incidents, per organisation
 
 
-def _correlation_lock(organization: Organization) -> None:
+def _correlation_lock(batch: _Batch, organization: Organization) -> None:
     """Serialise "join or open" per organisation (PostgreSQL), so a switch and its cameras
-    arriving in concurrent requests never both open an incident unseen by the other."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [CORRELATION_LOCK, organization.pk])
+    arriving in concurrent requests never both open an incident unseen by the other. Held to the
+    end of the transaction: once per request when the request is one transaction."""
+    if connection.vendor != "postgresql" or organization.pk in batch.locked:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [CORRELATION_LOCK, organization.pk])
+    if batch.outer_transaction:
+        batch.locked.add(organization.pk)
 
 
 def _absorb_dependants(batch: _Batch, ci: CI, incident: Incident) -> None:
@@ -358,7 +391,7 @@ def _open_new(batch: _Batch, alert: Alert, record: AlertRecord | None) -> AlertO
         ci = ci_find(rule=rule, organization=organization, labels=alert.labels, cache=batch.ci_cache)
         anchor = _anchor(batch, ci.pk) if ci is not None else None
         fields.update(organization=organization, ci=ci, anchor_ci_id=anchor)
-        _correlation_lock(organization)
+        _correlation_lock(batch, organization)
         joined = _correlated_incident(batch, ci) if ci is not None else None
         if joined is not None:
             fields.update(state=AlertState.FIRING, incident=joined, correlated=joined.ci_id != ci.pk if ci else False)
@@ -488,6 +521,7 @@ def _order_for_correlation(batch: _Batch, pending: list[tuple[Alert, AlertRecord
     cameras), so the cameras join the switch's incident however Alertmanager ordered the group."""
     if len(pending) < 2:
         return pending
+    ci_prefetch(batch, [alert for alert, _record in pending])
     depth: list[int] = []
     for alert, _record in pending:
         rule = rule_match(batch.rules, alert.labels)
@@ -515,7 +549,8 @@ def alerts_ingest(*, source: AlertSource, alerts: list[Alert], now: datetime,
         latest[alert.fingerprint] = alert
     records = {r.fingerprint: r for r in AlertRecord.objects.filter(
         source=source, fingerprint__in=list(latest)).select_related("incident", "rule")}
-    batch = _Batch(source=source, rules=[], now=now, actor=actor or monitoring_actor())
+    batch = _Batch(source=source, rules=[], now=now, actor=actor or monitoring_actor(),
+                   outer_transaction=connection.in_atomic_block)
     rules_loaded = False
     repeats: dict[int, list[int]] = defaultdict(list)  # increment → record ids
     pending_new: list[tuple[Alert, AlertRecord | None]] = []

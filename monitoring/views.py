@@ -109,8 +109,8 @@ def receive(request: HttpRequest, kind: str) -> HttpResponse:
     body: dict[str, Any] = {"status": "ok", "alerts": len(alerts), "outcome": result.summary()}
     incidents = [o for o in result.outcomes if o.incident is not None]
     if kind == SourceKind.ZABBIX or len(alerts) == 1:
-        if incidents:
-            incident = incidents[0].incident
+        incident = incidents[0].incident if incidents else None
+        if incident is not None:
             link = _incident_link(incident)
             body.update(incident=incident.number, url=link, tags={"opsdesk": incident.number, "opsdesk_url": link})
         body["action"] = result.outcomes[0].action if result.outcomes else ""
