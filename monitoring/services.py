@@ -226,7 +226,7 @@ class _Batch:
     source: AlertSource
     rules: list[CompiledRule]
     now: datetime
-    actor: Any
+    given_actor: Any = None
     ci_cache: dict[tuple[str, str, int], CI | None] = field(default_factory=dict)
     upstream: dict[int, list[int]] = field(default_factory=dict)  # ci → CIs it depends on, nearest first
     open_by_ci: dict[int, Incident] = field(default_factory=dict)  # firing alerts' open incidents by CI
@@ -235,6 +235,13 @@ class _Batch:
     outer_transaction: bool = False  # the caller holds a transaction around the whole request
     locked: set[int] = field(default_factory=set)  # organisations whose correlation lock is held
     held: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+
+    @property
+    def actor(self) -> Any:
+        """The system user, looked up only when something is written on an incident (repeats never)."""
+        if self.given_actor is None:
+            self.given_actor = monitoring_actor()
+        return self.given_actor
 
 
 def monitoring_actor() -> Any:
@@ -308,6 +315,7 @@ def _repoint(batch: _Batch, incident: Incident, ci: CI) -> Incident:
                                        changes={"ci": ci}, now=batch.now)
     except (ValidationError, ConflictError):
         return incident
+    AlertRecord.objects.filter(incident=incident).exclude(ci=ci).update(correlated=True)
     batch.open_by_ci[ci.pk] = incident
     return incident
 
@@ -549,7 +557,7 @@ def alerts_ingest(*, source: AlertSource, alerts: list[Alert], now: datetime,
         latest[alert.fingerprint] = alert
     records = {r.fingerprint: r for r in AlertRecord.objects.filter(
         source=source, fingerprint__in=list(latest)).select_related("incident", "rule")}
-    batch = _Batch(source=source, rules=[], now=now, actor=actor or monitoring_actor(),
+    batch = _Batch(source=source, rules=[], now=now, given_actor=actor,
                    outer_transaction=connection.in_atomic_block)
     rules_loaded = False
     repeats: dict[int, list[int]] = defaultdict(list)  # increment → record ids

@@ -242,6 +242,9 @@ def test_cameras_on_one_switch_share_an_incident_that_moves_to_the_switch_when_i
     incident.refresh_from_db()
     assert monitoring_incidents().count() == 1 and incident.ci == estate["switch"]
     assert AlertRecord.objects.filter(incident=incident).count() == 5
+    assert AlertRecord.objects.filter(incident=incident, correlated=True).count() == 4  # the cameras'
+    assert TicketEvent.objects.filter(ticket_kind="incident", ticket_id=incident.pk, action="updated",
+                                      data__changes__ci__1=estate["switch"].pk).exists()
 
 
 def test_dependants_incidents_are_absorbed_when_their_upstream_ci_fails(am_source, estate, post, org_a):
