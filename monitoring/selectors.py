@@ -7,17 +7,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cmdb.choices import ImpactDirection
-from cmdb.selectors import ci_impact
 from incidents.choices import OPEN_STATUSES, IncidentStatus
 from incidents.models import Incident
 
 from .choices import AlertState, RuleAction
 from .models import AlertRecord, AlertRule, AlertSource
 from .payloads import Alert
-from .services import ci_find, level_for, rule_match, rules_load
+from .services import Batch, ci_find, correlated_incident, level_for, rule_match, rules_load
 
 
 def incident_alert_list(*, incident: Incident) -> QuerySet[AlertRecord]:
@@ -42,7 +41,8 @@ def alerts_plan(*, source: AlertSource, alerts: list[Alert]) -> list[PlanRow]:
     rules = rules_load(source=source)
     known = {r.fingerprint: r for r in AlertRecord.objects.filter(
         source=source, fingerprint__in=[a.fingerprint for a in alerts]).select_related("incident")}
-    cache: dict[tuple[str, str, int], Any] = {}
+    batch = Batch(source=source, rules=rules, now=timezone.now(), dry_run=True)
+    cache = batch.ci_cache
     rows = []
     for alert in alerts:
         rule = rule_match(rules, alert.labels)
@@ -51,11 +51,12 @@ def alerts_plan(*, source: AlertSource, alerts: list[Alert]) -> list[PlanRow]:
         record = known.get(alert.fingerprint)
         rows.append(PlanRow(alert=alert, rule=rule, organization=organization, ci=ci, level=level_for(rule, alert.labels),
                             group=rule.group if rule is not None else None, known=record,
-                            decision=_decision(alert, rule, organization, ci, record)))
+                            decision=_decision(batch, alert, rule, organization, ci, record)))
     return rows
 
 
-def _decision(alert: Alert, rule: AlertRule | None, organization: Any, ci: Any, record: AlertRecord | None) -> str:
+def _decision(batch: Batch, alert: Alert, rule: AlertRule | None, organization: Any, ci: Any,
+              record: AlertRecord | None) -> str:
     incident = record.incident if record is not None else None
     if record is not None and incident is not None:
         if alert.firing and record.state == AlertState.FIRING:
@@ -73,10 +74,8 @@ def _decision(alert: Alert, rule: AlertRule | None, organization: Any, ci: Any, 
     if organization is None:
         return _("No organisation: kept as unmapped.")
     if ci is not None:
-        chain = [ci.pk, *[r.ci_id for r in ci_impact(ci_ids=[ci.pk], direction=ImpactDirection.DEPENDENCIES)]]
-        joined = AlertRecord.objects.filter(ci_id__in=chain, state=AlertState.FIRING,
-                                            incident__status__in=OPEN_STATUSES).select_related("incident").first()
-        if joined is not None and joined.incident is not None:
-            return _("Joins %(number)s (an alert on %(ci)s, which this CI depends on, is firing).") % {
-                "number": joined.incident.number, "ci": joined.ci}
+        joined = correlated_incident(batch, ci)
+        if joined is not None:
+            return _("Joins %(number)s (a related CI's alert is firing: %(ci)s).") % {
+                "number": joined.number, "ci": joined.ci}
     return _("Opens a new incident (within the flood cap).")

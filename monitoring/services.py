@@ -220,7 +220,7 @@ class IngestResult:
 
 
 @dataclass
-class _Batch:
+class Batch:
     """What one request has learnt so far (so a storm costs one lookup per distinct CI)."""
 
     source: AlertSource
@@ -235,6 +235,7 @@ class _Batch:
     outer_transaction: bool = False  # the caller holds a transaction around the whole request
     locked: set[int] = field(default_factory=set)  # organisations whose correlation lock is held
     held: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    dry_run: bool = False  # the admin's rule test: decide, write nothing
 
     @property
     def actor(self) -> Any:
@@ -259,7 +260,7 @@ def _record_event(incident: Incident, *, actor: Any, now: datetime, data: dict[s
     event_record(ticket=locked, actor=actor, action=EventAction.UPDATED, now=now, data={"monitoring": data})
 
 
-def _upstream(batch: _Batch, ci_id: int) -> list[int]:
+def _upstream(batch: Batch, ci_id: int) -> list[int]:
     """The CIs ci_id depends on (impact analysis reversed), nearest first; cached per request."""
     if ci_id not in batch.upstream:
         rows = ci_impact(ci_ids=[ci_id], direction=ImpactDirection.DEPENDENCIES)
@@ -267,12 +268,12 @@ def _upstream(batch: _Batch, ci_id: int) -> list[int]:
     return batch.upstream[ci_id]
 
 
-def _anchor(batch: _Batch, ci_id: int) -> int | None:
+def _anchor(batch: Batch, ci_id: int) -> int | None:
     chain = _upstream(batch, ci_id)
     return chain[0] if chain else None
 
 
-def _correlated_incident(batch: _Batch, ci: CI) -> Incident | None:
+def correlated_incident(batch: Batch, ci: CI) -> Incident | None:
     """The open incident this CI's alert joins, nearest cause first: one of a firing alert on the
     CI itself or on a CI it depends on (the switch its camera hangs off, the switch's line); then
     one of alerts on the CIs that depend directly on this one (the switch failing after its
@@ -304,10 +305,10 @@ def _correlated_incident(batch: _Batch, ci: CI) -> Incident | None:
     return None
 
 
-def _repoint(batch: _Batch, incident: Incident, ci: CI) -> Incident:
+def _repoint(batch: Batch, incident: Incident, ci: CI) -> Incident:
     """The CI that the incident's device depends on failed too: the incident is about that CI now
     (recorded as an ordinary edit by the system user)."""
-    if incident.ci_id == ci.pk or _anchor(batch, incident.ci_id or 0) != ci.pk:
+    if batch.dry_run or incident.ci_id == ci.pk or _anchor(batch, incident.ci_id or 0) != ci.pk:
         return incident
     try:
         with transaction.atomic():
@@ -323,7 +324,7 @@ def _repoint(batch: _Batch, incident: Incident, ci: CI) -> Incident:
 CORRELATION_LOCK = 7_231_001  # pg_advisory_xact_lock namespace: opening monitoring incidents, per organisation
 
 
-def _correlation_lock(batch: _Batch, organization: Organization) -> None:
+def _correlation_lock(batch: Batch, organization: Organization) -> None:
     """Serialise "join or open" per organisation (PostgreSQL), so a switch and its cameras
     arriving in concurrent requests never both open an incident unseen by the other. Held to the
     end of the transaction: once per request when the request is one transaction."""
@@ -335,7 +336,7 @@ def _correlation_lock(batch: _Batch, organization: Organization) -> None:
         batch.locked.add(organization.pk)
 
 
-def _absorb_dependants(batch: _Batch, ci: CI, incident: Incident) -> None:
+def _absorb_dependants(batch: Batch, ci: CI, incident: Incident) -> None:
     """The CI just failed, and CIs that depend on it (its cameras) had opened incidents of their
     own (their alerts came first, e.g. in other Alertmanager groups): their alerts join this
     incident, and those incidents nobody has touched yet are cancelled as correlated."""
@@ -377,7 +378,7 @@ def _description(alert: Alert, source: AlertSource) -> str:
     return "\n".join(line for line in lines if line)[:4000]
 
 
-def _open_new(batch: _Batch, alert: Alert, record: AlertRecord | None) -> AlertOutcome:
+def _open_new(batch: Batch, alert: Alert, record: AlertRecord | None) -> AlertOutcome:
     """A firing alert with no live incident: map it, then join a correlated incident, open one
     (within the flood cap), or hold it back."""
     source, now = batch.source, batch.now
@@ -400,7 +401,7 @@ def _open_new(batch: _Batch, alert: Alert, record: AlertRecord | None) -> AlertO
         anchor = _anchor(batch, ci.pk) if ci is not None else None
         fields.update(organization=organization, ci=ci, anchor_ci_id=anchor)
         _correlation_lock(batch, organization)
-        joined = _correlated_incident(batch, ci) if ci is not None else None
+        joined = correlated_incident(batch, ci) if ci is not None else None
         if joined is not None:
             fields.update(state=AlertState.FIRING, incident=joined, correlated=joined.ci_id != ci.pk if ci else False)
             outcome.action, outcome.incident = "joined", joined
@@ -440,7 +441,7 @@ def _open_new(batch: _Batch, alert: Alert, record: AlertRecord | None) -> AlertO
     return outcome
 
 
-def _admit(batch: _Batch, rule: AlertRule | None) -> bool:
+def _admit(batch: Batch, rule: AlertRule | None) -> bool:
     rule_key = rule.pk if rule is not None and rule.max_incidents_per_minute else 0
     if 0 in batch.capped or rule_key in batch.capped:
         batch.held[rule_key if rule_key in batch.capped else 0] += 1
@@ -457,7 +458,7 @@ def _admit(batch: _Batch, rule: AlertRule | None) -> bool:
     return False
 
 
-def _recover(batch: _Batch, alert: Alert, record: AlertRecord) -> AlertOutcome:
+def _recover(batch: Batch, alert: Alert, record: AlertRecord) -> AlertOutcome:
     """The alert resolved: record it; the incident learns the restoration (and, when the rule says
     so and nothing else of it still fires, is marked restored through the transition engine)."""
     now = batch.now
@@ -495,7 +496,7 @@ def _recover(batch: _Batch, alert: Alert, record: AlertRecord) -> AlertOutcome:
     return outcome
 
 
-def _refire(batch: _Batch, alert: Alert, record: AlertRecord) -> AlertOutcome:
+def _refire(batch: Batch, alert: Alert, record: AlertRecord) -> AlertOutcome:
     """A resolved alert fires again. Its incident still open: counted and noted; resolved or under
     observation (flapping within the observation week): reopened; closed or none: a new incident."""
     incident, now = record.incident, batch.now
@@ -523,7 +524,7 @@ def _refire(batch: _Batch, alert: Alert, record: AlertRecord) -> AlertOutcome:
     return AlertOutcome(fingerprint=alert.fingerprint, action=action, incident=incident)
 
 
-def _order_for_correlation(batch: _Batch, pending: list[tuple[Alert, AlertRecord | None]]) -> list[
+def _order_for_correlation(batch: Batch, pending: list[tuple[Alert, AlertRecord | None]]) -> list[
         tuple[Alert, AlertRecord | None]]:
     """Within one payload, alerts on the CIs others depend on go first (the switch before its
     cameras), so the cameras join the switch's incident however Alertmanager ordered the group."""
@@ -557,7 +558,7 @@ def alerts_ingest(*, source: AlertSource, alerts: list[Alert], now: datetime,
         latest[alert.fingerprint] = alert
     records = {r.fingerprint: r for r in AlertRecord.objects.filter(
         source=source, fingerprint__in=list(latest)).select_related("incident", "rule")}
-    batch = _Batch(source=source, rules=[], now=now, given_actor=actor,
+    batch = Batch(source=source, rules=[], now=now, given_actor=actor,
                    outer_transaction=connection.in_atomic_block)
     rules_loaded = False
     repeats: dict[int, list[int]] = defaultdict(list)  # increment → record ids
@@ -603,7 +604,7 @@ def alerts_ingest(*, source: AlertSource, alerts: list[Alert], now: datetime,
     return result
 
 
-def _guarded(batch: _Batch, alert: Alert, record: AlertRecord | None, step: Any) -> AlertOutcome:
+def _guarded(batch: Batch, alert: Alert, record: AlertRecord | None, step: Any) -> AlertOutcome:
     """One alert in its own savepoint: a bad one is logged and never stops the others."""
     try:
         with transaction.atomic():
