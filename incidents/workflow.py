@@ -58,8 +58,9 @@ INCIDENT_WORKFLOW = Workflow((
     Transition("pend", _("Pending customer"), sources(S.IN_PROGRESS), S.PENDING, WORK, requires=("reason",),
                guard=assigned_to_user_or_group),
     Transition("resume", _("Resume"), sources(S.PENDING), S.IN_PROGRESS, WORK, guard=assigned_to_user_or_group),
+    # Monitoring (a "system" actor) marks restoration when the alert recovers, if its rule says so.
     Transition("restore", _("Service restored"), sources(S.IN_PROGRESS), None, WORK, requires=("workaround",),
-               guard=not_yet_restored),
+               guard=not_yet_restored, actors=frozenset({"system"})),
     Transition("resolve", _("Resolve"), sources(S.IN_PROGRESS), S.RESOLVED, WORK,
                requires=("cause_category", "resolution"), guard=assigned_to_user_or_group, style="primary"),
     Transition("observe", _("Confirm and observe"), sources(S.RESOLVED), S.OBSERVING,
@@ -67,8 +68,10 @@ INCIDENT_WORKFLOW = Workflow((
     # The sweep closes an incident whose observation period ended (a "system" actor).
     Transition("close", _("Close"), sources(S.OBSERVING), S.CLOSED, DESK, guard=observation_done,
                actors=frozenset({"system"})),
+    # Monitoring (a "system" actor) reopens when the alert fires again during observation (flapping).
     Transition("reopen", _("Reopen"), sources(S.RESOLVED, S.OBSERVING), S.IN_PROGRESS,
-               STAFF | {Role.CUSTOMER}, requires=("reason",), guard=own_organisation, style="danger"),
+               STAFF | {Role.CUSTOMER}, requires=("reason",), guard=own_organisation, style="danger",
+               actors=frozenset({"system"})),
     Transition("cancel", _("Cancel"), sources(S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.PENDING), S.CANCELLED,
                DESK, requires=("reason",), style="danger"),
 ))

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "quality",
     "mailin",
     "search",
+    "monitoring",
     "reports",
     "portal",
 ]
@@ -356,6 +357,7 @@ INCIDENT_PANELS: list[str] = [
     "spares:incident_panel",
     "reports:analysis_panel",
     "changes:incident_panel",
+    "monitoring:incident_panel",
 ]
 HOTLINE_PANELS: list[str] = [
     "problems:hotline_panel",
@@ -384,6 +386,7 @@ DEMO_SEEDERS: list[str] = [
     "notifications.seed_data.seed",
     "savedfilters.seed_data.seed",
     "quality.seed_data.seed",
+    "monitoring.seed_data.seed",
 ]
 
 # --- Audit chain key (tickets/audit.py) -----------------------------------------------------------

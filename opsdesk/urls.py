@@ -38,6 +38,7 @@ urlpatterns = [
     path("releases/", include("releases.urls")),
     path("reports/", include("reports.urls")),
     path("mail/", include("mailin.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("r/", include("portal.link_urls")),
     path("", home, name="home"),
     path("", include("incidents.urls")),

@@ -1,0 +1,172 @@
+"""Monitoring intake throughput (PostgreSQL): alerts/s with deduplication and the SQL queries one
+alert costs, through the real endpoint (Django's test client: URL routing, auth, parsing, the
+inbound log — no network), and a storm of 10,000 alerts for one failing switch.
+
+    .venv/bin/python benchmarks/bench_alerts.py            # DATABASE_URL defaults to opsdesk_bench_alerts
+    .venv/bin/python benchmarks/bench_alerts.py --batch 100 --alerts 2000 --rounds 5
+
+The database is created and migrated when missing; the script's own rows are removed first.
+Figures, not assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsdesk.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/opsdesk_bench_alerts")
+
+
+def _database_ensure() -> None:
+    import psycopg
+
+    url = os.environ["DATABASE_URL"]
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+_database_ensure()
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from accounts.models import Organization  # noqa: E402
+from cmdb.models import CI, CIClass, CIRelation  # noqa: E402
+from incidents.models import Incident  # noqa: E402
+from monitoring.models import AlertRecord, AlertSource  # noqa: E402
+from monitoring.services import alert_source_create  # noqa: E402
+
+TOKEN = "bench-alerts-token-0123456789"
+ORG = "bench-alerts"
+
+
+def _alert(host: str, n: int, status: str = "firing") -> dict[str, Any]:
+    return {"status": status, "labels": {"alertname": "DeviceDown", "host": host, "severity": "critical"},
+            "annotations": {"summary": f"{host} down"}, "startsAt": "2026-12-06T10:00:00+08:00",
+            "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "http://prometheus/graph",
+            "fingerprint": f"bench-{host}-{n}"}
+
+
+def _payload(alerts: list[dict[str, Any]]) -> bytes:
+    return json.dumps({"version": "4", "groupKey": "{}:{}", "truncatedAlerts": 0, "status": "firing",
+                       "receiver": "opsdesk", "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
+                       "externalURL": "http://alertmanager:9093", "alerts": alerts}).encode()
+
+
+def _setup(cameras: int) -> tuple[AlertSource, CI, list[CI]]:
+    call_command("migrate", verbosity=0, skip_checks=True)
+    org, _ = Organization.objects.get_or_create(code=ORG, defaults={"name": "Bench alerts"})
+    for old in AlertSource.objects.filter(name__startswith="bench"):  # earlier runs' sources give up the token
+        AlertSource.objects.filter(pk=old.pk).update(is_active=False, secret_hash=models_random())
+    source, _ = alert_source_create(name=f"bench {time.time():.0f}", kind="alertmanager", organization=org,
+                                    secret=TOKEN, max_incidents_per_minute=100000)
+    switch_class, _ = CIClass.objects.get_or_create(code="switch", defaults={"name": "Switch"})
+    camera_class, _ = CIClass.objects.get_or_create(code="camera", defaults={"name": "Camera"})
+    switch = CI.objects.filter(organization=org, name="bench-switch").first()
+    if switch is None:
+        switch = CI.objects.create(organization=org, name="bench-switch", ci_class=switch_class)
+    have = CI.objects.filter(organization=org, ci_class=camera_class).count()
+    if have < cameras:
+        made = CI.objects.bulk_create([CI(organization=org, name=f"bench-cam-{n:05d}", ci_class=camera_class)
+                                       for n in range(have, cameras)], batch_size=2000)
+        from django.utils import timezone
+        now = timezone.now()
+        CIRelation.objects.bulk_create([CIRelation(source=c, target=switch, type="connects_to", dependant=c,
+                                                   dependency=switch, created_at=now) for c in made], batch_size=2000)
+    return source, switch, list(CI.objects.filter(organization=org, ci_class=camera_class).order_by("name")[:cameras])
+
+
+def models_random() -> str:
+    import secrets
+    return secrets.token_hex(32)
+
+
+def _send(client: Client, alerts: list[dict[str, Any]]) -> None:
+    response = client.post("/api/v1/integrations/alertmanager/", data=_payload(alerts), content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert response.status_code == 200, response.content[:300]
+
+
+def _measure(client: Client, batches: list[list[dict[str, Any]]]) -> tuple[float, float, int]:
+    n = sum(len(b) for b in batches)
+    queries = [0]
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        start = time.perf_counter()
+        for batch in batches:
+            _send(client, batch)
+        elapsed = time.perf_counter() - start
+    return n / elapsed, queries[0] / n, n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--alerts", type=int, default=2000, help="distinct alerts for the dedup run")
+    parser.add_argument("--batch", type=int, default=100, help="alerts per webhook request (Alertmanager's group)")
+    parser.add_argument("--rounds", type=int, default=5, help="times the whole set is re-sent")
+    parser.add_argument("--storm", type=int, default=10000, help="alerts in the switch storm")
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    source, switch, cameras = _setup(args.storm - 1)
+    client = Client()
+    run = f"{time.time():.0f}"
+    hosts = [f"host-{run}-{n}" for n in range(args.alerts)]  # no CI: plain incidents
+    alerts = [_alert(h, 0) for h in hosts]
+    batches = [alerts[i:i + args.batch] for i in range(0, len(alerts), args.batch)]
+
+    before = Incident.objects.count()
+    rate, per_alert, n = _measure(client, batches)
+    print(f"new alerts (each opens an incident): {n} in batches of {args.batch}: {rate:,.0f} alerts/s, "
+          f"{per_alert:.1f} queries/alert; incidents opened {Incident.objects.count() - before}")
+
+    rate, per_alert, n = _measure(client, batches * args.rounds)
+    print(f"repeats (dedup, batches of {args.batch}): {n} alerts: {rate:,.0f} alerts/s, {per_alert:.2f} queries/alert; "
+          f"incidents opened {Incident.objects.count() - before - args.alerts}")
+
+    singles = [[a] for a in alerts[:1000]]
+    rate, per_alert, n = _measure(client, singles)
+    print(f"repeats one alert per request (Zabbix/Nagios shape): {n} requests: {rate:,.0f} alerts/s, "
+          f"{per_alert:.1f} queries/request")
+
+    # The storm: the switch and every camera behind it fail; Alertmanager groups them by 500.
+    storm = [_alert("bench-switch", int(run))] + [_alert(c.name, int(run)) for c in cameras]
+    storm = storm[::-1]  # the switch last: correlation must not depend on arrival order within a run
+    before = Incident.objects.count()
+    last_before = Incident.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    groups = [storm[i:i + 500] for i in range(0, len(storm), 500)]
+    rate, per_alert, n = _measure(client, groups)
+    opened = Incident.objects.count() - before
+    cancelled = Incident.objects.filter(status="cancelled", reported_at__gte=source.created_at - timedelta(days=1),
+                                        pk__gt=last_before).count()
+    on_switch = AlertRecord.objects.filter(source=source, incident__ci=switch, fingerprint__endswith=f"-{run}").count()
+    live = Incident.objects.filter(channel="monitoring", ci=switch).exclude(status="cancelled").count()
+    print(f"storm: {n} alerts for one failing switch (+{len(cameras)} cameras) in {len(groups)} requests: "
+          f"{rate:,.0f} alerts/s, {per_alert:.1f} queries/alert; incidents opened {opened} "
+          f"(cancelled as correlated {cancelled}); alerts on the switch's incident {on_switch}; "
+          f"open incidents on the switch {live}")
+    rate, per_alert, n = _measure(client, groups)
+    print(f"storm re-sent (dedup): {n} alerts: {rate:,.0f} alerts/s, {per_alert:.2f} queries/alert; "
+          f"incidents opened {Incident.objects.count() - before - opened}")
+
+
+if __name__ == "__main__":
+    main()
