@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "cmdb",
     "notifications",
     "tickets",
+    "duty",
     "incidents",
     "problems",
     "changes",
@@ -347,6 +348,7 @@ INCIDENT_PANELS: list[str] = [
     "changes:incident_panel",
 ]
 HOTLINE_PANELS: list[str] = [
+    "duty:panel",
     "problems:hotline_panel",
     "cmdb:hotline_impact",
 ]

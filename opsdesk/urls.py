@@ -33,6 +33,7 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("releases/", include("releases.urls")),
     path("reports/", include("reports.urls")),
+    path("duty/", include("duty.urls")),
     path("r/", include("portal.link_urls")),
     path("", home, name="home"),
     path("", include("incidents.urls")),

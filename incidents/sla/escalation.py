@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from duty.selectors import duty_lead_id
 from tickets.choices import EscalationRecipient
 from tickets.models import EscalationStep
 
@@ -72,7 +73,9 @@ def escalation_recipients(incident: Incident, *, level: int,
     extra: dict[str, Any] = {}
     for kind, role, user_id in escalation_chain(incident.organization_id, cache=cache).get(level, []):
         if kind == EscalationRecipient.GROUP_LEAD:
-            lead_id = incident.group.lead_id if incident.group_id and incident.group else None
+            # Whoever leads the group's duty now (the roster), else the group's standing lead.
+            lead_id = duty_lead_id(incident.group_id) if incident.group_id else None
+            lead_id = lead_id or (incident.group.lead_id if incident.group_id and incident.group else None)
             if lead_id:
                 user_ids.append(lead_id)
                 people.append({"kind": kind, "user": lead_id})
