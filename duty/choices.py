@@ -18,6 +18,7 @@ class RuleKind(models.TextChoices):
     SWAP = "swap", _("Shift swap")
     EVENT = "event", _("Major-event duty")
     SPECIAL = "special", _("Special support")
+    LEAVE = "leave", _("On leave (stand-in)")
 
 
 class RuleStatus(models.TextChoices):
@@ -36,4 +37,4 @@ class AutoAssign(models.TextChoices):
 # Entries that add people on top of the roster instead of replacing anyone.
 ADDING_KINDS = frozenset({RuleKind.EVENT, RuleKind.SPECIAL})
 # Entries that replace the rotation's people for their time.
-REPLACING_KINDS = frozenset({RuleKind.OVERRIDE, RuleKind.SWAP})
+REPLACING_KINDS = frozenset({RuleKind.OVERRIDE, RuleKind.SWAP, RuleKind.LEAVE})

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet
 from django.db.models.functions import JSONObject
 from django.utils import timezone
@@ -44,9 +45,25 @@ def _rows(*, start: datetime, end: datetime, group: Any = None, region: str | No
         qs = qs.filter(group_id=getattr(group, "pk", group))
     if region:
         qs = qs.filter(group__region=region)
-    values = qs.annotate(people=ArraySubquery(people), holiday_dates=ArraySubquery(holidays)).values(
-        "pk", "group_id", "group__name", "group__region", "kind", "role", "starts_at", "ends_at", "shift_length",
-        "window_start", "window_end", "layer", "replaces_id", "people", "holiday_dates")
+    fields = ("pk", "group_id", "group__name", "group__region", "kind", "role", "starts_at", "ends_at", "shift_length",
+              "window_start", "window_end", "layer", "replaces_id")
+    if connection.vendor == "postgresql":
+        values = list(qs.annotate(people=ArraySubquery(people), holiday_dates=ArraySubquery(holidays))
+                      .values(*fields, "people", "holiday_dates"))
+    else:  # SQLite (the single-machine mode of scripts/run): the same rows in three queries
+        values = list(qs.values(*fields, "calendar_id"))
+        members: dict[int, list[dict[str, Any]]] = {}
+        for m in (DutyMember.objects.filter(rule_id__in=[v["pk"] for v in values], user__is_active=True)
+                  .order_by("position", "pk").values("rule_id", "user_id", "user__name", "user__username")):
+            members.setdefault(m["rule_id"], []).append(
+                {"id": m["user_id"], "name": m["user__name"], "username": m["user__username"]})
+        days: dict[int, list[Any]] = {}
+        for cal, day in CalendarDay.objects.filter(
+                calendar_id__in={v["calendar_id"] for v in values if v["calendar_id"]},
+                kind=CalendarDayKind.HOLIDAY, date__range=(first, last)).values_list("calendar_id", "date"):
+            days.setdefault(cal, []).append(day)
+        for v in values:
+            v["people"], v["holiday_dates"] = members.get(v["pk"], []), days.get(v["calendar_id"], [])
     return [row_from(v) for v in values]
 
 

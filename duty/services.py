@@ -134,3 +134,19 @@ def duty_pick_assignee(*, group: SupportGroup, at: datetime, ci_class_id: int | 
     routing.last_assigned_id = pick
     routing.save(update_fields=["last_assigned"])
     return get_user_model().objects.get(pk=pick)
+
+
+def duty_leave_record(*, engineer: Any, stand_in: Any, starts_at: datetime, ends_at: datetime, reason: str,
+                      actor: Any, now: datetime) -> list[DutyRule]:
+    """An approved leave (team app): in every group the engineer belongs to, the stand-in takes the
+    engineer's shifts for the leave's time; the roster shows who is away."""
+    rules = []
+    for group in SupportGroup.objects.filter(members=engineer, is_active=True).order_by("pk"):
+        for role in DutyRole.values:
+            rule = DutyRule.objects.create(group=group, kind=RuleKind.LEAVE, role=role, starts_at=starts_at,
+                                           ends_at=ends_at, replaces=engineer, reason=reason[:2000], created_by=actor,
+                                           decided_at=now, status=RuleStatus.APPROVED,
+                                           name=str(RuleKind.LEAVE.label))
+            DutyMember.objects.create(rule=rule, user=stand_in, position=0)
+            rules.append(rule)
+    return rules

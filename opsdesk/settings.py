@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "documents",
     "releases",
     "quality",
+    "team",
     "reports",
     "portal",
 ]
