@@ -96,6 +96,18 @@ class DutyHours:
     def total(self) -> timedelta:
         return self.business + self.off_hours + self.holiday
 
+    @property
+    def business_h(self) -> float:
+        return round(self.business.total_seconds() / 3600, 2)
+
+    @property
+    def off_hours_h(self) -> float:
+        return round(self.off_hours.total_seconds() / 3600, 2)
+
+    @property
+    def holiday_h(self) -> float:
+        return round(self.holiday.total_seconds() / 3600, 2)
+
 
 def duty_hours(*, start: datetime, end: datetime, group: Any = None,
                roles: tuple[str, ...] = (DutyRole.PRIMARY, DutyRole.LEAD, DutyRole.STANDBY)) -> list[DutyHours]:

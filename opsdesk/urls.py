@@ -34,6 +34,7 @@ urlpatterns = [
     path("releases/", include("releases.urls")),
     path("reports/", include("reports.urls")),
     path("duty/", include("duty.urls")),
+    path("team/", include("team.urls")),
     path("r/", include("portal.link_urls")),
     path("", home, name="home"),
     path("", include("incidents.urls")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -57,3 +58,23 @@ def leave_waiting_for_customer(*, user: Any) -> list[tuple[LeaveRequest, Approva
     leaves = {lv.pk: lv for lv in leave_list(user=user).filter(pk__in=[a.ticket_id for a in approvals],
                                                               status=LeaveStatus.CUSTOMER_APPROVAL)}
     return [(leaves[a.ticket_id], a) for a in approvals if a.ticket_id in leaves]
+
+
+def scorecards_visible(*, user: Any) -> QuerySet[Any]:
+    """KPI managers see every scorecard; anyone else their own published ones."""
+    from .kpi import can_manage_kpi
+    from .models import Scorecard
+
+    qs = Scorecard.objects.select_related("user", "published_by")
+    if not getattr(user, "is_authenticated", False) or not user.is_active or user.is_customer:
+        return qs.none()
+    if can_manage_kpi(user):
+        return qs
+    return qs.filter(user=user, status="published")
+
+
+def scorecard_get(*, user: Any, pk: Any) -> Any:
+    try:
+        return scorecards_visible(user=user).get(pk=int(pk))
+    except (ObjectDoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None

@@ -1,0 +1,123 @@
+"""The team's pages render for the people who use them (zh-hans), refuse the others with 404, and
+the portal's leave approval works end to end; the scorecards export as PDF and Excel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from accounts.choices import Role
+from duty.choices import DutyRole
+from duty.models import DutyMember, DutyRule
+from team.choices import LeaveStatus
+from team.kpi import scorecards_propose
+from team.models import LeaveRequest, TrainingAttendee
+from team.services import leave_create, leave_transition
+from tests.factories import CustomerFactory, UserFactory
+from tickets.approvals import approval_decide, approval_pending
+
+
+@pytest.fixture
+def zh(client):
+    client.cookies["django_language"] = "zh-hans"
+    return client
+
+
+def test_roster_panel_and_queue_show_who_is_on_duty(zh, crew, now):
+    rule = DutyRule.objects.create(group=crew["group"], role=DutyRole.PRIMARY, starts_at=now - timedelta(hours=1))
+    DutyMember.objects.create(rule=rule, user=crew["eng"])
+    zh.force_login(crew["dispatcher"])
+    for url in (reverse("duty:panel"), reverse("duty:roster"), reverse("incidents:hotline")):
+        response = zh.get(url)
+        assert response.status_code == 200, url
+    assert "Wang Wu" in zh.get(reverse("duty:panel")).content.decode()
+    assert "值班" in zh.get(reverse("duty:roster")).content.decode()
+    assert reverse("duty:panel") in zh.get(reverse("incidents:queue")).content.decode()
+    zh.force_login(crew["customer"])
+    assert zh.get(reverse("duty:panel")).status_code == 404
+
+
+def test_leave_pages_and_the_portal_approval(zh, crew, org_a, now):
+    zh.force_login(crew["eng"])
+    assert zh.get(reverse("team:leave_new")).status_code == 200
+    response = zh.post(reverse("team:leave_new"), {
+        "organization": org_a.pk, "leave_type": "annual", "stand_in": crew["mate"].pk,
+        "starts_at": (now + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (now + timedelta(days=6)).strftime("%Y-%m-%dT%H:%M"),
+        "duties": "Inspection round, site A", "duties_to": crew["mate"].pk})
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    leave = LeaveRequest.objects.get()
+    assert leave.status == LeaveStatus.COMPANY_APPROVAL
+    assert zh.get(reverse("team:leave_list")).status_code == 200
+    assert zh.get(reverse("team:detail", args=[leave.pk])).status_code == 200
+    # The lead decides on the staff page; the customer in the portal.
+    zh.force_login(crew["lead"])
+    page = zh.get(reverse("team:detail", args=[leave.pk])).content.decode()
+    assert reverse("team:leave_decide", args=[leave.pk]) in page
+    assert zh.post(reverse("team:leave_decide", args=[leave.pk]), {"decision": "approve"}).status_code == 302
+    zh.force_login(crew["customer"])
+    assert zh.get(reverse("team:leave_list")).status_code == 404
+    listing = zh.get(reverse("portal:leave_list")).content.decode()
+    assert leave.number in listing
+    assert zh.post(reverse("portal:leave_decide", args=[leave.pk]), {"decision": "reject"}).status_code == 400
+    assert zh.post(reverse("portal:leave_decide", args=[leave.pk]), {"decision": "approve"}).status_code == 302
+    leave.refresh_from_db()
+    assert leave.status == LeaveStatus.APPROVED
+    other = CustomerFactory(username="leave_other")
+    zh.force_login(other)
+    assert zh.get(reverse("portal:leave", args=[leave.pk])).status_code == 404
+
+
+def test_a_draft_leave_is_invisible_in_the_portal(zh, crew, org_a, now):
+    leave = leave_create(actor=crew["eng"], engineer=crew["eng"], organization=org_a, starts_at=now + timedelta(days=2),
+                         ends_at=now + timedelta(days=3), stand_in=crew["mate"], now=now)
+    leave_transition(leave_id=leave.pk, actor=crew["eng"], action="submit", now=now)
+    zh.force_login(crew["customer"])
+    assert zh.get(reverse("portal:leave", args=[leave.pk])).status_code == 404  # the company has not approved
+    approval_decide(approval_id=approval_pending(ticket=leave).pk, actor=crew["lead"], decision="approve", now=now)
+    assert zh.get(reverse("portal:leave", args=[leave.pk])).status_code == 200
+
+
+def test_kpi_pages_and_exports(zh, crew, now):
+    zh.force_login(crew["manager"])
+    month = now.strftime("%Y-%m")
+    assert zh.post(reverse("team:kpi_propose"), {"month": month}).status_code == 302
+    page = zh.get(reverse("team:kpi") + f"?month={month}")
+    assert page.status_code == 200 and "Wang Wu" in page.content.decode()
+    pdf = zh.get(reverse("team:kpi_export", args=["pdf"]) + f"?month={month}")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    xlsx = zh.get(reverse("team:kpi_export", args=["xlsx"]) + f"?month={month}")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert zh.get(reverse("team:oncall") + f"?month={month}").status_code == 200
+    card = scorecards_propose(actor=crew["manager"], month=now.date(), now=now)[0]
+    assert zh.get(reverse("team:scorecard", args=[card.pk])).status_code == 200
+    assert zh.post(reverse("team:scorecard_adjust", args=[card.pk]),
+                   {"dimension": "workload", "score": 9, "reason": "x", "version": card.version}).status_code == 400
+    # The engineer sees only their own published scorecards.
+    zh.force_login(crew["eng"])
+    assert zh.get(reverse("team:kpi")).status_code == 302
+    assert zh.get(reverse("team:kpi_mine")).status_code == 200
+    assert zh.get(reverse("team:scorecard", args=[card.pk])).status_code == 404
+    assert zh.get(reverse("team:kpi_export", args=["pdf"])).status_code == 404
+
+
+def test_training_session_with_attendance(zh, crew, org_a, now):
+    zh.force_login(crew["lead"])
+    response = zh.post(reverse("team:training_new"), {
+        "title": "Using the portal", "audience": "customer", "organization": org_a.pk,
+        "starts_at": now.strftime("%Y-%m-%dT%H:%M"), "ends_at": (now + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "attendees": [crew["customer"].pk], "names": "Li Lei\nHan Meimei"})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    rows = list(TrainingAttendee.objects.order_by("pk"))
+    assert len(rows) == 3
+    detail = response["Location"]
+    assert zh.get(detail).status_code == 200
+    zh.post(reverse("team:training_attendance", args=[rows[0].session_id]), {f"a_{rows[0].pk}": "attended"})
+    rows[0].refresh_from_db()
+    assert rows[0].status == "attended"
+    assert zh.get(reverse("team:training")).status_code == 200
+    outsider = UserFactory(username="train_op", role=Role.OPERATOR)
+    zh.force_login(outsider)
+    assert zh.get(reverse("team:training_new")).status_code == 404
