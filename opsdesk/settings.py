@@ -372,6 +372,8 @@ DEMO_SEEDERS: list[str] = [
     "changes.seed_data.seed",
     "releases.seed_data.seed",
     "reports.seed_data.seed",
+    "duty.seed_data.seed",
+    "team.seed_data.seed",
 ]
 
 # --- Audit chain key (tickets/audit.py) -----------------------------------------------------------
