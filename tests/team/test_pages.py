@@ -121,3 +121,20 @@ def test_training_session_with_attendance(zh, crew, org_a, now):
     outsider = UserFactory(username="train_op", role=Role.OPERATOR)
     zh.force_login(outsider)
     assert zh.get(reverse("team:training_new")).status_code == 404
+
+
+def test_training_sessions_are_counted_in_the_proactive_service_report(crew, org_a, org_b, now):
+    from reports.periods import period_parse
+    from reports.registry import ReportInput, kind_get
+    from team.training import training_create
+
+    start = now.replace(day=1, hour=10)
+    for org, present in ((org_a, 2), (org_b, 1)):
+        session = training_create(actor=crew["lead"], title="Portal", audience="customer", organization=org,
+                                  starts_at=start, ends_at=start + timedelta(hours=1), names=["A", "B", "C"], now=now)
+        ids = list(session.attendees.values_list("pk", flat=True))[:present]
+        TrainingAttendee.objects.filter(pk__in=ids).update(status="attended")
+    period = period_parse(now.strftime("%Y-%m"))
+    ctx = kind_get("proactive_service").build(ReportInput(organization=org_a, start=period.start, end=period.end,
+                                                          period_label=period.text, now=now))
+    assert ctx["training_sessions"] == {"total": 1, "attended": 2}
