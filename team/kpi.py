@@ -114,7 +114,7 @@ def propose(*, engineer: Any, month: date, cfg: KpiConfig | None = None,
                  .values_list("stars", flat=True))
     callbacks = list(Callback.objects.filter(assignee=engineer, called_at__gte=start, called_at__lt=end,
                                              satisfaction__isnull=False).values_list("satisfaction", flat=True))
-    values = stars + callbacks
+    values = [int(v) for v in [*stars, *callbacks] if v is not None]
     sat = round(sum(values) / len(values), 2) if values else None
     detail["satisfaction"] = {"measure": sat, "inputs": {"ratings": len(stars), "callbacks": len(callbacks),
                                                          "sum": sum(values)},
@@ -145,7 +145,7 @@ def propose(*, engineer: Any, month: date, cfg: KpiConfig | None = None,
     limit = timedelta(days=int(cfg.problem_days))
     handled = list(Problem.objects.filter(assignee=engineer, resolved_at__gte=start, resolved_at__lt=end)
                    .values_list("reported_at", "resolved_at"))
-    in_time = sum(1 for rep, res in handled if res - rep <= limit)
+    in_time = len([1 for rep, res in handled if res is not None and res - rep <= limit])
     late_open = Problem.objects.filter(assignee=engineer, status__in=OPEN_PROBLEM_STATUSES,
                                        reported_at__lt=end - limit).count()
     counted = len(handled) + late_open
@@ -157,7 +157,7 @@ def propose(*, engineer: Any, month: date, cfg: KpiConfig | None = None,
     # Faults restored in time.
     restored = list(Incident.objects.filter(assignee=engineer, restored_at__gte=start, restored_at__lt=end)
                     .values_list("restored_at", "restore_due"))
-    rec_in_time = sum(1 for at, due in restored if due is None or at <= due)
+    rec_in_time = len([1 for at, due in restored if at is not None and (due is None or at <= due)])
     late = Incident.objects.filter(Q(restore_due__gte=start) & Q(restore_due__lt=end), assignee=engineer,
                                    restored_at__isnull=True, status__in=OPEN_STATUSES).count()
     rec_counted = len(restored) + late
