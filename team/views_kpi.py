@@ -112,12 +112,40 @@ def scorecard_export(request: HttpRequest, fmt: str) -> HttpResponse:
     return response
 
 
+def _formulas() -> dict[str, str]:
+    return {
+        "satisfaction": _("(sum of stars + sum of call-back satisfaction) / (ratings + call-backs)"),
+        "workload": _("(work-log hours + hours per ticket × tickets) / (working days − leave days)"),
+        "problems": _("100 × handled in time / (resolved + still open past the limit)"),
+        "recovery": _("100 × restored in time / (restored + past the deadline, not restored)"),
+    }
+
+
+def _input_labels() -> dict[str, str]:
+    return {
+        "ratings": _("ratings"), "callbacks": _("call-backs"), "sum": _("sum"),
+        "worklog_hours": _("work-log hours"), "tickets": _("tickets resolved"),
+        "hours_per_ticket": _("hours per ticket"), "working_days": _("working days"),
+        "leave_days": _("days on leave"), "available_days": _("available days"), "resolved": _("resolved"),
+        "in_time": _("in time"), "open_overdue": _("open past the limit"), "days_allowed": _("days allowed"),
+        "restored": _("restored"), "overdue_open": _("past the deadline, not restored"),
+    }
+
+
 def _detail(request: HttpRequest, card: Any, *, form: AdjustForm | None = None, status: int = 200) -> HttpResponse:
-    labels = dimension_labels()
-    dims = [{"key": d, "label": labels[d], "score": card.scores.get(d), "weight": card.weights.get(d),
-             **card.proposal.get(d, {})} for d in DIMENSIONS]
+    labels, formulas, names = dimension_labels(), _formulas(), _input_labels()
+    dims = []
+    for d in DIMENSIONS:
+        part = card.proposal.get(d, {})
+        dims.append({"key": d, "label": labels[d], "score": card.scores.get(d), "weight": card.weights.get(d),
+                     "measure": part.get("measure"), "thresholds": part.get("thresholds", []),
+                     "formula": formulas[d],
+                     "inputs": [(names.get(k, k), v) for k, v in (part.get("inputs") or {}).items()]})
+    adjustments = list(card.adjustments.select_related("adjusted_by"))
+    for a in adjustments:
+        a.dimension_label = labels.get(a.dimension, a.dimension)  # type: ignore[attr-defined]
     return render(request, "team/scorecard.html", {
-        "card": card, "dims": dims, "adjustments": list(card.adjustments.select_related("adjusted_by")),
+        "card": card, "dims": dims, "adjustments": adjustments,
         "can_manage": can_manage_kpi(request.user), "labels": labels,
         "form": form or AdjustForm(initial={"version": card.version}),
     }, status=status)
