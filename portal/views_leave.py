@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -44,7 +45,9 @@ def leave_list(request: HttpRequest) -> HttpResponse:
 def _page(request: HttpRequest, leave: Any, *, form: LeaveDecisionForm | None = None, status: int = 200) -> HttpResponse:
     approvals = [a for a in leave_approvals(leave=leave) if a.stage == "customer"]
     return render(request, "portal/leave/detail.html", {
-        "leave": leave, "handover": list(leave.handover.select_related("incident", "to_user")),
+        # Only the customer's own incidents (an engineer hands over other customers' work too).
+        "leave": leave, "handover": list(leave.handover.select_related("incident", "to_user").filter(
+            Q(incident__isnull=True) | Q(incident__organization_id=request.user.organization_id))),
         "approvals": approvals, "can_decide": is_pending_approver(leave, request.user),
         "form": form or LeaveDecisionForm(), "now": timezone.now(), "nav": "leave"}, status=status)
 

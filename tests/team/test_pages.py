@@ -11,6 +11,7 @@ from django.urls import reverse
 from accounts.choices import Role
 from duty.choices import DutyRole
 from duty.models import DutyMember, DutyRule
+from incidents.models import Incident
 from team.choices import LeaveStatus
 from team.kpi import scorecards_propose
 from team.models import LeaveRequest, TrainingAttendee
@@ -39,14 +40,21 @@ def test_roster_panel_and_queue_show_who_is_on_duty(zh, crew, now):
     assert zh.get(reverse("duty:panel")).status_code == 404
 
 
-def test_leave_pages_and_the_portal_approval(zh, crew, org_a, now):
+def test_leave_pages_and_the_portal_approval(zh, crew, org_a, org_b, operator, now):
+    from incidents.services import incident_create, incident_transition
+
+    for org, title in ((org_a, "alpha-own-incident"), (org_b, "beta-secret-incident")):
+        inc = incident_create(actor=operator, organization=org, title=title, now=now)
+        incident_transition(incident_id=inc.pk, actor=crew["dispatcher"], action="assign",
+                            payload={"assignee": crew["eng"].pk}, now=now)
     zh.force_login(crew["eng"])
     assert zh.get(reverse("team:leave_new")).status_code == 200
     response = zh.post(reverse("team:leave_new"), {
         "organization": org_a.pk, "leave_type": "annual", "stand_in": crew["mate"].pk,
         "starts_at": (now + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M"),
         "ends_at": (now + timedelta(days=6)).strftime("%Y-%m-%dT%H:%M"),
-        "duties": "Inspection round, site A", "duties_to": crew["mate"].pk})
+        "duties": "Inspection round, site A", "duties_to": crew["mate"].pk,
+        **{f"incident_{pk}": crew["mate"].pk for pk in Incident.objects.values_list("pk", flat=True)}})
     assert response.status_code == 302, response.content.decode()[-2000:]
     leave = LeaveRequest.objects.get()
     assert leave.status == LeaveStatus.COMPANY_APPROVAL
@@ -61,6 +69,9 @@ def test_leave_pages_and_the_portal_approval(zh, crew, org_a, now):
     assert zh.get(reverse("team:leave_list")).status_code == 404
     listing = zh.get(reverse("portal:leave_list")).content.decode()
     assert leave.number in listing
+    page = zh.get(reverse("portal:leave", args=[leave.pk])).content.decode()
+    assert "alpha-own-incident" in page and "Inspection round" in page
+    assert "beta-secret-incident" not in page  # another customer's work stays invisible
     assert zh.post(reverse("portal:leave_decide", args=[leave.pk]), {"decision": "reject"}).status_code == 400
     assert zh.post(reverse("portal:leave_decide", args=[leave.pk]), {"decision": "approve"}).status_code == 302
     leave.refresh_from_db()
