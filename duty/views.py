@@ -16,10 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import SupportGroup
 from accounts.views import staff_required
 
-from .forms import SwapForm
+from .forms import EntryForm, SwapForm
 from .models import DutyRule
 from .selectors import duty_on_now, pending_swaps, roster_upcoming
-from .services import can_manage_roster, duty_swap_decide, duty_swap_request
+from .services import can_manage_roster, duty_entry_create, duty_swap_decide, duty_swap_request
 
 
 def _group_param(request: HttpRequest) -> SupportGroup | None:
@@ -37,7 +37,8 @@ def panel(request: HttpRequest) -> HttpResponse:
     return render(request, "duty/partials/panel.html", {"on_duty": duty_on_now(_group_param(request), region)})
 
 
-def _roster_page(request: HttpRequest, form: SwapForm, *, status: int = 200) -> HttpResponse:
+def _roster_page(request: HttpRequest, form: SwapForm, *, entry_form: EntryForm | None = None,
+                 status: int = 200) -> HttpResponse:
     group = _group_param(request)
     now = timezone.now()
     start = now.replace(minute=0, second=0, microsecond=0)
@@ -45,7 +46,7 @@ def _roster_page(request: HttpRequest, form: SwapForm, *, status: int = 200) -> 
     return render(request, "duty/roster.html", {
         "on_duty": duty_on_now(group, at=now), "slots": slots, "groups": SupportGroup.objects.filter(is_active=True),
         "group": group, "swaps": list(pending_swaps(request.user).select_related("group")[:50]),
-        "can_manage": can_manage_roster(request.user), "form": form,
+        "can_manage": can_manage_roster(request.user), "form": form, "entry_form": entry_form or EntryForm(),
     }, status=status)
 
 
@@ -88,4 +89,29 @@ def swap_decide(request: HttpRequest, rule_id: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
         return redirect("duty:roster")
     messages.success(request, _("Swap decided."))
+    return redirect("duty:roster")
+
+
+@require_POST
+@staff_required
+def entry_create(request: HttpRequest) -> HttpResponse:
+    """Book extra duty (roster managers): special support for a customer's meeting or event,
+    major-event duty, or an override."""
+    if not can_manage_roster(request.user):
+        raise Http404
+    form = EntryForm(request.POST)
+    if not form.is_valid():
+        return _roster_page(request, SwapForm(), entry_form=form, status=400)
+    d = form.cleaned_data
+    try:
+        duty_entry_create(actor=request.user, group=d["group"], kind=d["kind"], role=d["role"], people=list(d["people"]),
+                          starts_at=d["starts_at"], ends_at=d["ends_at"], organization=d["organization"],
+                          reason=d["reason"], now=timezone.now())
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return _roster_page(request, SwapForm(), entry_form=form, status=400)
+    messages.success(request, _("Extra duty booked."))
     return redirect("duty:roster")

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.choices import Role
 from duty.choices import DutyRole
@@ -149,3 +150,17 @@ def test_training_sessions_are_counted_in_the_proactive_service_report(crew, org
     ctx = kind_get("proactive_service").build(ReportInput(organization=org_a, start=period.start, end=period.end,
                                                           period_label=period.text, now=now))
     assert ctx["training_sessions"] == {"total": 1, "attended": 2}
+
+
+def test_a_roster_manager_books_special_support_for_a_customer(zh, crew, org_a, now):
+    from duty.selectors import duty_on_now
+
+    form = {"kind": "special", "group": crew["group"].pk, "role": "primary", "people": [crew["mate"].pk],
+            "starts_at": timezone.localtime(now).strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": timezone.localtime(now + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"), "reason": "Board meeting"}
+    zh.force_login(crew["eng"])
+    assert zh.post(reverse("duty:entry_create"), {**form, "organization": org_a.pk}).status_code == 404
+    zh.force_login(crew["dispatcher"])
+    assert zh.post(reverse("duty:entry_create"), form).status_code == 400  # special support names the customer
+    assert zh.post(reverse("duty:entry_create"), {**form, "organization": org_a.pk}).status_code == 302
+    assert [d.name for d in duty_on_now(crew["group"], at=now + timedelta(hours=1))] == ["Zhao Liu"]
