@@ -64,9 +64,9 @@ def training_attendance_record(*, actor: Any, session_id: int, statuses: dict[in
     if bad:
         raise ValidationError({"status": [_("Unknown attendance.")]})
     changed = 0
-    for row in TrainingAttendee.objects.select_for_update().filter(session_id=session_id, pk__in=list(statuses)):
-        if row.status != statuses[row.pk]:
-            row.status = statuses[row.pk]
-            row.save(update_fields=["status"])
+    for attendee in TrainingAttendee.objects.select_for_update().filter(session_id=session_id, pk__in=list(statuses)):
+        if attendee.status != statuses[attendee.pk]:
+            attendee.status = statuses[attendee.pk]
+            attendee.save(update_fields=["status"])
             changed += 1
     return changed
