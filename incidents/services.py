@@ -8,10 +8,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from accounts.models import Contact, Organization, SupportGroup
 from cmdb.models import CI
+from duty.services import duty_pick_assignee
 from opsdesk.bulk import BulkOutcome
 from opsdesk.errors import ConflictError
 from tickets.audit import event_record
@@ -22,7 +24,7 @@ from tickets.sla.calendar import BusinessCalendar
 from tickets.transitions import TicketKindSpec, TransitionContext, accept_stamp, kind_register, transition_run
 
 from . import sla
-from .choices import CauseCategory, FaultLevel, Impact, IncidentStatus, Urgency, suggest_level
+from .choices import OPEN_STATUSES, CauseCategory, FaultLevel, Impact, IncidentStatus, Urgency, suggest_level
 from .models import Incident
 from .workflow import INCIDENT_WORKFLOW
 
@@ -187,6 +189,13 @@ def _resolve_assignment(payload: dict[str, Any]) -> tuple[Any, SupportGroup | No
     return assignee or None, group or None
 
 
+def _open_loads(group: SupportGroup) -> dict[int, int]:
+    """Open incidents per member of `group` (least-loaded auto-assignment)."""
+    rows = (Incident.objects.filter(assignee__support_groups=group, status__in=OPEN_STATUSES)
+            .values("assignee_id").annotate(n=Count("pk")))
+    return {r["assignee_id"]: r["n"] for r in rows}
+
+
 def _incident_effects(ctx: TransitionContext) -> None:
     """What each action stamps on an incident, then the SLA clocks (incidents/sla.py)."""
     incident, action, payload, now, stamp = ctx.ticket, ctx.action, ctx.payload, ctx.now, ctx.stamp
@@ -194,6 +203,10 @@ def _incident_effects(ctx: TransitionContext) -> None:
         assignee, group = _resolve_assignment(payload)
         if group is None and assignee is not None:
             group = incident.group if incident.group and assignee.support_groups.filter(pk=incident.group_id).exists() else None
+        if assignee is None and group is not None:
+            # The group's auto-assignment option picks among those on duty now (duty roster).
+            assignee = duty_pick_assignee(group=group, at=now, ci_class_id=incident.ci.ci_class_id if incident.ci_id
+                                          and incident.ci else None, loads=_open_loads(group))
         stamp("assignee", assignee)
         stamp("group", group)
     elif action == "accept":

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "notifications",
     "savedfilters",
     "tickets",
+    "duty",
     "incidents",
     "problems",
     "changes",
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "mailin",
     "search",
     "monitoring",
+    "team",
     "reports",
     "portal",
 ]
@@ -360,6 +362,7 @@ INCIDENT_PANELS: list[str] = [
     "monitoring:incident_panel",
 ]
 HOTLINE_PANELS: list[str] = [
+    "duty:panel",
     "problems:hotline_panel",
     "cmdb:hotline_impact",
 ]
@@ -387,6 +390,8 @@ DEMO_SEEDERS: list[str] = [
     "savedfilters.seed_data.seed",
     "quality.seed_data.seed",
     "monitoring.seed_data.seed",
+    "duty.seed_data.seed",
+    "team.seed_data.seed",
 ]
 
 # --- Audit chain key (tickets/audit.py) -----------------------------------------------------------

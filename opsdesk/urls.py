@@ -39,6 +39,8 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("mail/", include("mailin.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("duty/", include("duty.urls")),
+    path("team/", include("team.urls")),
     path("r/", include("portal.link_urls")),
     path("", home, name="home"),
     path("", include("incidents.urls")),

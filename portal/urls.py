@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_audit, views_changes, views_documents, views_reports
+from . import views, views_audit, views_changes, views_documents, views_leave, views_reports
 
 app_name = "portal"
 urlpatterns = [
@@ -23,6 +23,9 @@ urlpatterns = [
     path("changes/", views_changes.change_approvals_view, name="changes"),
     path("changes/<int:pk>/", views_changes.change_detail, name="change"),
     path("changes/<int:pk>/decide/", views_changes.change_decide, name="change_decide"),
+    path("leave/", views_leave.leave_list, name="leave_list"),
+    path("leave/<int:pk>/", views_leave.leave_detail, name="leave"),
+    path("leave/<int:pk>/decide/", views_leave.leave_decide, name="leave_decide"),
     path("documents/", views_documents.documents, name="documents"),
     path("documents/<int:pk>/", views_documents.document, name="document"),
     path("documents/<int:pk>/versions/<int:version_number>/file/", views_documents.document_file,

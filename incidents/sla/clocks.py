@@ -11,6 +11,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_noop
 
 from accounts.choices import Role
+from duty.choices import DutyRole
+from duty.selectors import duty_user_ids
 from notifications.messages import msg, when
 from tickets.audit import event_record
 from tickets.choices import EventAction
@@ -114,8 +116,12 @@ def _major_incident(incident: Incident, *, actor: Any, now: datetime) -> None:
     user_model = get_user_model()
     leads = list(user_model.objects.filter(role=Role.REGIONAL_LEAD, is_active=True).order_by("pk")
                  .values_list("pk", flat=True)[:MAX_ROLE_RECIPIENTS])
+    # The duty roster: the on-duty engineers and duty leads (of the incident's group, or of every
+    # group while it has none) are paged with the regional leads.
+    on_duty = duty_user_ids(incident.group_id, at=now, roles=(DutyRole.PRIMARY, DutyRole.LEAD))
+    leads = leads + [pk for pk in on_duty if pk not in leads]
     event_record(ticket=incident, actor=actor, action=EventAction.NOTIFIED, now=now, data={
-        "event": "incident.major", "fault_level": incident.fault_level, "recipients": leads,
+        "event": "incident.major", "fault_level": incident.fault_level, "recipients": leads, "on_duty": on_duty,
     })
     notify(incident, event="incident.major", dedup_key=f"inc:{incident.pk}:major:{incident.audit_seq}",
             title=msg(gettext_noop("Major incident %(number)s: %(title)s"), number=incident.number,

@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from accounts.choices import Role
+from duty.choices import DutyRole
+from duty.selectors import duty_lead_id, duty_user_ids
 from tickets.choices import EscalationRecipient
 from tickets.models import EscalationStep
 
@@ -77,7 +79,9 @@ def _group_lead_ids(incident: Incident, cache: dict[Any, Any] | None) -> list[in
     if cache is not None and key in cache:
         return list(cache[key])
     users = get_user_model().objects.filter(is_active=True)
-    lead = list(users.filter(pk=group.lead_id).values_list("pk", flat=True)) if group.lead_id else []
+    on_duty = duty_lead_id(group.pk)  # the roster's duty lead for the group now, when it names one
+    lead = [on_duty] if on_duty else (
+        list(users.filter(pk=group.lead_id).values_list("pk", flat=True)) if group.lead_id else [])
     ids = lead or list(group.members.filter(is_active=True, role__in=GROUP_LEAD_ROLES).order_by("pk")
                        .values_list("pk", flat=True)[:MAX_ROLE_RECIPIENTS])
     if cache is not None:
@@ -86,9 +90,17 @@ def _group_lead_ids(incident: Incident, cache: dict[Any, Any] | None) -> list[in
 
 
 def on_duty_dispatchers(cache: dict[Any, Any] | None = None) -> list[int]:
-    """The dispatchers who should hear about an incident nobody owns. For now every active
-    dispatcher; a duty roster refines this one function (who is on shift now)."""
-    return _role_user_ids(Role.DISPATCHER, cache)
+    """The dispatchers who should hear about an incident nobody owns: those the duty roster has on
+    shift now (any group); when the roster names no dispatcher, every active dispatcher."""
+    key = ("dispatchers_on_duty",)
+    if cache is not None and key in cache:
+        return list(cache[key])
+    everyone = _role_user_ids(Role.DISPATCHER, cache)
+    on_shift = set(duty_user_ids(roles=(DutyRole.PRIMARY, DutyRole.LEAD, DutyRole.STANDBY)))
+    ids = [pk for pk in everyone if pk in on_shift] or everyone
+    if cache is not None:
+        cache[key] = ids
+    return ids
 
 
 def breach_recipients(incident: Incident, *, cache: dict[Any, Any] | None = None) -> list[int]:
@@ -108,7 +120,9 @@ def escalation_recipients(incident: Incident, *, level: int,
     extra: dict[str, Any] = {}
     for kind, role, user_id in escalation_chain(incident.organization_id, cache=cache).get(level, []):
         if kind == EscalationRecipient.GROUP_LEAD:
-            lead_id = incident.group.lead_id if incident.group_id and incident.group else None
+            # Whoever leads the group's duty now (the roster), else the group's standing lead.
+            lead_id = duty_lead_id(incident.group_id) if incident.group_id else None
+            lead_id = lead_id or (incident.group.lead_id if incident.group_id and incident.group else None)
             if lead_id:
                 user_ids.append(lead_id)
                 people.append({"kind": kind, "user": lead_id})

@@ -23,6 +23,8 @@ from quality.choices import CallbackOutcome
 from quality.models import Callback
 from reports.charts import pie_chart, stacked_bar_chart
 from reports.registry import ReportInput, ReportKind, Table, register
+from team.choices import Attendance as TrainingAttendance
+from team.models import TrainingSession
 from tickets.choices import Channel, RequestStatus, RequestType, TicketKind
 from tickets.models import ServiceRequest, WorkLog
 
@@ -68,6 +70,10 @@ def build(inp: ReportInput) -> dict[str, Any]:
                              inp, "reported_at").exclude(status=RequestStatus.CANCELLED)
     training_agg = training.aggregate(total=Count("id"), done=Count("id", filter=Q(
         status__in=(RequestStatus.RESOLVED, RequestStatus.CLOSED))))
+    # Training sessions held (team app): for the organisation's users, or every session when all.
+    sessions = period_filter(org_filter(TrainingSession.objects.filter(is_active=True), inp), inp, "starts_at")
+    sessions_agg = sessions.aggregate(total=Count("id", distinct=True), attended=Count(
+        "attendees", filter=Q(attendees__status=TrainingAttendance.ATTENDED)))
     work = period_filter(WorkLog.objects.filter(
         Q(ticket_kind=TicketKind.INCIDENT, ticket_id__in=proactive.values("pk"))
         | Q(ticket_kind=TicketKind.REQUEST, ticket_id__in=training.values("pk"))), inp, "created_at")
@@ -89,6 +95,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
         "checks": checks_agg,
         "callbacks": {**cb, "avg": round(cb["avg"], 2) if cb["avg"] is not None else None},
         "training": training_agg,
+        "training_sessions": sessions_agg,
         "work_minutes": work_agg["minutes"] or 0,
         "work_count": work_agg["n"],
         "found_list": found_list,
@@ -109,6 +116,8 @@ def tables(ctx: dict[str, Any]) -> list[Table]:
         [_("Call-backs"), cb["total"]], [_("Customers reached"), cb["reached"]],
         [_("Average satisfaction (1–5)"), cb["avg"]],
         [_("Training sessions"), tr["total"]], [_("Training delivered"), tr["done"]],
+        [_("Training sessions held"), ctx["training_sessions"]["total"]],
+        [_("Training attendees present"), ctx["training_sessions"]["attended"]],
         [_("Minutes of proactive work logged"), ctx["work_minutes"]],
     ])
     found = Table(title=_("Faults found proactively"),

@@ -26,6 +26,8 @@ NON_TICKET_WRITERS = {
     ("reports/services.py", "email"),
     ("documents/services.py", "document"),
     ("incidents/followups.py", "report"),
+    ("duty/services.py", "rule"),  # a DutyRule (roster entry: pending / approved / rejected / withdrawn)
+    ("team/training.py", "attendee"),  # a TrainingAttendee (invited / attended / absent)
 }
 # Synthetic-volume generators for benchmarks write finished tickets in bulk (scratch databases only).
 BULK_GENERATORS = {"problems/management/commands/problems_bench.py"}
