@@ -54,6 +54,7 @@ urlpatterns = [
     path("", include("spares.api.urls")),
     path("", include("documents.api.urls")),
     path("", include("releases.api.urls")),
+    path("", include("inspections.api.urls")),
     path("", include("cmdb.api.urls")),
     path("", include("reports.api.urls")),
     # Last: any other path under /api/v1/ is a JSON 404 like the API's own (not Django's HTML page),

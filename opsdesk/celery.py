@@ -29,4 +29,7 @@ app.conf.beat_schedule = {
     "audit-anchors": {"task": "tickets.audit_anchors_sweep_task", "schedule": 3600.0},
     # Approvals (any ticket kind): overdue ones reminded, then escalated, once each (tickets/approvals.py).
     "tickets-approvals": {"task": "tickets.approvals_sweep_task", "schedule": 300.0},
+    # Inspections: each active plan's rounds a week ahead (once per plan and period); overdue rounds escalated once.
+    "inspections-generate": {"task": "inspections.rounds_generate_task", "schedule": 3600.0},
+    "inspections-escalate": {"task": "inspections.rounds_escalate_task", "schedule": 300.0},
 }

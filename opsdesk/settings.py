@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "documents",
     "releases",
     "quality",
+    "inspections",
     "reports",
     "portal",
 ]
@@ -368,6 +369,7 @@ DEMO_SEEDERS: list[str] = [
     "spares.seed_data.seed",
     "changes.seed_data.seed",
     "releases.seed_data.seed",
+    "inspections.seed_data.seed",
     "reports.seed_data.seed",
 ]
 

@@ -32,6 +32,7 @@ urlpatterns = [
     path("spares/", include("spares.urls")),
     path("documents/", include("documents.urls")),
     path("releases/", include("releases.urls")),
+    path("inspections/", include("inspections.urls")),
     path("reports/", include("reports.urls")),
     path("r/", include("portal.link_urls")),
     path("", home, name="home"),

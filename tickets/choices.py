@@ -8,6 +8,7 @@ class TicketKind(models.TextChoices):
     PROBLEM = "problem", _("Problem")
     CHANGE = "change", _("Change")
     RELEASE = "release", _("Release")
+    INSPECTION = "inspection", _("Inspection round")
 
 
 class Channel(models.TextChoices):
