@@ -117,6 +117,10 @@ PAGES = TicketPages(namespace="inspections", get=round_get, detail=_detail, work
                     service=round_transition, id_kwarg="round_id")
 
 
+def _num(value: Any) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
 def round_payload(ticket: Any) -> dict[str, Any]:
     """What the phone needs to work offline: the round, its CIs and its checklist."""
     items = round_items(ticket=ticket)
@@ -128,12 +132,11 @@ def round_payload(ticket: Any) -> dict[str, Any]:
                  "serial": t.ci.serial, "asset_tag": t.ci.asset_tag, "class": t.ci.ci_class.name}
                 for t in round_targets(ticket=ticket)],
         "items": [{"id": i.pk, "text": i.label, "kind": i.kind, "unit": i.unit,
-                   "min": str(i.min_value) if i.min_value is not None else None,
-                   "max": str(i.max_value) if i.max_value is not None else None,
+                   "min": _num(i.min_value), "max": _num(i.max_value),
                    "options": i.option_pairs(), "findings": i.finding_options or [],
                    "photo": i.photo_required} for i in items],
         "answered": [{"ci": a.target.ci_id, "item": a.item_id, "uuid": str(a.uuid), "passed": a.passed,
-                      "reading": str(a.reading) if a.reading is not None else None, "choice": a.choice,
+                      "reading": _num(a.reading), "choice": a.choice,
                       "text": a.text, "note": a.note, "finding": a.finding, "photo": bool(a.photo)}
                      for a in round_answers(ticket=ticket)],
     }

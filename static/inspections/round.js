@@ -161,7 +161,7 @@
       if (out) { bits.push(t("out")); }
       if (item.photo && !draft.hasPhoto) { bits.push(t("photo-needed")); }
       if (a && a.error) { bits.push(t("error") + ": " + a.error); }
-      else if (a) { bits.push(a.sent ? "✓" : "⏳ " + t("pending")); }
+      else if (a) { bits.push(a.sent ? "✓" : t("pending")); }
       if (a && a.incident) { bits.push(a.incident); }
       mark.textContent = bits.join(" · ");
     }
@@ -228,7 +228,7 @@
     note.addEventListener("input", function () { draft.note = note.value; save(); });
     note.addEventListener("change", function () { if (state.answers[key]) { commit(); } });
     card.appendChild(note);
-    var photoLabel = el("label", { "class": "btn insp-photo" + (item.photo ? " is-required" : "") }, "📷 " + t("photo"));
+    var photoLabel = el("label", { "class": "btn insp-photo" + (item.photo ? " is-required" : "") }, t("photo"));
     var file = el("input", { type: "file", accept: "image/*", capture: "environment", "class": "visually-hidden" });
     photoLabel.appendChild(file);
     var thumb = el("img", { "class": "insp-thumb", alt: "" });
