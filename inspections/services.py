@@ -16,7 +16,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -41,7 +41,7 @@ from tickets.transitions import SystemActor, TicketKindSpec, TransitionContext, 
 from .choices import ItemKind, RoundStatus, TemplateScope
 from .models import Answer, ChecklistItem, InspectionPlan, InspectionRound, RoundTarget, StoreCount
 from .recurrence import Rule, due_day, occurrences, period_of
-from .workflow import ROUND_WORKFLOW
+from .workflow import ROUND_WORK, ROUND_WORKFLOW
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,12 @@ GENERATE_AHEAD = timedelta(days=7)  # rounds appear a week before their schedule
 MAX_TEXT = 4000
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
 SYSTEM = SystemActor(actor_kind="system")
+
+
+def _may_work(actor: Any) -> None:
+    """Only the roles that do rounds record answers and counts (others: PermissionDenied)."""
+    if getattr(actor, "is_customer", True) or not (actor.is_superuser or actor.role in ROUND_WORK):
+        raise PermissionDenied
 
 
 # --- round transitions (the kernel's engine) ----------------------------------------------------
@@ -341,8 +347,7 @@ def answer_record(*, round_id: int, actor: Any, data: dict[str, Any], photo: Upl
     """Record one answer sent by the phone. `data`: uuid, ci (or target), item, passed / reading /
     choice / text, note, answered_at. Returns (answer, created): a UUID seen before returns the
     stored answer unchanged (created False), so a phone may resend after a dropped connection."""
-    if getattr(actor, "is_customer", True):
-        raise PermissionDenied
+    _may_work(actor)
     answer_id = _parse_uuid(data.get("uuid"))
     known = Answer.objects.filter(uuid=answer_id).first()
     if known is not None:
@@ -414,8 +419,7 @@ def store_count_record(*, round_id: int, actor: Any, part_id: int, counted: Any,
     """Count one part in the store check's storeroom. The booked figure is the stock now; a
     difference is posted as a receive (more found) or a write-off (fewer found) that waits for a
     manager's approval in spares."""
-    if getattr(actor, "is_customer", True):
-        raise PermissionDenied
+    _may_work(actor)
     ticket = ticket_lock(InspectionRound, round_id)
     plan = ticket.plan
     if plan.template.scope != TemplateScope.STORE or plan.storeroom_id is None:

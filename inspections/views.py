@@ -22,13 +22,14 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import SupportGroup
 from accounts.selectors import organization_list
 from accounts.views import staff_required
-from releases.calendar import Entry
-from releases.feeds import feed_user
+from releases.feeds import feed_token, feed_user
 from releases.ical import calendar_ics, feed_range
+from releases.services import calendar_feed_key_ensure
 from spares.models import Stock
 from tickets.forms import error_text
 from tickets.views import TicketPages, timeline_decorate
 
+from .calendar import round_entries
 from .choices import OPEN_ROUND_STATUSES, ItemKind, RoundStatus
 from .pdf import sheet_pdf
 from .selectors import (
@@ -42,7 +43,6 @@ from .selectors import (
     round_store_counts,
     round_targets,
     rounds_open_for,
-    rounds_upcoming,
 )
 from .services import round_transition, store_count_record
 from .workflow import ROUND_WORKFLOW
@@ -80,8 +80,22 @@ def round_list_view(request: HttpRequest) -> HttpResponse:
         "mine": list(rounds_open_for(user=request.user, now=now)[:50]),
         "rounds": list(rows.order_by("due_at", "id")[:PAGE]), "now": now, "status": status,
         "statuses": RoundStatus.choices, "organizations": organization_list(user=request.user).only("id", "name"),
-        "selected_org": org, "groups": SupportGroup.objects.filter(is_active=True),
+        "selected_org": org, "feeds": _group_feeds(request, now=now),
     })
+
+
+def _group_feeds(request: HttpRequest, *, now: Any) -> list[tuple[Any, str]]:
+    """The user's groups' iCal URLs, signed with the user's change-calendar feed key (rotating that
+    key on the change calendar's subscribe page revokes these too)."""
+    user: Any = request.user
+    groups = SupportGroup.objects.filter(is_active=True)
+    if not user.is_superuser and user.role not in ("manager", "supervisor"):
+        groups = groups.filter(members=user) | groups.filter(lead=user)
+    groups = groups.distinct().order_by("name")
+    if not groups:
+        return []
+    token = feed_token(calendar_feed_key_ensure(user=user, now=now))
+    return [(g, request.build_absolute_uri(reverse("inspections:group_feed", args=[g.pk, token]))) for g in groups]
 
 
 def _detail(request: HttpRequest, ticket: Any, *, status: int = 200, bound: Any = None,
@@ -165,7 +179,7 @@ def store_count_view(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     except PermissionDenied:
-        raise Http404 from None
+        messages.error(request, _("Your role does not record store counts."))
     else:
         if count.movement_id:
             messages.success(request, _("Counted. The difference of %(n)s was posted for approval.")
@@ -204,19 +218,6 @@ def stats_view(request: HttpRequest) -> HttpResponse:
 @staff_required
 def plan_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "inspections/plan_list.html", {"plans": list(plan_list(user=request.user))})
-
-
-def round_entries(*, user: Any, start: Any, end: Any, group_id: int | None = None) -> list[Entry]:
-    """Rounds as change-calendar entries (the calendar and the iCal feed draw them)."""
-    out = []
-    for ticket in rounds_upcoming(user=user, start=start, end=end, group_id=group_id):
-        begin = timezone.make_aware(timezone.datetime.combine(ticket.scheduled_for, timezone.datetime.min.time()))
-        out.append(Entry(kind="inspection", key=f"inspection-{ticket.pk}", title=ticket.title,
-                         start=begin, end=max(ticket.due_at, begin + timedelta(hours=1)), number=ticket.number,
-                         url=reverse("inspections:detail", args=[ticket.pk]), status=ticket.status,
-                         status_label=ticket.get_status_display(), organization=ticket.organization.name,
-                         obj=ticket))
-    return out
 
 
 @require_GET

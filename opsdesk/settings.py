@@ -358,6 +358,10 @@ CI_PANELS: list[str] = [
     "changes:ci_panel",
 ]
 # Change panels take the change's pk and show on the change page (the releases that carry it).
+# Entries of higher apps on the change calendar (releases/selectors.py calendar_entries).
+CALENDAR_SOURCES: list[str] = [
+    "inspections.calendar.calendar_round_entries",
+]
 CHANGE_PANELS: list[str] = [
     "releases:change_panel",
 ]

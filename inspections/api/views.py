@@ -13,8 +13,10 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -121,7 +123,8 @@ class AnswerCreateView(APIView):
             return Response(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages},
                             status=status.HTTP_400_BAD_REQUEST)
         except DjangoPermissionDenied:
-            raise Http404 from None
+            raise PermissionDenied(_("Only engineers, leads, supervisors, dispatchers, analysts and managers "
+                                     "record inspection answers.")) from None
         return Response(AnswerSerializer(answer).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -138,8 +141,8 @@ class StatsView(APIView):
             start = date.fromisoformat(request.query_params.get("start") or f"{today.year}-01-01")
             end = date.fromisoformat(request.query_params.get("end") or f"{today.year}-12-31")
         except ValueError:
-            return Response({"start": ["Use YYYY-MM-DD."]}, status=status.HTTP_400_BAD_REQUEST)
+            return Response({"start": [_("Use a date like 2026-01-31.")]}, status=status.HTTP_400_BAD_REQUEST)
         if end < start or (end - start).days > 3700:
-            return Response({"end": ["The range must run forwards and stay within ten years."]},
+            return Response({"end": [_("The range must run forwards and stay within ten years.")]},
                             status=status.HTTP_400_BAD_REQUEST)
         return Response(inspection_stats(user=request.user, start=start, end=end))

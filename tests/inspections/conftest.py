@@ -74,3 +74,11 @@ def make_plan(org, group):
         return plan
 
     return make
+
+
+@pytest.fixture
+def artifacts_dir():
+    from tests.e2e.conftest import ARTIFACTS
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

@@ -60,7 +60,7 @@ def test_two_concurrent_beats_make_one_round(templates_and_calendar, make_plan, 
         try:
             barrier.wait()
             rounds_generate(now=at(2026, 11, 4), until=date(2026, 11, 6))
-        except BaseException as exc:  # pragma: no cover - reported below
+        except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
             connection.close()
