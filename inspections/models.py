@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.functional import lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,10 @@ from .choices import DayRule, Frequency, ItemKind, RoundStatus, TemplateScope
 def _bilingual(zh: str, en: str) -> str:
     language = (get_language() or "zh-hans").lower()
     return (en or zh) if language.startswith("en") else (zh or en)
+
+
+# The same, decided when the text is rendered (a report is built first and rendered in its language).
+bilingual_lazy = lazy(_bilingual, str)
 
 
 class ChecklistTemplate(models.Model):

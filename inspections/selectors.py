@@ -9,9 +9,10 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
+from django.utils import timezone
 
 from .choices import OPEN_ROUND_STATUSES, RoundStatus
-from .models import Answer, ChecklistItem, InspectionPlan, InspectionRound, RoundTarget, StoreCount
+from .models import Answer, ChecklistItem, ChecklistTemplate, bilingual_lazy, InspectionPlan, InspectionRound, RoundTarget, StoreCount
 
 
 def round_base(*, user: Any) -> QuerySet[InspectionRound]:
@@ -108,32 +109,63 @@ def inspection_stats(*, user: Any, start: date, end: date, organization_id: int 
     return out
 
 
-def inspection_summary(*, user: Any, start: date, end: date, organization_id: int | None = None) -> dict[str, Any]:
-    """Totals for a report section: rounds, done, overdue, findings, incidents opened or linked, and
-    the findings themselves (newest first, at most 50)."""
-    rounds = round_base(user=user).filter(scheduled_for__range=(start, end))
-    if organization_id is not None:
-        rounds = rounds.filter(organization_id=organization_id)
-    totals = rounds.aggregate(rounds=Count("id"), done=Count("id", filter=Q(status=RoundStatus.DONE)),
-                              overdue=Count("id", filter=Q(escalated_at__isnull=False)))
-    answers = Answer.objects.filter(round__in=rounds, current=True)
-    findings = answers.filter(finding=True)
-    by_template = list(rounds.values("plan__template__name", "plan__template__name_en", "plan__template__form_name")
-                       .annotate(rounds=Count("id"), done=Count("id", filter=Q(status=RoundStatus.DONE)))
-                       .order_by("plan__template__name"))
-    return {
-        **totals, "answers": answers.count(), "findings": findings.count(),
-        "incidents": findings.exclude(incident__isnull=True).values("incident_id").distinct().count(),
-        "completion": round(100 * totals["done"] / totals["rounds"]) if totals["rounds"] else 0,
-        "by_template": by_template,
-        "finding_rows": list(findings.select_related("target__ci", "item", "incident", "round")
-                             .order_by("-received_at", "-id")[:50]),
-    }
-
-
 def rounds_upcoming(*, user: Any, start: datetime, end: datetime, group_id: int | None = None) -> QuerySet[InspectionRound]:
     qs = round_list(user=user).filter(scheduled_for__gte=start.date(), scheduled_for__lte=end.date()).exclude(
         status=RoundStatus.CANCELLED)
     if group_id is not None:
         qs = qs.filter(group_id=group_id)
     return qs
+
+
+def inspection_report(*, start: datetime | None, end: datetime | None, organization_id: int | None) -> dict[str, Any]:
+    """The inspection figures a report prints (reports/kinds): rounds scheduled in [start, end)
+    (aware datetimes, end exclusive; None = open), done, overdue, completion per checklist, the
+    answers, findings and the incidents they opened or joined, and the findings (at most 200).
+    Reports scope by organisation themselves (they run without a user)."""
+    rounds = InspectionRound.objects.exclude(status=RoundStatus.CANCELLED)
+    if organization_id is not None:
+        rounds = rounds.filter(organization_id=organization_id)
+    if start is not None:
+        rounds = rounds.filter(scheduled_for__gte=timezone.localtime(start).date())
+    if end is not None:
+        rounds = rounds.filter(scheduled_for__lt=timezone.localtime(end).date())
+    totals = rounds.aggregate(rounds=Count("id"), done=Count("id", filter=Q(status=RoundStatus.DONE)),
+                              overdue=Count("id", filter=Q(escalated_at__isnull=False)))
+    totals["cis"] = RoundTarget.objects.filter(round__in=rounds).values("ci_id").distinct().count()
+    answers = Answer.objects.filter(round__in=rounds, current=True)
+    findings = answers.filter(finding=True)
+    templates: dict[int, dict[str, Any]] = {}
+    for row in (rounds.values("plan__template_id").annotate(
+            rounds=Count("id", distinct=True), done=Count("id", filter=Q(status=RoundStatus.DONE), distinct=True))
+            .order_by("plan__template_id")):
+        templates[row["plan__template_id"]] = {"rounds": row["rounds"], "done": row["done"], "findings": 0}
+    for template_id, n in (findings.values_list("round__plan__template_id").annotate(n=Count("id"))
+                           .values_list("round__plan__template_id", "n")):
+        templates.setdefault(template_id, {"rounds": 0, "done": 0})["findings"] = n
+    by_template = []
+    for template in ChecklistTemplate.objects.filter(pk__in=templates).order_by("code"):
+        row = templates[template.pk]
+        by_template.append({"name": bilingual_lazy(template.name, template.name_en),
+                            "form": bilingual_lazy(template.form_name, template.form_name_en), **row,
+                            "completion": round(100 * row["done"] / row["rounds"]) if row["rounds"] else None})
+    finding_rows = [{
+        "round": a.round.number, "date": timezone.localtime(a.received_at).strftime("%Y-%m-%d"),
+        "ci": a.target.ci.name, "item": bilingual_lazy(a.item.text, a.item.text_en), "value": _answer_text(a),
+        "incident": a.incident.number if a.incident_id else ""}
+        for a in findings.select_related("round", "target__ci", "item", "incident").order_by("received_at", "id")[:200]]
+    return {
+        **totals, "answers": answers.count(), "findings": findings.count(),
+        "incidents": findings.exclude(incident__isnull=True).values("incident_id").distinct().count(),
+        "completion": round(100 * totals["done"] / totals["rounds"]) if totals["rounds"] else None,
+        "by_template": by_template, "finding_rows": finding_rows,
+    }
+
+
+def _answer_text(answer: Answer) -> str:
+    if answer.passed is not None:
+        return "✓" if answer.passed else "✗"
+    if answer.reading is not None:
+        return f"{format(answer.reading.normalize(), 'f')} {answer.item.unit}".strip()
+    if answer.choice:
+        return dict(answer.item.option_pairs()).get(answer.choice, answer.choice)
+    return answer.text[:80]
