@@ -12,7 +12,16 @@ from django.http import Http404
 from django.utils import timezone
 
 from .choices import OPEN_ROUND_STATUSES, RoundStatus
-from .models import Answer, ChecklistItem, ChecklistTemplate, bilingual_lazy, InspectionPlan, InspectionRound, RoundTarget, StoreCount
+from .models import (
+    Answer,
+    ChecklistItem,
+    ChecklistTemplate,
+    InspectionPlan,
+    InspectionRound,
+    RoundTarget,
+    StoreCount,
+    bilingual_lazy,
+)
 
 
 def round_base(*, user: Any) -> QuerySet[InspectionRound]:
