@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid as uuid_lib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -115,8 +116,9 @@ def plan_ci_queryset(plan: InspectionPlan) -> QuerySet[CI]:
     return qs
 
 
-def plan_ci_ids(plan: InspectionPlan, *, period_start: date) -> list[int]:
-    ids = list(plan_ci_queryset(plan).order_by("pk").values_list("pk", flat=True))
+def plan_ci_ids(plan: InspectionPlan, *, period_start: date, covered: list[int] | None = None) -> list[int]:
+    """The CIs of the plan's round for the period (`covered`: the plan's CIs, when the caller has them)."""
+    ids = covered if covered is not None else list(plan_ci_queryset(plan).order_by("pk").values_list("pk", flat=True))
     if plan.sample_size and plan.sample_size < len(ids):
         # A spot check's sample: random, but the same for the same plan and period (re-runnable).
         ids = sorted(random.Random(f"{plan.pk}:{period_start.isoformat()}").sample(ids, plan.sample_size))
@@ -160,7 +162,7 @@ def _local_midnight_after(day: date, tz: Any) -> datetime:
 
 
 def _round_create(*, plan: InspectionPlan, period_start: date, period_end: date, scheduled_for: date,
-                  due: datetime, now: datetime) -> InspectionRound | None:
+                  due: datetime, now: datetime, covered: Callable[[], list[int]]) -> InspectionRound | None:
     """One round and its CIs, or None when the plan already has this period's round. The plan's row
     lock serialises two sweeps; the unique constraint is the last word."""
     with transaction.atomic():
@@ -180,7 +182,8 @@ def _round_create(*, plan: InspectionPlan, period_start: date, period_end: date,
                 ticket.save(force_insert=True)
         except IntegrityError:
             return None
-        ci_ids = plan_ci_ids(plan, period_start=period_start) if template.scope == TemplateScope.CI else []
+        ci_ids = (plan_ci_ids(plan, period_start=period_start, covered=covered())
+                  if template.scope == TemplateScope.CI else [])
         RoundTarget.objects.bulk_create(
             [RoundTarget(round=ticket, ci_id=ci_id, position=i) for i, ci_id in enumerate(ci_ids)],
             batch_size=5000)
@@ -199,8 +202,20 @@ def rounds_generate(*, now: datetime, plan_ids: list[int] | None = None, until: 
     plans = InspectionPlan.objects.filter(is_active=True).select_related("template")
     if plan_ids is not None:
         plans = plans.filter(pk__in=plan_ids)
-    for plan in plans.order_by("pk"):
+    plans = list(plans.order_by("pk"))
+    # What exists already is read once (the common case for every beat after the first); a round
+    # not in this set is still created under the plan's lock and the unique constraint.
+    known = set(InspectionRound.objects.filter(plan_id__in=[p.pk for p in plans], period_start__gte=(
+        now - timedelta(days=200)).date()).values_list("plan_id", "period_start"))
+    for plan in plans:
         try:
+            cache: dict[str, list[int]] = {}
+
+            def covered(plan: InspectionPlan = plan, cache: dict[str, list[int]] = cache) -> list[int]:
+                if "ids" not in cache:  # the plan's CIs, read once per run (a weekly plan has 4–5 rounds a month)
+                    cache["ids"] = list(plan_ci_queryset(plan).order_by("pk").values_list("pk", flat=True))
+                return list(cache["ids"])
+
             calendar = memo.get(plan.organization_id).calendar
             today = now.astimezone(calendar.tz).date()
             last = until or (today + GENERATE_AHEAD)
@@ -214,10 +229,13 @@ def rounds_generate(*, now: datetime, plan_ids: list[int] | None = None, until: 
             for occ in occurrences(plan_rule(plan), first, last, is_working):
                 if occ.period_start < period_of(plan.frequency, plan.starts_on)[0]:
                     continue
+                if (plan.pk, occ.period_start) in known:
+                    summary.existing += 1
+                    continue
                 due = _local_midnight_after(due_day(occ.scheduled_for, plan.due_working_days, is_working),
                                             calendar.tz)
                 made = _round_create(plan=plan, period_start=occ.period_start, period_end=occ.period_end,
-                                     scheduled_for=occ.scheduled_for, due=due, now=now)
+                                     scheduled_for=occ.scheduled_for, due=due, now=now, covered=covered)
                 if made is None:
                     summary.existing += 1
                 else:

@@ -390,6 +390,6 @@ def inspection_tables(rounds: dict[str, Any]) -> list[Table]:
         rows=[[r["name"], r["form"], r["rounds"], r["done"], r["completion"], r["findings"]]
               for r in rounds["by_template"]])
     findings = Table(title=_("Inspection findings"), headers=[
-        _("Round"), _("Date"), _("Device"), _("Item"), _("Answer"), _("Incident")],
+        _("Inspection round"), _("Date"), _("Device"), _("Item"), pgettext_lazy("inspection", "Answer"), _("Incident")],
         rows=[[r["round"], r["date"], r["ci"], r["item"], r["value"], r["incident"]] for r in rounds["finding_rows"]])
     return [per_template, findings]
