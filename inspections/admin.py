@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from .models import ChecklistItem, ChecklistTemplate, InspectionPlan, InspectionRound
@@ -28,8 +30,8 @@ class InspectionRoundAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     readonly_fields = [f.name for f in InspectionRound._meta.fields]
 
-    def has_add_permission(self, request):  # rounds come from the beat sweep
+    def has_add_permission(self, request: Any) -> bool:  # rounds come from the beat sweep
         return False
 
-    def has_delete_permission(self, request, obj=None):  # nothing is hard-deleted
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:  # nothing is hard-deleted
         return False

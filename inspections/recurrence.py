@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from .choices import DayRule, Frequency
 
 IsWorking = Callable[[date], bool]
-MONTHS = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.HALF_YEARLY: 6}
+MONTHS: dict[str, int] = {Frequency.MONTHLY: 1, Frequency.QUARTERLY: 3, Frequency.HALF_YEARLY: 6}
 
 
 @dataclass(frozen=True)

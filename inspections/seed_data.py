@@ -3,7 +3,7 @@ demo organisation, and a round due today for the demo engineer."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.apps import apps
@@ -53,5 +53,5 @@ def seed(*args: Any, **kwargs: Any) -> None:
     plan = InspectionPlan.objects.filter(template__code="monthly-system").first()
     ticket = InspectionRound.objects.filter(plan=plan).order_by("-period_start").first()
     if ticket is not None and engineer is not None:
-        due = timezone.make_aware(timezone.datetime.combine(today + timedelta(days=1), timezone.datetime.min.time()))
+        due = datetime.combine(today + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
         InspectionRound.objects.filter(pk=ticket.pk).update(assignee=engineer, due_at=due, scheduled_for=today)

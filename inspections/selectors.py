@@ -108,8 +108,8 @@ def inspection_stats(*, user: Any, start: date, end: date, organization_id: int 
                                .values_list("round__plan_id", "month", "n")):
         per_plan_month[(plan_id_, month)] = n
     out = []
-    for row in rows:
-        row = dict(row)
+    for each in rows:
+        row: dict[str, Any] = dict(each)
         month = row["month"]
         row["month"] = month.strftime("%Y-%m") if hasattr(month, "strftime") else str(month)[:7]
         row["findings"] = per_plan_month.get((row["plan_id"], month), 0)
@@ -144,23 +144,23 @@ def inspection_report(*, start: datetime | None, end: datetime | None, organizat
     answers = Answer.objects.filter(round__in=rounds, current=True)
     findings = answers.filter(finding=True)
     templates: dict[int, dict[str, Any]] = {}
-    for row in (rounds.values("plan__template_id").annotate(
+    for counted in (rounds.values("plan__template_id").annotate(
             rounds=Count("id", distinct=True), done=Count("id", filter=Q(status=RoundStatus.DONE), distinct=True))
             .order_by("plan__template_id")):
-        templates[row["plan__template_id"]] = {"rounds": row["rounds"], "done": row["done"], "findings": 0}
+        templates[counted["plan__template_id"]] = {"rounds": counted["rounds"], "done": counted["done"], "findings": 0}
     for template_id, n in (findings.values_list("round__plan__template_id").annotate(n=Count("id"))
                            .values_list("round__plan__template_id", "n")):
         templates.setdefault(template_id, {"rounds": 0, "done": 0})["findings"] = n
     by_template = []
     for template in ChecklistTemplate.objects.filter(pk__in=templates).order_by("code"):
-        row = templates[template.pk]
+        figures = templates[template.pk]
         by_template.append({"name": bilingual_lazy(template.name, template.name_en),
-                            "form": bilingual_lazy(template.form_name, template.form_name_en), **row,
-                            "completion": round(100 * row["done"] / row["rounds"]) if row["rounds"] else None})
+                            "form": bilingual_lazy(template.form_name, template.form_name_en), **figures,
+                            "completion": round(100 * figures["done"] / figures["rounds"]) if figures["rounds"] else None})
     finding_rows = [{
         "round": a.round.number, "date": timezone.localtime(a.received_at).strftime("%Y-%m-%d"),
         "ci": a.target.ci.name, "item": bilingual_lazy(a.item.text, a.item.text_en), "value": _answer_text(a),
-        "incident": a.incident.number if a.incident_id else ""}
+        "incident": a.incident.number if a.incident is not None else ""}
         for a in findings.select_related("round", "target__ci", "item", "incident").order_by("received_at", "id")[:200]]
     return {
         **totals, "answers": answers.count(), "findings": findings.count(),

@@ -140,7 +140,7 @@ def plan_clean(plan: InspectionPlan) -> None:
         errors["sample_size"] = [_("A sample has at least one CI; leave it empty to inspect every CI.")]
     if plan.ends_on and plan.ends_on < plan.starts_on:
         errors["ends_on"] = [_("The plan cannot end before it starts.")]
-    if plan.group_id is not None and plan.assignee_id is not None and not plan.group.members.filter(
+    if plan.group is not None and plan.assignee_id is not None and not plan.group.members.filter(
             pk=plan.assignee_id).exists():
         errors["assignee"] = [_("The engineer is not a member of the responsible group.")]
     if errors:
@@ -199,10 +199,10 @@ def rounds_generate(*, now: datetime, plan_ids: list[int] | None = None, until: 
     fails is logged and skipped; the others still get their rounds."""
     summary = GenerateSummary()
     memo = PolicyMemo(now=now)
-    plans = InspectionPlan.objects.filter(is_active=True).select_related("template")
+    active = InspectionPlan.objects.filter(is_active=True).select_related("template")
     if plan_ids is not None:
-        plans = plans.filter(pk__in=plan_ids)
-    plans = list(plans.order_by("pk"))
+        active = active.filter(pk__in=plan_ids)
+    plans = list(active.order_by("pk"))
     # What exists already is read once (the common case for every beat after the first); a round
     # not in this set is still created under the plan's lock and the unique constraint.
     known = set(InspectionRound.objects.filter(plan_id__in=[p.pk for p in plans], period_start__gte=(
@@ -307,7 +307,7 @@ def _photo_copy(answer: Answer) -> UploadedFile:
         content = answer.photo.read()
     finally:
         answer.photo.close()
-    name = answer.photo.name.rsplit("/", 1)[-1]
+    name = str(answer.photo.name or "photo").rsplit("/", 1)[-1]
     return SimpleUploadedFile(name, content, content_type="image/jpeg" if name.lower().endswith(
         (".jpg", ".jpeg")) else "image/png" if name.lower().endswith(".png") else "application/octet-stream")
 
@@ -480,16 +480,17 @@ def store_count_record(*, round_id: int, actor: Any, part_id: int, counted: Any,
 
 def _escalate_one(*, round_id: int, now: datetime) -> bool:
     with transaction.atomic():
-        claimed = InspectionRound.objects.filter(
-            pk=round_id, escalated_at__isnull=True, due_at__lt=now,
-            status__in=(RoundStatus.SCHEDULED, RoundStatus.IN_PROGRESS)).update(escalated_at=now)
-        if not claimed:
-            return False
+        # The row lock, then the conditions again: a second sweep (or a round completed meanwhile) stops here.
         ticket = ticket_lock(InspectionRound, round_id)
-        recipients = []
-        if ticket.group_id and ticket.group.lead_id:
-            recipients.append(ticket.group.lead)
-        if ticket.assignee_id and ticket.assignee not in recipients:
+        if ticket.escalated_at is not None or ticket.due_at >= now or not ticket.is_open:
+            return False
+        ticket.escalated_at = now
+        ticket.save(update_fields=["escalated_at"])
+        recipients: list[Any] = []
+        group = ticket.group
+        if group is not None and group.lead is not None:
+            recipients.append(group.lead)
+        if ticket.assignee is not None and ticket.assignee not in recipients:
             recipients.append(ticket.assignee)
         event_record(ticket=ticket, actor=None, action=EventAction.ESCALATED, now=now, data={
             "reason": "overdue", "due_at": ticket.due_at, "to": [u.pk for u in recipients]})

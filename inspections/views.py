@@ -103,7 +103,7 @@ def _detail(request: HttpRequest, ticket: Any, *, status: int = 200, bound: Any 
     from tickets.selectors import ticket_timeline
 
     timeline = timeline_decorate(ticket_timeline(user=request.user, ticket=ticket), workflow=ROUND_WORKFLOW,
-                                 status_labels=dict(RoundStatus.choices))
+                                 status_labels={k: str(v) for k, v in RoundStatus.choices})
     targets = round_targets(ticket=ticket)
     items = round_items(ticket=ticket)
     answers = round_answers(ticket=ticket)
