@@ -102,6 +102,8 @@ def main() -> None:
     took = time.perf_counter() - t0
     print(f"generate again (second beat): {again.created} created, {again.existing} existed, {took:.2f} s")
 
+    if args.answers <= 0:
+        return
     monthly_rounds = list(rounds.filter(plan__template__code="monthly-system").order_by("pk")[:10])
     items = list(ChecklistItem.objects.filter(template__code="monthly-system").order_by("position"))
     reading = next(i for i in items if i.kind == "reading")

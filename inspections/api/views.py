@@ -59,7 +59,7 @@ class AnswerInputSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
     answered_at = serializers.CharField(required=False, allow_blank=True, max_length=40)
-    photo = serializers.ImageField(required=False, allow_null=True)
+    photo = serializers.FileField(required=False, allow_null=True)
 
 
 class AnswerSerializer(serializers.Serializer):
@@ -114,7 +114,10 @@ class AnswerCreateView(APIView):
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
         photo = data.pop("photo", None)
-        answered = parse_datetime(data.get("answered_at") or "")
+        try:
+            answered = parse_datetime(data.get("answered_at") or "")
+        except ValueError:
+            answered = None
         data["answered_at"] = answered if answered is not None and answered.tzinfo is not None else None
         try:
             answer, created = answer_record(round_id=ticket.pk, actor=request.user, data=data, photo=photo,
