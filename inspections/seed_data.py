@@ -29,13 +29,12 @@ PLANS = [
 ]
 
 
-def seed(*args: Any, **kwargs: Any) -> None:
+def seed(*, now: datetime, stdout: Any) -> None:
     install(apps)
     org = Organization.objects.order_by("pk").first()
     if org is None or InspectionPlan.objects.exists():
         return
-    now = timezone.now()
-    today = timezone.localdate()
+    today = timezone.localdate(now)
     engineer = get_user_model().objects.filter(role=Role.ENGINEER, is_active=True).order_by("pk").first()
     group = SupportGroup.objects.filter(members=engineer).first() if engineer else None
     group = group or SupportGroup.objects.order_by("pk").first()
@@ -51,7 +50,9 @@ def seed(*args: Any, **kwargs: Any) -> None:
     rounds_generate(now=now)
     # The demo engineer's round due today (the monthly system inspection).
     plan = InspectionPlan.objects.filter(template__code="monthly-system").first()
-    ticket = InspectionRound.objects.filter(plan=plan).order_by("-period_start").first()
+    ticket = InspectionRound.objects.filter(plan=plan, period_start__lte=today, period_end__gte=today).first()
     if ticket is not None and engineer is not None:
         due = datetime.combine(today + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
         InspectionRound.objects.filter(pk=ticket.pk).update(assignee=engineer, due_at=due, scheduled_for=today)
+    stdout.write(f"Inspections: {InspectionPlan.objects.count()} plans, {InspectionRound.objects.count()} rounds"
+                 + (f"; {ticket.number} due today for {engineer.username}." if ticket and engineer else "."))

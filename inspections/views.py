@@ -26,6 +26,7 @@ from releases.feeds import feed_token, feed_user
 from releases.ical import calendar_ics, feed_range
 from releases.services import calendar_feed_key_ensure
 from spares.models import Stock
+from tickets.choices import EventAction
 from tickets.forms import error_text
 from tickets.views import TicketPages, timeline_decorate
 
@@ -104,6 +105,10 @@ def _detail(request: HttpRequest, ticket: Any, *, status: int = 200, bound: Any 
 
     timeline = timeline_decorate(ticket_timeline(user=request.user, ticket=ticket), workflow=ROUND_WORKFLOW,
                                  status_labels={k: str(v) for k, v in RoundStatus.choices})
+    for entry in timeline:  # name the incident a finding opened or joined
+        data = getattr(entry, "data", None) or {}
+        if getattr(entry, "kind", "") == "event" and entry.action == EventAction.LINKED and data.get("number"):
+            entry.title = f"{entry.title}: {data['number']}"
     targets = round_targets(ticket=ticket)
     items = round_items(ticket=ticket)
     answers = round_answers(ticket=ticket)

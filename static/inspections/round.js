@@ -161,7 +161,7 @@
       if (out) { bits.push(t("out")); }
       if (item.photo && !draft.hasPhoto) { bits.push(t("photo-needed")); }
       if (a && a.error) { bits.push(t("error") + ": " + a.error); }
-      else if (a) { bits.push(a.sent ? "✓" : t("pending")); }
+      else if (a) { bits.push(a.sent ? "✓" : t("unsent")); }
       if (a && a.incident) { bits.push(a.incident); }
       mark.textContent = bits.join(" · ");
     }

@@ -78,4 +78,8 @@ def test_round_on_a_phone_survives_going_offline_and_a_reload(browser, live_serv
     failed = answers.get(passed=False)
     assert failed.photo and failed.incident_id is not None
     assert answers.get(text__contains="告警").text == "告警日志无异常"
+    # The round's page shows the findings with their incidents (the same phone).
+    page.goto(f"{live_server.url}/inspections/rounds/{ticket.pk}/")
+    assert page.locator(".cell-finding").count() == 2
+    shot(page, ARTIFACTS, "inspection-phone-05-round-page")
     context.close()
