@@ -46,7 +46,7 @@ from .selectors import (
     rounds_open_for,
 )
 from .services import round_transition, store_count_record
-from .workflow import ROUND_WORKFLOW
+from .workflow import ROUND_WORK, ROUND_WORKFLOW
 
 PAGE = 200
 SW_FILE = Path(settings.BASE_DIR) / "static" / "inspections" / "sw.js"
@@ -125,6 +125,7 @@ def _detail(request: HttpRequest, ticket: Any, *, status: int = 200, bound: Any 
         "progress": round_progress(ticket=ticket), "now": timezone.now(), "store": store,
         "counts": round_store_counts(ticket=ticket) if store else [], "stock": stock,
         "findings": [a for a in answers if a.finding],
+        "can_work": bool(request.user.is_superuser or getattr(request.user, "role", None) in ROUND_WORK),
         "transition_forms": PAGES.transition_forms(ticket, request.user, bound=bound),
         **PAGES.timeline_context(),
     }
@@ -176,6 +177,9 @@ def round_do_view(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def store_count_view(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = round_get(user=request.user, pk=pk)
+    user: Any = request.user
+    if not (user.is_superuser or user.role in ROUND_WORK):
+        raise Http404  # the page offers no count form to other roles
     part = request.POST.get("part", "")
     try:
         count = store_count_record(round_id=ticket.pk, actor=request.user,

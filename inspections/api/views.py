@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 from ..selectors import inspection_stats, round_get, round_list
 from ..services import answer_record
 from ..views import round_payload
+from ..workflow import ROUND_WORK
 
 
 def _staff(request: Request) -> None:
@@ -110,6 +111,10 @@ class AnswerCreateView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         _staff(request)
         ticket = round_get(user=request.user, pk=pk)
+        user: Any = request.user
+        if not (user.is_superuser or user.role in ROUND_WORK):
+            raise PermissionDenied(_("Only engineers, leads, supervisors, dispatchers, analysts and managers "
+                                     "record inspection answers."))
         form = AnswerInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)

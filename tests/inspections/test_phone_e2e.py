@@ -82,4 +82,7 @@ def test_round_on_a_phone_survives_going_offline_and_a_reload(browser, live_serv
     page.goto(f"{live_server.url}/inspections/rounds/{ticket.pk}/")
     assert page.locator(".cell-finding").count() == 2
     shot(page, ARTIFACTS, "inspection-phone-05-round-page")
+    page.goto(f"{live_server.url}/inspections/")
+    assert page.locator(f"#mine tr[data-round='{ticket.pk}']").count() == 1
+    shot(page, ARTIFACTS, "inspection-phone-06-round-list")
     context.close()
