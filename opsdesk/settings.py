@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "search",
     "monitoring",
     "team",
+    "inspections",
     "reports",
     "portal",
 ]
@@ -373,6 +374,10 @@ CI_PANELS: list[str] = [
     "changes:ci_panel",
 ]
 # Change panels take the change's pk and show on the change page (the releases that carry it).
+# Entries of higher apps on the change calendar (releases/selectors.py calendar_entries).
+CALENDAR_SOURCES: list[str] = [
+    "inspections.calendar.calendar_round_entries",
+]
 CHANGE_PANELS: list[str] = [
     "releases:change_panel",
 ]
@@ -384,6 +389,7 @@ DEMO_SEEDERS: list[str] = [
     "spares.seed_data.seed",
     "changes.seed_data.seed",
     "releases.seed_data.seed",
+    "inspections.seed_data.seed",
     "reports.seed_data.seed",
     "mailin.seed_data.seed",
     "notifications.seed_data.seed",

@@ -36,6 +36,7 @@ urlpatterns = [
     path("spares/", include("spares.urls")),
     path("documents/", include("documents.urls")),
     path("releases/", include("releases.urls")),
+    path("inspections/", include("inspections.urls")),
     path("reports/", include("reports.urls")),
     path("mail/", include("mailin.urls")),
     path("monitoring/", include("monitoring.urls")),

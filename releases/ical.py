@@ -80,7 +80,8 @@ def _status(entry: Entry) -> str | None:
     return None
 
 
-CATEGORY = {"change": "Change", "release": "Release", "freeze": "Freeze", "maintenance": "Maintenance"}
+CATEGORY = {"change": "Change", "release": "Release", "freeze": "Freeze", "maintenance": "Maintenance",
+            "inspection": "Inspection"}
 
 
 def calendar_ics(entries: Iterable[Entry], *, name: str, now: datetime) -> bytes:
@@ -108,7 +109,7 @@ def calendar_ics(entries: Iterable[Entry], *, name: str, now: datetime) -> bytes
         description = _describe(entry)
         if description:
             event.add("description", description)
-        event.add("categories", [CATEGORY[entry.kind]])
+        event.add("categories", [CATEGORY.get(entry.kind, entry.kind.title())])
         status = _status(entry)
         if status:
             event.add("status", status)

@@ -106,6 +106,15 @@ class CalendarData:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def calendar_sources() -> list[Any]:
+    """Callables `(user=, start=, end=, organization_id=, ci_id=) -> list[Entry]` of higher apps,
+    named in settings.CALENDAR_SOURCES (a lower app never imports a higher one)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    return [import_string(path) for path in getattr(settings, "CALENDAR_SOURCES", [])]
+
+
 def url_or_blank(name: str, pk: int) -> str:
     """The URL, or "" while the page it names does not exist (the changes pages are another app's)."""
     try:
@@ -272,6 +281,8 @@ def calendar_entries(*, user: Any, start: datetime, end: datetime, days: tuple[d
             kind="freeze", key=f"freeze-{window.pk}", title=window.name, start=window.start, end=window.end,
             blocking=window.blocking, organization=window.organization.name if window.organization else "",
             obj=window))
+    for source in calendar_sources():  # higher apps' entries (settings.CALENDAR_SOURCES), e.g. inspection rounds
+        entries.extend(source(user=user, start=start, end=end, organization_id=organization_id, ci_id=ci_id))
     maintenance_shown = bool(organization_id) and days is not None
     if organization_id and days:
         slots = list(MaintenanceWindow.objects.filter(organization_id=organization_id, is_active=True)

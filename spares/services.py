@@ -201,9 +201,12 @@ def _movement_errors(*, part: SparePart, kind: str, quantity: Any, from_storeroo
 def movement_request(*, part_id: int, kind: str, quantity: int, actor: Any, now: datetime,
                      from_storeroom: Storeroom | None = None, to_storeroom: Storeroom | None = None,
                      incident: Incident | None = None, change: Change | None = None, reference: str = "",
-                     note: str = "", loan: SpareLoan | None = None, skip_approval: bool = False) -> Movement:
+                     note: str = "", loan: SpareLoan | None = None, skip_approval: bool = False,
+                     approval_required: bool = False) -> Movement:
     """Record a movement. Without approval configured for it, the stock moves now (status done);
-    otherwise it waits (status pending) and moves when approved. Too few in stock: ValidationError."""
+    otherwise it waits (status pending) and moves when approved. Too few in stock: ValidationError.
+    `approval_required`: this movement waits for approval whatever is configured (a store check's
+    correction)."""
     _staff_only(actor)
     try:
         part = SparePart.objects.get(pk=part_id)
@@ -215,7 +218,7 @@ def movement_request(*, part_id: int, kind: str, quantity: int, actor: Any, now:
                               reference=reference)
     if errors:
         raise ValidationError(errors)
-    pending = not skip_approval and approval_needed(part=part, kind=kind, quantity=quantity)
+    pending = not skip_approval and (approval_required or approval_needed(part=part, kind=kind, quantity=quantity))
     movement = Movement(part=part, kind=kind, quantity=quantity, from_storeroom=from_storeroom,
                         to_storeroom=to_storeroom, incident=incident, change=change, loan=loan, reference=reference,
                         note=note, requested_by=actor, requested_at=now,

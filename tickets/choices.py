@@ -8,6 +8,8 @@ class TicketKind(models.TextChoices):
     PROBLEM = "problem", _("Problem")
     CHANGE = "change", _("Change")
     RELEASE = "release", _("Release")
+    INSPECTION = "inspection", _("Inspection round")
+    LEAVE = "leave", _("Leave request")
 
 
 class Channel(models.TextChoices):

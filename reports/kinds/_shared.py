@@ -29,10 +29,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from incidents.choices import FaultLevel, IncidentStatus
 from incidents.models import Incident
-from reports.registry import ReportInput
+from inspections.selectors import inspection_report
+from reports.registry import ReportInput, Table
 from tickets.choices import ClockState, SLATargetName, TicketKind
 from tickets.models import SLAClock
 
@@ -374,3 +376,21 @@ def cmdb_figures(inp: ReportInput) -> dict[str, Any]:
     return {"classes": [{"label": r["ci_class__name"], "total": r["total"], **{s: r[s] for s in statuses}}
                         for r in rows],
             "totals": totals, "statuses": [{"value": s.value, "label": s.label} for s in CIStatus]}
+
+
+def inspection_rounds(inp: ReportInput) -> dict[str, Any]:
+    """The period's inspection rounds (inspections app): totals, completion per checklist, findings."""
+    return inspection_report(start=inp.start, end=inp.end,
+                             organization_id=inp.organization.pk if inp.organization is not None else None)
+
+
+def inspection_tables(rounds: dict[str, Any]) -> list[Table]:
+    """The inspection figures as export tables (Excel)."""
+    per_template = Table(title=_("Inspection rounds"), headers=[
+        _("Checklist"), _("Record form"), pgettext_lazy("inspection", "Rounds"), pgettext_lazy("inspection round", "Done"), _("Completion %"), _("Findings")],
+        rows=[[r["name"], r["form"], r["rounds"], r["done"], r["completion"], r["findings"]]
+              for r in rounds["by_template"]])
+    findings = Table(title=_("Inspection findings"), headers=[
+        _("Inspection round"), _("Date"), _("Device"), _("Item"), pgettext_lazy("inspection", "Answer"), _("Incident")],
+        rows=[[r["round"], r["date"], r["ci"], r["item"], r["value"], r["incident"]] for r in rounds["finding_rows"]])
+    return [per_template, findings]

@@ -8,7 +8,7 @@ records it (the brief's 主动监测 / 巡检 / 回访 / 培训):
 - call-backs to customers (回访) and what they said;
 - user training delivered (service requests of type training);
 - the engineer time logged on all of the above.
-Inspection plans, when that feature lands, add their rounds here."""
+- the inspection rounds of the period (inspections app): completion per checklist and findings."""
 
 from __future__ import annotations
 
@@ -28,7 +28,19 @@ from team.models import TrainingSession
 from tickets.choices import Channel, RequestStatus, RequestType, TicketKind
 from tickets.models import ServiceRequest, WorkLog
 
-from ._shared import EXPORT_ROWS, by_level, counted_incidents, header, label_of, local, org_filter, pct, period_filter
+from ._shared import (
+    EXPORT_ROWS,
+    by_level,
+    counted_incidents,
+    header,
+    inspection_rounds,
+    inspection_tables,
+    label_of,
+    local,
+    org_filter,
+    pct,
+    period_filter,
+)
 
 TITLE = _("Proactive service report")
 FORM = "ST.FO05-92"
@@ -87,6 +99,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
                      for r in training.order_by("reported_at", "id")[:EXPORT_ROWS]]
     ctx = header(inp, TITLE)
     ctx.update({
+        "rounds": inspection_rounds(inp),
         "form": FORM,
         "report_number": f"{FORM}-{inp.organization.code if inp.organization else 'ALL'}-{inp.period_label}",
         "found": {**found, "reported": found["total"] - found["proactive"],
@@ -126,7 +139,7 @@ def tables(ctx: dict[str, Any]) -> list[Table]:
                         for r in ctx["found_list"]])
     training = Table(title=_("User training"), headers=[_("Number"), _("Requested"), _("Title"), _("Status")],
                      rows=[[r["number"], r["at"], r["title"], r["status"]] for r in ctx["training_list"]])
-    return [summary, found, training]
+    return [summary, found, training, *inspection_tables(ctx["rounds"])]
 
 
 register(ReportKind(code="proactive_service", title=TITLE, scope="period", template="reports/pdf/proactive_service.html",

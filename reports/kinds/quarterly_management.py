@@ -30,6 +30,8 @@ from ._shared import (
     counted_incidents,
     fault_overview,
     header,
+    inspection_rounds,
+    inspection_tables,
     satisfaction,
     spare_figures,
 )
@@ -67,6 +69,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
     ctx.update(ov)
     ctx.update(_charts(ov))
     ctx.update({
+        "rounds": inspection_rounds(inp),
         "cmdb": cmdb_figures(inp),
         "complaints": complaints(inp),
         "satisfaction": satisfaction(inp),
@@ -109,7 +112,7 @@ def tables(ctx: dict[str, Any]) -> list[Table]:
     if ctx["spares"] is not None:
         out.append(Table(title=_("Spare parts issued"), headers=[_("Part number"), _("Name"), _("Quantity"), _("Issues")],
                          rows=[[r["part_number"], r["name"], r["quantity"], r["issues"]] for r in ctx["spares"]["parts"]]))
-    return out
+    return out + inspection_tables(ctx["rounds"])
 
 
 register(ReportKind(code="quarterly_management", title=TITLE, scope="period",

@@ -24,6 +24,8 @@ from ._shared import (
     complaints,
     fault_overview,
     header,
+    inspection_rounds,
+    inspection_tables,
     org_filter,
     pct,
     period_filter,
@@ -56,6 +58,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
     ctx = header(inp, TITLE)
     ctx.update(ov)
     ctx.update({
+        "rounds": inspection_rounds(inp),
         "calls": {**calls, "connect_rate": pct(calls["answered"], calls["total"])},
         "requests": {**req, "by_type": types},
         "work_minutes": work["minutes"] or 0,
@@ -94,7 +97,7 @@ def tables(ctx: dict[str, Any]) -> list[Table]:
                    rows=[[x["label"], x["count"]] for x in ctx["trend"]])
     sla = Table(title=_("SLA attainment"), headers=[_("Target"), _("Met"), _("Missed"), _("Attainment %")],
                 rows=[[x["label"], x["met"], x["missed"], x["pct"]] for x in ctx["sla"]])
-    return [summary, types, levels, months, sla]
+    return [summary, types, levels, months, sla, *inspection_tables(ctx["rounds"])]
 
 
 register(ReportKind(code="service_summary", title=TITLE, scope="period", template="reports/pdf/service_summary.html",

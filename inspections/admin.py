@@ -1,0 +1,37 @@
+from typing import Any
+
+from django.contrib import admin
+
+from .models import ChecklistItem, ChecklistTemplate, InspectionPlan, InspectionRound
+
+
+class ChecklistItemInline(admin.TabularInline):
+    model = ChecklistItem
+    extra = 0
+
+
+@admin.register(ChecklistTemplate)
+class ChecklistTemplateAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_en", "form_name", "scope", "is_active")
+    inlines = [ChecklistItemInline]
+
+
+@admin.register(InspectionPlan)
+class InspectionPlanAdmin(admin.ModelAdmin):
+    list_display = ("name", "template", "organization", "frequency", "day_rule", "nth", "group", "is_active")
+    list_filter = ("frequency", "is_active", "organization")
+    filter_horizontal = ("cis",)
+    readonly_fields = ("version",)
+
+
+@admin.register(InspectionRound)
+class InspectionRoundAdmin(admin.ModelAdmin):
+    list_display = ("number", "title", "status", "scheduled_for", "due_at", "escalated_at")
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in InspectionRound._meta.fields]
+
+    def has_add_permission(self, request: Any) -> bool:  # rounds come from the beat sweep
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:  # nothing is hard-deleted
+        return False
