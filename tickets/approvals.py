@@ -416,15 +416,18 @@ def _notice(*, approval: Approval, ticket: TicketBase, escalate: bool, now: date
     number, title = ticket.number, ticket.title
     # As messages (msgid + parameters), rendered by the notifications app for each reader in their
     # language and the organisation's time zone; the plain texts are for the mail fallback.
-    subject_message = {"msgid": gettext_noop("Overdue approval on %(number)s") if escalate
-                       else gettext_noop("Reminder: approval due on %(number)s"), "params": {"number": number}}
-    body_message = {"msgid": gettext_noop("The approval “%(stage)s” on %(number)s %(title)s was due on %(due)s."),
-                    "params": {"stage": approval.stage, "number": number, "title": title,
-                               "due": {"dt": approval.due_at.isoformat()} if approval.due_at else "–"}}
+    subject_msgid = (gettext_noop("Overdue approval on %(number)s") if escalate
+                     else gettext_noop("Reminder: approval due on %(number)s"))
+    body_msgid = gettext_noop("The approval “%(stage)s” on %(number)s %(title)s was due on %(due)s.")
+    due: dict[str, str] | str = {"dt": approval.due_at.isoformat()} if approval.due_at else "–"
+    subject_message: dict[str, Any] = {"msgid": subject_msgid, "params": {"number": number}}
+    body_message: dict[str, Any] = {"msgid": body_msgid, "params": {
+        "stage": approval.stage, "number": number, "title": title, "due": due}}
     reader = approval.escalate_to if escalate else None
     with reading_as(user=reader, time_zone=organization_zone(getattr(ticket, "organization", None))):
-        subject = _(subject_message["msgid"]) % subject_message["params"]
-        body = _(body_message["msgid"]) % {**body_message["params"], "due": human_datetime(approval.due_at)}
+        subject = _(subject_msgid) % {"number": number}
+        body = _(body_msgid) % {"stage": approval.stage, "number": number, "title": title,
+                                "due": human_datetime(approval.due_at)}
     link = ""
     url_name = kind_spec(approval.ticket_kind).url_name
     if url_name:
