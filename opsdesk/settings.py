@@ -229,6 +229,7 @@ SPECTACULAR_SETTINGS = {
         "RelationTypeEnum": "cmdb.choices.RelationType",
         "ProblemStatusEnum": "problems.choices.ProblemStatus",
         "DocumentStatusEnum": "documents.choices.DocumentStatus",
+        "DocumentCategoryEnum": "documents.choices.DocumentCategory",  # vs the audit breaks' `category`
         "ChangeStatusEnum": "changes.choices.ChangeStatus",
         "ChangeTypeEnum": "changes.choices.ChangeType",
         "ReleaseStatusEnum": "releases.choices.ReleaseStatus",
