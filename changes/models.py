@@ -201,6 +201,11 @@ class CustomerApproval(models.Model):
     created_at = models.DateTimeField(_("requested at"))
     expires_at = models.DateTimeField(_("link expires at"))
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+    # Delivery of the link e-mail: tries so far, the last error, and when it was given up (failed; a
+    # staff member may send it again from the change page).
+    email_attempts = models.PositiveSmallIntegerField(_("e-mail attempts"), default=0)
+    email_error = models.TextField(_("last e-mail error"), blank=True)
+    email_failed_at = models.DateTimeField(_("e-mail failed at"), null=True, blank=True)
     used_at = models.DateTimeField(_("link used at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
@@ -218,6 +223,16 @@ class CustomerApproval(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["change"], condition=Q(state="pending"), name="cust_approval_one_pending"),
         ]
+
+    @property
+    def email_status(self) -> str:
+        """The link e-mail: "sent", "failed" (given up, `email_error` says why), "queued" (still to go,
+        retried by the sweep) or "" (no address, or the approval no longer waits for it)."""
+        if self.emailed_at:
+            return "sent"
+        if self.email_failed_at:
+            return "failed"
+        return "queued" if self.email and self.state == ApprovalState.PENDING else ""
 
 
 class ChangeReview(models.Model):

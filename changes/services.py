@@ -595,12 +595,24 @@ def customer_approval_link(approval: CustomerApproval) -> str:
         approval_token(pk=approval.pk, nonce=approval.nonce)])
 
 
+# How many times the approval e-mail is tried (once per sweep) before it is marked failed; an error that
+# retrying cannot fix (a refused address, an unencodable header) fails it at once.
+APPROVAL_MAIL_MAX_ATTEMPTS = 5
+PERMANENT_MAIL_ERRORS = (ValueError, smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
+
+
+def _mail_error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
 @transaction.atomic
 def customer_approval_send(*, approval_id: int, now: datetime) -> bool:
-    """E-mail the approval link to the contact. Safe to run twice: the row lock and `emailed_at` say it went."""
+    """E-mail the approval link to the contact. Safe to run twice: the row lock and `emailed_at` say it went.
+    A failed try is counted with its reason; after APPROVAL_MAIL_MAX_ATTEMPTS tries (or at once, for an
+    error a retry cannot fix) the e-mail is marked failed and the sweep leaves it to staff."""
     approval = CustomerApproval.objects.select_for_update().select_related("change").filter(pk=approval_id).first()
-    if (approval is None or approval.emailed_at or approval.state != ApprovalState.PENDING or not approval.email
-            or approval.expires_at <= now):
+    if (approval is None or approval.emailed_at or approval.email_failed_at or approval.state != ApprovalState.PENDING
+            or not approval.email or approval.expires_at <= now):
         return False
     change = approval.change
     local = timezone.localtime
@@ -613,27 +625,63 @@ def customer_approval_send(*, approval_id: int, now: datetime) -> bool:
         "number": change.number, "title": change.title, "reason": change.reason or "–", "window": window,
         "risk": change.get_risk_display(), "backout": change.backout_plan or "–",
         "link": customer_approval_link(approval), "expires": local(approval.expires_at).date().isoformat()}
+    approval.email_attempts += 1
     try:
         send_mail(header_text(subject), body, settings.DEFAULT_FROM_EMAIL, [approval.email])
-    except (OSError, smtplib.SMTPException):
+    except (OSError, smtplib.SMTPException, ValueError) as exc:
+        approval.email_error = _mail_error_text(exc)
+        if isinstance(exc, PERMANENT_MAIL_ERRORS) or approval.email_attempts >= APPROVAL_MAIL_MAX_ATTEMPTS:
+            approval.email_failed_at = now
+        logger.warning("Customer approval %s: e-mail attempt %s failed: %s", approval.pk, approval.email_attempts,
+                       approval.email_error)
+        approval.save(update_fields=["email_attempts", "email_error", "email_failed_at"])
         return False
     approval.emailed_at = now
-    approval.save(update_fields=["emailed_at"])
+    approval.email_error = ""
+    approval.save(update_fields=["emailed_at", "email_attempts", "email_error"])
     return True
 
 
 def customer_approvals_send_due(*, now: datetime, batch: int = 200) -> int:
     """Queue the approval e-mails that have not gone yet (a lost on-commit task, an SMTP outage):
-    the database says what is due, so running it twice sends nothing twice."""
+    the database says what is due, so running it twice sends nothing twice. Failed ones are left to
+    staff (customer_approval_mail_retry)."""
     due = list(CustomerApproval.objects.filter(
-        state=ApprovalState.PENDING, emailed_at__isnull=True, expires_at__gt=now).exclude(email="")
-        .order_by("created_at", "id").values_list("pk", flat=True)[:batch])
+        state=ApprovalState.PENDING, emailed_at__isnull=True, email_failed_at__isnull=True, expires_at__gt=now)
+        .exclude(email="").order_by("created_at", "id").values_list("pk", flat=True)[:batch])
     for pk in due:
         try:
             customer_approval_send(approval_id=pk, now=now)
-        except Exception:  # one broken approval must not stop the others; it stays due and is logged
+        except Exception as exc:  # one broken approval must not stop the others: it is marked failed, with why
             logger.exception("Customer approval %s could not be e-mailed", pk)
+            CustomerApproval.objects.filter(pk=pk, emailed_at__isnull=True).update(
+                email_failed_at=now, email_error=_mail_error_text(exc))
     return len(due)
+
+
+@transaction.atomic
+def customer_approval_mail_retry(*, approval_id: int, actor: Any, now: datetime) -> CustomerApproval:
+    """Staff send a failed approval e-mail again (after fixing the contact's address, or the mail server):
+    the attempts start over, to the contact's current address, and the change's history records it."""
+    if not getattr(actor, "is_staff_member", False) and not getattr(actor, "is_superuser", False):
+        raise PermissionDenied
+    approval = CustomerApproval.objects.select_for_update().filter(pk=approval_id).first()
+    if approval is None:
+        raise ValidationError({"approval": [_("No such approval request.")]})
+    if approval.state != ApprovalState.PENDING or approval.expires_at <= now:
+        raise ValidationError({"approval": [_("This approval request is no longer open.")]})
+    if approval.email_failed_at is None:
+        raise ValidationError({"approval": [_("This approval e-mail has not failed.")]})
+    change = ticket_lock(Change, approval.change_id)
+    address = (change.contact.email if change.contact else "") or approval.email
+    if not address:
+        raise ValidationError({"approval": [_("The change's contact has no e-mail address.")]})
+    approval.email, approval.email_attempts, approval.email_error, approval.email_failed_at = address, 0, "", None
+    approval.save(update_fields=["email", "email_attempts", "email_error", "email_failed_at"])
+    event_record(ticket=change, actor=actor, action=EventAction.NOTIFIED, now=now,
+                 data={"customer_approval": approval.pk, "approval_mail": "retry", "email": address})
+    transaction.on_commit(partial(_queue_send, approval.pk), robust=True)
+    return approval
 
 
 # --- incidents --------------------------------------------------------------------------------
