@@ -268,6 +268,33 @@ class CustomerApproval(Approval):
         row = self.link_approver
         return row.used_at if row else None
 
+    # Delivery of the link e-mail (kept on the link's approver row): tries so far, the last error, and
+    # when it was given up (failed; staff may send it again from the change page).
+    @property
+    def email_attempts(self) -> int:
+        row = self.link_approver
+        return row.email_attempts if row else 0
+
+    @property
+    def email_error(self) -> str:
+        row = self.link_approver
+        return row.email_error if row else ""
+
+    @property
+    def email_failed_at(self) -> datetime | None:
+        row = self.link_approver
+        return row.email_failed_at if row else None
+
+    @property
+    def email_status(self) -> str:
+        """The link e-mail: "sent", "failed" (given up, `email_error` says why), "queued" (still to go,
+        retried by the sweep) or "" (no address, or the approval no longer waits for it)."""
+        if self.emailed_at:
+            return "sent"
+        if self.email_failed_at:
+            return "failed"
+        return "queued" if self.email and self.state == ApprovalState.PENDING else ""
+
     @property
     def expires_at(self) -> datetime:
         from .links import LINK_LIFETIME

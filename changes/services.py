@@ -691,41 +691,94 @@ def _customer_approval_mail(approval: CustomerApproval, change: Change) -> tuple
     return subject, body
 
 
+# How many times the approval e-mail is tried (once per sweep) before it is marked failed; an error that
+# retrying cannot fix (a refused address, an unencodable header) fails it at once.
+APPROVAL_MAIL_MAX_ATTEMPTS = 5
+PERMANENT_MAIL_ERRORS = (ValueError, smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
+
+
+def _mail_error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
 @transaction.atomic
 def customer_approval_send(*, approval_id: int, now: datetime) -> bool:
     """E-mail the approval link to the contact (the link's approver row). Safe to run twice: the row
-    lock and `emailed_at` say it went."""
+    lock and `emailed_at` say it went. A failed try is counted with its reason on that row; after
+    APPROVAL_MAIL_MAX_ATTEMPTS tries (or at once, for an error a retry cannot fix) the e-mail is
+    marked failed and the sweep leaves it to staff."""
     approval = CustomerApproval.objects.filter(pk=approval_id).first()
     row = approval.link_approver if approval is not None else None
     if approval is None or row is None or approval.state != ApprovalState.PENDING or approval.expires_at <= now:
         return False
     row = Approver.objects.select_for_update().get(pk=row.pk)
-    if row.emailed_at or row.decision or not row.email:
+    if row.emailed_at or row.email_failed_at or row.decision or not row.email:
         return False
     change = approval.change
     subject, body = _customer_approval_mail(approval, change)
+    row.email_attempts += 1
     try:
         send_mail(header_text(subject), body, settings.DEFAULT_FROM_EMAIL, [row.email])
-    except (OSError, smtplib.SMTPException):
+    except (OSError, smtplib.SMTPException, ValueError) as exc:
+        row.email_error = _mail_error_text(exc)
+        if isinstance(exc, PERMANENT_MAIL_ERRORS) or row.email_attempts >= APPROVAL_MAIL_MAX_ATTEMPTS:
+            row.email_failed_at = now
+        logger.warning("Customer approval %s: e-mail attempt %s failed: %s", approval.pk, row.email_attempts,
+                       row.email_error)
+        row.save(update_fields=["email_attempts", "email_error", "email_failed_at"])
         return False
     row.emailed_at = now
-    row.save(update_fields=["emailed_at"])
+    row.email_error = ""
+    row.save(update_fields=["emailed_at", "email_attempts", "email_error"])
     return True
 
 
 def customer_approvals_send_due(*, now: datetime, batch: int = 200) -> int:
     """Queue the approval e-mails that have not gone yet (a lost on-commit task, an SMTP outage):
-    the database says what is due, so running it twice sends nothing twice."""
+    the database says what is due, so running it twice sends nothing twice. Failed ones are left to
+    staff (customer_approval_mail_retry)."""
     due = list(Approver.objects.filter(
         approval__ticket_kind=Change.KIND, approval__stage=CUSTOMER_STAGE, approval__state=ApprovalState.PENDING,
-        approval__created_at__gt=now - LINK_LIFETIME, user__isnull=True, emailed_at__isnull=True, decision="")
+        approval__created_at__gt=now - LINK_LIFETIME, user__isnull=True, emailed_at__isnull=True,
+        email_failed_at__isnull=True, decision="")
         .exclude(email="").order_by("approval_id").values_list("approval_id", flat=True).distinct()[:batch])
     for pk in due:
         try:
             customer_approval_send(approval_id=pk, now=now)
-        except Exception:  # one broken approval must not stop the others; it stays due and is logged
+        except Exception as exc:  # one broken approval must not stop the others: it is marked failed, with why
             logger.exception("Customer approval %s could not be e-mailed", pk)
+            Approver.objects.filter(approval_id=pk, user__isnull=True, emailed_at__isnull=True).exclude(
+                email="").update(email_failed_at=now, email_error=_mail_error_text(exc))
     return len(due)
+
+
+@transaction.atomic
+def customer_approval_mail_retry(*, approval_id: int, actor: Any, now: datetime) -> CustomerApproval:
+    """Staff send a failed approval e-mail again (after fixing the contact's address, or the mail server):
+    the attempts start over, to the contact's current address, and the change's history records it."""
+    if not getattr(actor, "is_staff_member", False) and not getattr(actor, "is_superuser", False):
+        raise PermissionDenied
+    approval = CustomerApproval.objects.filter(pk=approval_id).first()
+    if approval is None or approval.link_approver is None:
+        raise ValidationError({"approval": [_("No such approval request.")]})
+    if approval.state != ApprovalState.PENDING or approval.expires_at <= now:
+        raise ValidationError({"approval": [_("This approval request is no longer open.")]})
+    if approval.email_failed_at is None:
+        raise ValidationError({"approval": [_("This approval e-mail has not failed.")]})
+    change = ticket_lock(Change, approval.change_id)
+    row = Approver.objects.select_for_update().get(pk=approval.link_approver.pk)
+    if row.email_failed_at is None or row.emailed_at is not None:
+        raise ValidationError({"approval": [_("This approval e-mail has not failed.")]})
+    address = (change.contact.email if change.contact else "") or row.email
+    if not address:
+        raise ValidationError({"approval": [_("The change's contact has no e-mail address.")]})
+    row.email, row.email_attempts, row.email_error, row.email_failed_at = address, 0, "", None
+    row.save(update_fields=["email", "email_attempts", "email_error", "email_failed_at"])
+    approval.refresh_from_db()
+    event_record(ticket=change, actor=actor, action=EventAction.NOTIFIED, now=now,
+                 data={"customer_approval": approval.pk, "approval_mail": "retry", "email": address})
+    transaction.on_commit(partial(_queue_send, approval.pk), robust=True)
+    return approval
 
 
 # --- incidents --------------------------------------------------------------------------------

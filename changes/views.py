@@ -50,6 +50,7 @@ from .services import (
     change_incident_open,
     change_transition,
     change_update,
+    customer_approval_mail_retry,
 )
 from .workflow import CHANGE_WORKFLOW, EDITABLE_STATUSES
 
@@ -224,6 +225,24 @@ def change_incident_open_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from None
     messages.success(request, _("%(number)s opened and linked to this change.") % {"number": incident.number})
     return redirect("incidents:detail", pk=incident.pk)
+
+
+@require_POST
+@staff_required
+def customer_approval_mail_retry_view(request: HttpRequest, pk: int, approval_id: int) -> HttpResponse:
+    """Send a failed customer-approval e-mail again (the change page's approvals card)."""
+    change = change_get(user=request.user, pk=pk)
+    if not change.customer_approvals.filter(pk=approval_id).exists():
+        raise Http404
+    try:
+        approval = customer_approval_mail_retry(approval_id=approval_id, actor=request.user, now=timezone.now())
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    except PermissionDenied:
+        raise Http404 from None
+    else:
+        messages.success(request, _("The approval e-mail is being sent again to %(email)s.") % {"email": approval.email})
+    return redirect(reverse("changes:detail", args=[change.pk]) + "#approvals")
 
 
 # --- panels on other apps' pages (settings.INCIDENT_PANELS, settings.CI_PANELS) -----------------

@@ -4,10 +4,14 @@ services, which write the history: the CMDB pages, the API or the import)."""
 
 from django.contrib import admin
 
+from opsdesk.forms import JSON_FORMFIELD_OVERRIDES
+
 from .models import CI, CIChange, CIClass, CIRelation, MaintenanceContract
 
 
 class NoDelete(admin.ModelAdmin):  # type: ignore[type-arg]
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
+
     def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
 

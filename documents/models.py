@@ -101,7 +101,8 @@ class DocumentVersion(models.Model):
 
 
 class DocumentEvent(models.Model):
-    """History of a document (who, when, what), hash-chained per document like ticket events."""
+    """History of a document (who, when, what), chained per document like ticket events: HMAC-SHA256
+    with the audit key, whose id is `key_id` (tickets/audit.py; "" = written before keying, plain SHA-256)."""
 
     document = models.ForeignKey(Document, verbose_name=_("document"), on_delete=models.PROTECT,
                                  related_name="events")
@@ -113,6 +114,7 @@ class DocumentEvent(models.Model):
     created_at = models.DateTimeField(_("when"))
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    key_id = models.CharField(_("key id"), max_length=40, blank=True, default="")
 
     class Meta:
         ordering = ["document", "seq"]

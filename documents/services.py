@@ -20,8 +20,9 @@ from accounts.choices import Role
 from accounts.models import Organization
 from cmdb.models import CI
 from opsdesk.errors import ConflictError
-from tickets.audit import event_digest, normalise
+from tickets.audit import chain_sign
 
+from .audit import DOCUMENT_CHAIN
 from .choices import DocumentAction, DocumentCategory, DocumentStatus
 from .models import Document, DocumentEvent, DocumentVersion
 
@@ -45,13 +46,13 @@ def can_publish(user: Any) -> bool:
 
 def _event_add(*, document: Document, actor: Any, action: str, data: dict[str, Any], now: datetime) -> DocumentEvent:
     """Append one event to the document's chain. The caller holds the document row lock."""
-    clean = normalise(data)
     seq = document.audit_seq + 1
     actor_id = actor.pk if actor is not None else None
-    digest = event_digest(ticket_kind="document", ticket_id=document.pk, seq=seq, actor_id=actor_id, action=action,
-                          data=clean, public=False, created_at=now, prev_hash=document.audit_head)
+    clean, digest, key_id = chain_sign(kind=DOCUMENT_CHAIN, owner_id=document.pk, seq=seq,
+                                       prev_hash=document.audit_head, actor_id=actor_id, action=action, data=data,
+                                       now=now)
     event = DocumentEvent.objects.create(document=document, seq=seq, actor_id=actor_id, action=action, data=clean,
-                                         created_at=now, prev_hash=document.audit_head, hash=digest)
+                                         created_at=now, prev_hash=document.audit_head, hash=digest, key_id=key_id)
     document.audit_seq, document.audit_head = seq, digest
     return event
 

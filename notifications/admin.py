@@ -7,6 +7,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from opsdesk.forms import JSON_FORMFIELD_OVERRIDES
+
 from .models import Delivery, DeliveryAttempt, Notification, NotificationChannel, NotificationRule
 from .redaction import mask_url
 
@@ -65,6 +67,7 @@ class NotificationChannelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(NotificationRule)
 class NotificationRuleAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     list_display = ("name", "event", "fault_levels", "organization", "recipients", "is_active")
     list_filter = ("event", "is_active")
     search_fields = ("name",)

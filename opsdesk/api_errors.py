@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import ConflictError, TransitionNotAllowed
+from .serializers import Serializer as StrictSerializer
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -55,7 +56,7 @@ def parse_id(raw: Any) -> int:
     return int(text)
 
 
-class QueryParamsSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class QueryParamsSerializer(StrictSerializer):  # type: ignore[type-arg]
     """A serializer of query parameters. DRF reads `?file=` (present but empty) as absent; here an
     empty value is refused like any other invalid one, as the OpenAPI schema describes it, unless
     the field allows blanks."""

@@ -132,7 +132,9 @@ def _error_responses(method: str, has_body: bool) -> dict[str, dict[str, Any]]:
         "401": {"description": "Not authenticated: no or an invalid token or session.", **_ref("ErrorDetail")},
         "403": {"description": "Authenticated, but the role may not do this.", **_ref("ErrorDetail")},
         "404": {"description": "Not found, or outside the caller's organisation.", **_ref("ErrorDetail")},
-        "429": {"description": "Throttled: retry after the seconds in `Retry-After`.", **_ref("ErrorDetail")},
+        "429": {"description": "Throttled: retry after the seconds in `Retry-After`.", **_ref("ErrorDetail"),
+                "headers": {"Retry-After": {"description": "Seconds to wait before retrying.",
+                                            "schema": {"type": "integer", "minimum": 0}}}},
     }
     if method in UNSAFE:
         responses["409"] = {"description": "Stale `version` or a conflicting state: nothing changed.",

@@ -151,6 +151,8 @@ AXES_COOLOFF_TIME = 0.25  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# A locked-out login: JSON 429 in the API's error shape under /api/, the translated error page elsewhere.
+AXES_LOCKOUT_CALLABLE = "opsdesk.lockout.lockout_response"
 # Forwarded headers (X-Forwarded-For) are believed only when the direct peer is one of these proxies
 # (addresses or CIDR networks, e.g. "10.0.0.0/8,172.16.0.0/12"); empty = no proxy, REMOTE_ADDR is the client.
 # One setting for the API throttles, django-axes and the /metrics allow-list (opsdesk.client_ip).
@@ -237,6 +239,7 @@ SPECTACULAR_SETTINGS = {
         "RelationTypeEnum": "cmdb.choices.RelationType",
         "ProblemStatusEnum": "problems.choices.ProblemStatus",
         "DocumentStatusEnum": "documents.choices.DocumentStatus",
+        "DocumentCategoryEnum": "documents.choices.DocumentCategory",  # vs the audit breaks' `category`
         "ChangeStatusEnum": "changes.choices.ChangeStatus",
         "ChangeTypeEnum": "changes.choices.ChangeType",
         "ReleaseStatusEnum": "releases.choices.ReleaseStatus",
@@ -410,5 +413,10 @@ AUDIT_HMAC_KEY = os.environ.get("AUDIT_HMAC_KEY", "")
 AUDIT_HMAC_KEY_ID = os.environ.get("AUDIT_HMAC_KEY_ID", "k1")
 # Earlier keys, "id:key" comma-separated (e.g. "k1:…,k2:…"): they verify, never sign.
 AUDIT_HMAC_OLD_KEYS: list[str] = env_list("AUDIT_HMAC_OLD_KEYS")
+# Other history chains signed the same way, verified by `manage.py verify_audit` after the tickets':
+# callables `(*, batch) -> Iterator[tickets.audit.ChainBreak]` of apps above tickets.
+AUDIT_EXTRA_CHAINS: list[str] = [
+    "documents.audit.document_chain_verify",
+]
 # Idempotency-Key of API creates: how long a key replays its first response (tickets/idempotency.py).
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from opsdesk.forms import JSON_FORMFIELD_OVERRIDES
+
 from .models import (
     Callback,
     CallbackSampling,
@@ -16,6 +18,7 @@ from .models import (
 class QuestionInline(admin.TabularInline):
     model = Question
     extra = 1
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     fields = ("position", "text", "kind", "choices", "required")
 
 

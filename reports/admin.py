@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from opsdesk.forms import JSON_FORMFIELD_OVERRIDES
+
 from .models import ReportEmail, ReportEmailAttempt, ReportRun, ReportSchedule
 
 
@@ -49,6 +51,7 @@ class ReportScheduleAdmin(admin.ModelAdmin):
     instead of deleting them (their runs point at them)."""
 
     list_display = ("name", "organization", "language", "publish", "is_active")
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     list_filter = ("is_active", "publish", "language")
     readonly_fields = ("created_by", "created_at")
 

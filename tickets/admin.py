@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
+from opsdesk.forms import JSON_FORMFIELD_OVERRIDES
+
 from .models import (
     AuditAnchor,
     CalendarDay,
@@ -65,6 +67,8 @@ class CallRecordAdmin(ReadOnlyAdmin):
 
 class ConfigAdmin(admin.ModelAdmin):
     """Superusers and project managers edit; nothing that tickets refer to is hard-deleted here."""
+
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return sla_config_can_write(request.user) or super().has_change_permission(request, obj)

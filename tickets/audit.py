@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import Any, Protocol
 
 from django.apps import apps
 from django.conf import settings
@@ -96,17 +96,29 @@ def ticket_models() -> dict[str, type[TicketBase]]:
     return dict(sorted(found.items()))
 
 
+def chain_sign(
+    *, kind: str, owner_id: int, seq: int, prev_hash: str, actor_id: int | None, action: str,
+    data: dict[str, Any], now: datetime, public: bool = False,
+) -> tuple[dict[str, Any], str, str]:
+    """(data as stored, hash, key id) of event `seq` of the chain of `kind` `owner_id`, signed with the
+    current key. Every history chain of the project signs through here (ticket events, the
+    document history)."""
+    clean = normalise(data)
+    key_id, ring = audit_keys()
+    digest = event_digest(
+        ticket_kind=kind, ticket_id=owner_id, seq=seq, actor_id=actor_id, action=action, data=clean,
+        public=public, created_at=now, prev_hash=prev_hash, key=ring[key_id],
+    )
+    return clean, digest, key_id
+
+
 def _event_build(
     *, ticket: TicketBase, seq: int, prev_hash: str, actor_id: int | None, action: str, data: dict[str, Any],
     now: datetime, public: bool,
 ) -> TicketEvent:
     """The unsaved event `seq` of `ticket`'s chain, following the event whose hash is `prev_hash`."""
-    clean = normalise(data)
-    key_id, ring = audit_keys()
-    digest = event_digest(
-        ticket_kind=ticket.KIND, ticket_id=ticket.pk, seq=seq, actor_id=actor_id, action=action, data=clean,
-        public=public, created_at=now, prev_hash=prev_hash, key=ring[key_id],
-    )
+    clean, digest, key_id = chain_sign(kind=ticket.KIND, owner_id=ticket.pk, seq=seq, prev_hash=prev_hash,
+                                       actor_id=actor_id, action=action, data=data, now=now, public=public)
     return TicketEvent(
         ticket_kind=ticket.KIND, ticket_id=ticket.pk, seq=seq, actor_id=actor_id, action=action, data=clean,
         public=public, created_at=now, prev_hash=prev_hash, hash=digest, key_id=key_id,
@@ -263,6 +275,46 @@ def _rows_verify(
                                  BreakCategory.ROW_DIFFERS, f"{row_kind} {row_id}")
 
 
+class ChainEvent(Protocol):
+    """What a chain check reads of an event (TicketEvent, DocumentEvent)."""
+
+    seq: int
+    prev_hash: str
+    hash: str
+    key_id: str
+    actor_id: int | None
+    action: str
+    data: Any
+    created_at: datetime
+
+
+def link_check(
+    *, kind: str, owner_id: int, event: ChainEvent, prev_seq: int, prev_hash: str, keyed_before: bool,
+    ring: dict[str, bytes], public: bool = False,
+) -> tuple[str, str] | None:
+    """(category, reason) when `event` does not follow the event (prev_seq, prev_hash) of the chain of
+    `kind` `owner_id` or no longer matches its keyed hash; None when it holds. `keyed_before`: an
+    earlier event of this chain was keyed (an unkeyed one after it is a downgrade). `ring`: the keys
+    by id (audit_keys()). `public`: the event's public flag (ticket events; other chains sign False)."""
+    if event.seq != prev_seq + 1:
+        return BreakCategory.CHAIN_BROKEN, f"expected seq {prev_seq + 1}: an event is missing or out of order"
+    if event.prev_hash != prev_hash:
+        return BreakCategory.CHAIN_BROKEN, "prev_hash does not match the previous event"
+    if event.key_id and event.key_id not in ring:
+        return (BreakCategory.EVENT_ALTERED,
+                f"signed with key id {event.key_id!r}, which is not configured (AUDIT_HMAC_OLD_KEYS)")
+    if not event.key_id and keyed_before:
+        return BreakCategory.EVENT_ALTERED, "content was altered (an unkeyed event after keyed ones)"
+    expected = event_digest(
+        ticket_kind=kind, ticket_id=owner_id, seq=event.seq, actor_id=event.actor_id, action=event.action,
+        data=event.data, public=public,
+        created_at=event.created_at, prev_hash=event.prev_hash, key=ring[event.key_id] if event.key_id else None,
+    )
+    if not hmac.compare_digest(expected, event.hash):
+        return BreakCategory.EVENT_ALTERED, "content was altered (hash mismatch)"
+    return None
+
+
 def chain_verify(
     *, ticket_model: type[TicketBase], ticket_ids: list[int] | None = None, batch: int = 2000,
 ) -> Iterator[ChainBreak]:
@@ -291,27 +343,10 @@ def chain_verify(
         recorded: dict[int, _Recorded] = {}
         for ev in events:
             prev_seq, prev_hash = state.get(ev.ticket_id, (0, ""))
-            if ev.seq != prev_seq + 1:
-                yield ChainBreak(kind, ev.ticket_id, ev.seq, ev.pk,
-                                 f"expected seq {prev_seq + 1}: an event is missing or out of order")
-            elif ev.prev_hash != prev_hash:
-                yield ChainBreak(kind, ev.ticket_id, ev.seq, ev.pk, "prev_hash does not match the previous event")
-            elif ev.key_id and ev.key_id not in ring:
-                yield ChainBreak(kind, ev.ticket_id, ev.seq, ev.pk,
-                                 f"signed with key id {ev.key_id!r}, which is not configured (AUDIT_HMAC_OLD_KEYS)",
-                                 BreakCategory.EVENT_ALTERED)
-            elif not ev.key_id and ev.ticket_id in keyed:
-                yield ChainBreak(kind, ev.ticket_id, ev.seq, ev.pk,
-                                 "content was altered (an unkeyed event after keyed ones)", BreakCategory.EVENT_ALTERED)
-            else:
-                expected = event_digest(
-                    ticket_kind=kind, ticket_id=ev.ticket_id, seq=ev.seq, actor_id=ev.actor_id, action=ev.action,
-                    data=ev.data, public=ev.public, created_at=ev.created_at, prev_hash=ev.prev_hash,
-                    key=ring[ev.key_id] if ev.key_id else None,
-                )
-                if not hmac.compare_digest(expected, ev.hash):
-                    yield ChainBreak(kind, ev.ticket_id, ev.seq, ev.pk, "content was altered (hash mismatch)",
-                                     BreakCategory.EVENT_ALTERED)
+            problem = link_check(kind=kind, owner_id=ev.ticket_id, event=ev, prev_seq=prev_seq, prev_hash=prev_hash,
+                                 keyed_before=ev.ticket_id in keyed, ring=ring, public=ev.public)
+            if problem is not None:
+                yield ChainBreak(kind, ev.ticket_id, ev.seq, ev.pk, problem[1], problem[0])
             if ev.key_id:
                 keyed.add(ev.ticket_id)
             state[ev.ticket_id] = (ev.seq, ev.hash)

@@ -524,6 +524,11 @@ class Approver(models.Model):
     name = models.CharField(_("name"), max_length=150, blank=True)
     nonce = models.CharField(max_length=40, default=approval_nonce, editable=False)
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+    # Delivery of the e-mailed link: failed tries, the last error, and when it was given up (staff may
+    # send it again; see changes.services.customer_approval_mail_retry).
+    email_attempts = models.PositiveSmallIntegerField(_("e-mail attempts"), default=0)
+    email_error = models.TextField(_("last e-mail error"), blank=True)
+    email_failed_at = models.DateTimeField(_("e-mail failed at"), null=True, blank=True)
     used_at = models.DateTimeField(_("link used at"), null=True, blank=True)
     decision = models.CharField(_("decision"), max_length=10, choices=ApprovalDecision.choices, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
+
+from opsdesk import serializers
 
 from ..choices import Role
 from ..models import Contact, Organization, User

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import authenticate
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from opsdesk.api_errors import parse_id
+from opsdesk.lockout import lockout_response
 from opsdesk.throttling import ScopedRateThrottle
 
 from ..filtersets import ContactFilterSet, OrganizationFilterSet, UserFilterSet
@@ -76,16 +77,20 @@ class ObtainTokenView(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
 
-    @extend_schema(request=TokenRequestSerializer, responses={200: TokenResponseSerializer}, auth=[])
+    @extend_schema(request=TokenRequestSerializer, auth=[], responses={
+        200: TokenResponseSerializer,
+        429: OpenApiResponse(description=(
+            "Throttled (`API_THROTTLE_TOKEN`), or the username is locked out after repeated failed logins "
+            "(`AXES_FAILURE_LIMIT`); retry after the seconds in `Retry-After`.")),
+    })
     def post(self, request: Request) -> Response:
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         # django-axes needs the HttpRequest itself to count failures by username and IP.
         user = authenticate(request=request._request, username=serializer.validated_data["username"],
                             password=serializer.validated_data["password"])
-        if getattr(request._request, "axes_locked_out", False):
-            return Response({"detail": _("Too many failed logins: this account is locked for a while.")},
-                            status=status.HTTP_429_TOO_MANY_REQUESTS)
+        if getattr(request._request, "axes_locked_out", False):  # axes' middleware answers with the same
+            return lockout_response(request._request)
         if user is None or not user.is_active:
             return Response({"detail": _("Unable to log in with this username and password.")},
                             status=status.HTTP_400_BAD_REQUEST)

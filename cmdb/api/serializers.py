@@ -6,9 +6,9 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
 from accounts.models import Organization
+from opsdesk import serializers
 from opsdesk.api_errors import QueryParamsSerializer
 
 from ..choices import RELATION_INVERSE, CIStatus, ImpactDirection, RelationType

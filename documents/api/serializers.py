@@ -8,12 +8,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
 from accounts.models import Organization
 from accounts.selectors import organization_list
 from cmdb.models import CI
 from cmdb.selectors import ci_list
+from opsdesk import serializers
 
 from ..choices import DocumentCategory
 from ..models import Document, DocumentEvent, DocumentVersion

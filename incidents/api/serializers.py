@@ -9,12 +9,12 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
 from accounts.models import Contact
 from accounts.selectors import contact_list
 from cmdb.models import CI
 from cmdb.selectors import ci_list
+from opsdesk import serializers
 from tickets.api.serializers import AllowedActionsMixin, TicketCreateMixin, TransitionInputSerializer, action_field
 from tickets.choices import SLATargetName, TicketKind
 from tickets.clocks import is_business

@@ -3,9 +3,8 @@ and `*_set` flags, never the values."""
 
 from __future__ import annotations
 
-from rest_framework import serializers
-
 from accounts.models import Organization
+from opsdesk import serializers
 
 from ..choices import FAULT_LEVELS
 from ..models import Delivery, DeliveryAttempt, Notification, NotificationChannel, NotificationRule

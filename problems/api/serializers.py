@@ -7,13 +7,13 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
 from accounts.models import Organization, SupportGroup, User
 from accounts.selectors import organization_list
 from cmdb.models import CI
 from cmdb.selectors import ci_list
 from incidents.choices import CauseCategory
+from opsdesk import serializers
 from opsdesk.api_errors import MAX_DB_ID, QueryParamsSerializer
 from tickets.api.serializers import AllowedActionsMixin, TransitionInputSerializer, action_field
 

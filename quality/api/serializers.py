@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import serializers
-
 from incidents.models import Incident
+from opsdesk import serializers
 from opsdesk.api_errors import QueryParamsSerializer
 
 from ..choices import CallbackOutcome, FigureSource

@@ -9,12 +9,12 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 
 from accounts.models import Organization
 from accounts.selectors import organization_list
 from changes.models import Change
 from changes.selectors import change_base
+from opsdesk import serializers
 from tickets.api.serializers import AllowedActionsMixin, TransitionInputSerializer, action_field
 
 from ..choices import DeploymentResult, Environment

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+
+from opsdesk import serializers
 
 from ..models import ReportRun
 from ..registry import kind_get

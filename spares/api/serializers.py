@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
 
 from accounts.models import Organization
 from changes.models import Change
@@ -13,6 +12,7 @@ from cmdb.models import CI, CIClass
 from cmdb.selectors import ci_list
 from incidents.models import Incident, SpareLoan
 from incidents.selectors import incident_base
+from opsdesk import serializers
 
 from ..choices import MovementKind, ReplacementDecision
 from ..models import Movement, Replacement, SparePart, Stock, Storeroom

@@ -143,3 +143,32 @@ def test_role_field_is_validated(api_as, manager):
 def test_engineer_cannot_write_users(api_as, engineer):
     other = UserFactory(role=Role.OPERATOR)
     assert api_as(engineer).patch(f"/api/v1/users/{other.pk}/", {"name": "x"}, format="json").status_code == 403
+
+
+def _locked_out(client, settings, url, payload, **extra):
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 2
+    for _ in range(2):
+        client.post(url, payload, **extra)
+    return client.post(url, payload, **extra)
+
+
+def test_api_lockout_is_json_429_in_the_error_shape(engineer, settings):
+    """django-axes' lockout on the token endpoint: the API's JSON 429, not axes' HTML page."""
+    res = _locked_out(APIClient(), settings, "/api/v1/auth/token/", {"username": "engineer", "password": "x"},
+                      format="json")
+    assert res.status_code == 429
+    assert res["Content-Type"] == "application/json"
+    assert set(res.json()) == {"detail"} and "locked" in res.json()["detail"]
+    assert int(res["Retry-After"]) == 15 * 60  # AXES_COOLOFF_TIME
+    # even the right password is refused while locked
+    res = APIClient().post("/api/v1/auth/token/", {"username": "engineer", "password": PASSWORD}, format="json")
+    assert res.status_code == 429 and res.json()["detail"]
+
+
+def test_web_lockout_is_the_translated_error_page(engineer, settings, client):
+    res = _locked_out(client, settings, "/login/", {"username": "engineer", "password": "x"},
+                      HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert res.status_code == 429
+    assert res["Content-Type"].startswith("text/html")
+    assert "15" in res.content.decode() and "Too many" not in res.content.decode()

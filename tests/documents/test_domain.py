@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.choices import Role
+from documents.audit import document_chain_verify
 from documents.choices import DocumentAction, DocumentStatus
 from documents.models import DocumentEvent, DocumentVersion
 from documents.services import (
@@ -21,7 +22,7 @@ from documents.services import (
 )
 from opsdesk.errors import ConflictError
 from tests.factories import UserFactory
-from tickets.audit import event_digest
+from tickets.audit import audit_keys, event_digest
 
 from .conftest import upload
 
@@ -144,20 +145,24 @@ def test_update_records_old_and_new(make_document, org_a, ci_a, docadmin, now):
         document_update(document_id=doc.pk, actor=docadmin, version=None, now=now, changes={"organization": 1})
 
 
-def test_history_is_a_hash_chain(make_document, org_a, docadmin, now):
+def test_history_is_a_keyed_hash_chain(make_document, org_a, docadmin, now):
+    """The document history is signed like ticket events: HMAC-SHA256 with the audit key, its id stored."""
     doc = make_document(organization=org_a, files=(b"a", b"b"), published=True)
     events = list(DocumentEvent.objects.filter(document=doc).order_by("seq"))
     assert [e.action for e in events] == ["created", "version_added", "version_added", "published"]
     assert all(e.actor_id == docadmin.pk for e in events)
+    key_id, ring = audit_keys()
     prev = ""
     for e in events:
-        assert e.prev_hash == prev
-        assert e.hash == event_digest(ticket_kind="document", ticket_id=doc.pk, seq=e.seq, actor_id=e.actor_id,
-                                      action=e.action, data=e.data, public=False, created_at=e.created_at,
-                                      prev_hash=prev)
+        assert e.prev_hash == prev and e.key_id == key_id
+        fields = {"ticket_kind": "document", "ticket_id": doc.pk, "seq": e.seq, "actor_id": e.actor_id,
+                  "action": e.action, "data": e.data, "public": False, "created_at": e.created_at, "prev_hash": prev}
+        assert e.hash == event_digest(**fields, key=ring[key_id])
+        assert e.hash != event_digest(**fields)  # not the plain SHA-256 anyone could recompute
         prev = e.hash
     doc.refresh_from_db()
     assert (doc.audit_seq, doc.audit_head) == (4, prev)
+    assert list(document_chain_verify()) == []
 
 
 def test_no_delete_paths_in_admin():

@@ -5,6 +5,7 @@ the live server (pytest-django's `live_server`, the real WSGI stack over HTTP), 
 Every phase runs (coverage, fuzzing, stateful), with a fixed seed and deterministic generation so
 CI sees the same cases every run; `MAX_EXAMPLES` bounds the time. Widen it locally to hunt:
     CONTRACT_MAX_EXAMPLES=50 pytest tests/fuzz -n 1 -s
+    CONTRACT_PATHS='^/api/v1/(spare-parts|storerooms)/' pytest tests/fuzz -k staff   (some paths only)
 
 What the checks cover (docs/api.md "Schema and contract"): no 5xx; every status code, content type,
 header and body is the documented one; schema-valid input is accepted and schema-invalid input is
@@ -27,8 +28,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from tests.factories import CIFactory, ContactFactory, OrganizationFactory, UserFactory
 
-# Anonymous requests answered 200/404 instead of 401 (issue 11, finding 7): fixed on the `trust-io`
-# branch. Remove this set when that branch is merged; the schema already documents 401 everywhere.
+# Writes to users/{id}/ go to one account made for them (see `tokens`), never the fuzzer's own.
 USERS_PINNED = """
 [[operations]]
 include-path = "/api/v1/users/{{id}}/"
@@ -38,6 +38,22 @@ MAX_EXAMPLES = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "5"))
 SEED = 20261206
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+# Response time (check ST112, `max_response_time`): `--checks all` enables it with a 10 s limit per
+# response. 10 s stays the limit on a machine with a core free; on an overloaded one (CI runners and
+# the shared development machine run at a load of 4–9 on 2 cores) every response is slower by about
+# the load per core, so the limit grows with it (capped below the 60 s request timeout). A response
+# that is slow for a reason of its own (an unbounded query, a lock wait) still fails. Set
+# CONTRACT_MAX_RESPONSE_TIME (seconds) to pin it.
+BASE_RESPONSE_TIME = 10.0
+MAX_RESPONSE_TIME_CAP = 45.0
+
+
+def response_time_limit() -> float:
+    pinned = os.environ.get("CONTRACT_MAX_RESPONSE_TIME")
+    if pinned:
+        return float(pinned)
+    per_core = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return round(min(BASE_RESPONSE_TIME * max(1.0, per_core), MAX_RESPONSE_TIME_CAP), 1)
 
 
 @pytest.fixture
@@ -62,15 +78,26 @@ def no_throttling(monkeypatch):
                         {"anon": "1000000/min", "user": "1000000/min", "token": "1000000/min"})
 
 
+@pytest.fixture
+def login_lockout(settings):
+    # django-axes on, with a low limit, as in production: the fuzzer's repeated token logins get locked
+    # out, and the lockout answer must be the documented JSON 429 too (opsdesk/lockout.py).
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 3
+
+
 @pytest.mark.parametrize("role", ["staff", "customer"])
-def test_api_matches_its_schema(role, tokens, no_throttling, live_server, tmp_path):
+def test_api_matches_its_schema(role, tokens, no_throttling, login_lockout, live_server, tmp_path):
     report = tmp_path / "report.json"
     # The schema as /api/schema/ serves it, generated here once: on a busy machine generating it over
     # HTTP can take longer than schemathesis waits for it.
     schema = tmp_path / "schema.json"
     schema.write_text(json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str))
     config = tmp_path / "schemathesis.toml"
-    config.write_text(CONFIG.read_text() + USERS_PINNED.format(id=tokens["users_id"]))
+    limit = response_time_limit()
+    # `[checks]` must come before the `[[operations]]` tables, so it goes first.
+    config.write_text(f"[checks]\nmax_response_time = {limit}\n\n" + CONFIG.read_text()
+                      + USERS_PINNED.format(id=tokens["users_id"]))
     cmd = [
         str(SCHEMATHESIS), "--config-file", str(config), "run", str(schema), "--url", live_server.url,
         "--checks", "all", "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED), "--generation-deterministic",
@@ -78,14 +105,19 @@ def test_api_matches_its_schema(role, tokens, no_throttling, live_server, tmp_pa
         "--header", f"Authorization: Token {tokens[role]}",
         "--report", "json", "--report-json-path", str(report), "--request-timeout", "60",
     ]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, cwd=tmp_path)
+    if os.environ.get("CONTRACT_PATHS"):  # local hunting: only the paths matching this regular expression
+        cmd += ["--include-path-regex", os.environ["CONTRACT_PATHS"]]
+    # A full run takes 7–12 minutes at a load of 5–9 on 2 cores (README "API contract"); leave room.
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=2400, check=False, cwd=tmp_path)
     if os.environ.get("CONTRACT_OUTPUT_DIR"):  # keep the full output (CI artifacts, local hunting)
         Path(os.environ["CONTRACT_OUTPUT_DIR"], f"schemathesis-{role}.txt").write_text(run.stdout + run.stderr)
     summary = json.loads(report.read_text()) if report.exists() else {}
     tail = run.stdout[-20000:] + run.stderr[-3000:]
     assert summary.get("failures") is not None, f"{role}: no report\n{tail}"
-    unexpected = [f for f in failures_in(run.stdout) if not known(*f)]
-    assert not unexpected, f"{role}: {len(unexpected)} failures:\n" + "\n".join(map(str, unexpected)) + "\n" + tail
+    failures = failures_in(run.stdout)
+    assert not failures and not summary.get("failures"), (
+        f"{role} (response time limit {limit} s): {len(failures)} failures:\n" + "\n".join(map(str, failures))
+        + "\n" + tail)
     assert not summary.get("errors"), f"{role}: errors {summary['errors']}\n{tail}"
 
 
@@ -101,15 +133,3 @@ def failures_in(output: str) -> list[tuple[str, str, str]]:
             found.append((code, operation, " ".join(detail.split())))
     return found
 
-
-def known(code: str, operation: str, detail: str) -> bool:
-    """Failures known and listed in the README as still open; everything else fails the test."""
-    # DRF reads JSON 0 as "0" for a text field and 0/1 (or "0"/"1" in a form) as a boolean, where the
-    # schema says string / boolean: to be made strict (serializer fields), then this line goes.
-    if code == "ST201" and "in body -" in detail and "Incorrect type" in detail:
-        return True
-    # django-axes answers a locked-out login with its own HTML 429 (to be answered as JSON).
-    if code == "ST105" and operation == "POST /api/v1/auth/token/":
-        return True
-    # Password hashing on a loaded CI machine can exceed schemathesis' response-time limit.
-    return code == "ST112"

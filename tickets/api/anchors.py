@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from opsdesk import serializers
 from opsdesk.api_errors import MAX_DB_ID, parse_id
 
 from ..anchors import audit_anchor_get, audit_anchor_list, audit_anchor_verify

@@ -9,11 +9,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 
 from accounts.models import Contact, Organization
 from accounts.selectors import contact_list, organization_list
+from opsdesk import serializers
 
 from ..choices import Channel, RequestType
 from ..models import Attachment, Comment, ServiceRequest, TicketEvent, WorkLog

@@ -15,13 +15,14 @@ from django.utils.duration import duration_iso_string
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import Organization
+from opsdesk import serializers
 from opsdesk.api_errors import parse_id
 
 from ..choices import CalendarDayKind, CalendarDaySource, ClockKind, SLATargetName

@@ -12,9 +12,11 @@ from argparse import ArgumentParser
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -55,9 +57,10 @@ class Command(BaseCommand):
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             totals = [self.verify_kind(models[kind], ids, options["batch"]) for kind in dict.fromkeys(kinds)]
             anchor_breaks = self.verify_anchors(options["anchor_days"]) if ids is None else 0
+            extra_breaks = self.verify_extra_chains(options["batch"]) if ids is None and not options["kinds"] else 0
         tickets = sum(t for t, _e, _b in totals)
         events = sum(e for _t, e, _b in totals)
-        breaks = sum(b for _t, _e, b in totals) + anchor_breaks
+        breaks = sum(b for _t, _e, b in totals) + anchor_breaks + extra_breaks
         summary = _("Checked %(tickets)s tickets and %(events)s events: %(result)s") % {
             "tickets": tickets, "events": events,
             "result": _("all chains intact.") if not breaks else _("%(n)s break(s) found.") % {"n": breaks},
@@ -85,6 +88,21 @@ class Command(BaseCommand):
         self.stdout.write(_("%(kind)s: %(tickets)s tickets, %(events)s events, %(breaks)s break(s)") % {
             "kind": kind, "tickets": ticket_count, "events": event_count, "breaks": breaks})
         return ticket_count, event_count, breaks
+
+    def verify_extra_chains(self, batch: int) -> int:
+        """The other history chains signed like ticket events (settings.AUDIT_EXTRA_CHAINS, e.g. the
+        document history), reported in the same words."""
+        breaks = 0
+        for path in getattr(settings, "AUDIT_EXTRA_CHAINS", []):
+            found = 0
+            for brk in import_string(path)(batch=batch):
+                found += 1
+                self.stdout.write(self.style.ERROR(_("BROKEN %(number)s: %(what)s") % {
+                    "number": f"{brk.ticket_kind} {brk.ticket_id}", "what": str(brk)}))
+            self.stdout.write(_("%(chain)s history: %(breaks)s break(s)") % {"chain": path.split(".", 1)[0],
+                                                                             "breaks": found})
+            breaks += found
+        return breaks
 
     def verify_anchors(self, days: int) -> int:
         """Recompute the published daily anchors of the last `days` days (tickets/anchors.py)."""
