@@ -28,6 +28,7 @@ NON_TICKET_WRITERS = {
     ("incidents/followups.py", "report"),
     ("duty/services.py", "rule"),  # a DutyRule (roster entry: pending / approved / rejected / withdrawn)
     ("team/training.py", "attendee"),  # a TrainingAttendee (invited / attended / absent)
+    ("mailin/services.py", "inbound"),  # an InboundMail (received / ticket / comment / triage / ignored / failed)
 }
 # Synthetic-volume generators for benchmarks write finished tickets in bulk (scratch databases only).
 BULK_GENERATORS = {"problems/management/commands/problems_bench.py"}
