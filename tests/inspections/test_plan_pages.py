@@ -46,7 +46,7 @@ def test_manager_creates_a_plan_with_preview_over_the_holiday(manager, org, grou
     page = client.get("/inspections/plans/new/")
     assert page.status_code == 200
     body = page.content.decode()
-    assert 'type="date"' in body and 'value="2026-09-20"' in body
+    assert "新建巡检计划" in body and 'type="date"' in body and 'value="2026-09-20"' in body
 
     # Bad input: field messages next to the fields, nothing saved.
     bad = client.post("/inspections/plans/new/", plan_post(org, group, cameras, nth="0", ends_on="2026-01-01",
