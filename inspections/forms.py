@@ -69,7 +69,7 @@ class PlanForm(PlanCleanMixin, forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        f = self.fields
+        f: Any = self.fields
         f["template"].queryset = ChecklistTemplate.objects.filter(is_active=True).order_by("copied_from_id", "code")
         f["organization"].queryset = Organization.objects.filter(is_active=True).order_by("name")
         f["ci_class"].queryset = CIClass.objects.order_by("name")
@@ -110,12 +110,12 @@ class ItemForm(forms.ModelForm):
         fields = ["text", "text_en", "kind", "unit", "min_value", "max_value", "photo_required"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         low, high = data.get("min_value"), data.get("max_value")
         if low is not None and high is not None and low > high:
             self.add_error("max_value", _("The upper limit is below the lower limit."))
         if (data.get("kind") == ItemKind.CHOICE and not (self.instance.pk and self.instance.kind == ItemKind.CHOICE)
-                and not self.cleaned_data.get("DELETE")):
+                and not data.get("DELETE")):
             self.add_error("kind", _("Only an item copied as a choice can be a choice; use pass / fail, a reading "
                                      "or text."))
         return data

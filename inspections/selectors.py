@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
@@ -206,7 +207,7 @@ def _labelled(changes: list[SetupChange], model: Any) -> list[SetupChange]:
             if label is None:
                 try:
                     label = model._meta.get_field(name).verbose_name
-                except Exception:  # a field since removed: its name is all there is
+                except FieldDoesNotExist:  # a field since removed: its name is all there is
                     label = name
             labels.append(str(label))
         change.labels = labels  # type: ignore[attr-defined]
@@ -217,7 +218,7 @@ def plan_changes(*, plan: InspectionPlan) -> list[SetupChange]:
     return _labelled(list(SetupChange.objects.filter(plan=plan).select_related("actor")[:50]), InspectionPlan)
 
 
-PREVIEW_SPAN = {Frequency.WEEKLY: 70, Frequency.MONTHLY: 220, Frequency.QUARTERLY: 600,
+PREVIEW_SPAN: dict[str, int] = {Frequency.WEEKLY: 70, Frequency.MONTHLY: 220, Frequency.QUARTERLY: 600,
                 Frequency.HALF_YEARLY: 1200}
 
 
@@ -233,7 +234,7 @@ def plan_preview(*, plan: InspectionPlan, today: date, count: int = 6) -> list[d
         return bool(calendar.periods_on(day))
 
     start = max(today, plan.starts_on) if plan.starts_on else today
-    end = start + timedelta(days=PREVIEW_SPAN.get(plan.frequency, 400))
+    end = start + timedelta(days=PREVIEW_SPAN.get(str(plan.frequency), 400))
     if plan.ends_on is not None:
         end = min(end, plan.ends_on)
     rule = Rule(frequency=plan.frequency, day_rule=plan.day_rule, nth=plan.nth, weekday=plan.weekday)

@@ -566,7 +566,7 @@ def _plan_apply(plan: InspectionPlan, data: dict[str, Any]) -> dict[str, list[An
     for name in PLAN_FIELDS:
         if name not in data:
             continue
-        field = plan._meta.get_field(name)
+        field: Any = plan._meta.get_field(name)
         after = data[name]
         if field.is_relation:  # compare ids: an unset relation of a new plan has no object to read
             before = getattr(plan, field.attname)
