@@ -5,6 +5,7 @@ due dates, and the saved plan's page."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.choices import Role
 from inspections.models import ChecklistTemplate, InspectionPlan
@@ -36,8 +37,8 @@ def test_manager_creates_a_plan_on_a_phone_in_chinese(browser, live_server, org,
     # The CI list now holds the organisation's CIs; the search box filters it.
     search = page.locator("input.insp-ci-search")
     search.fill("CAM-03")
-    page.locator("#id_cis option:not([hidden])", has_text="CAM-03").wait_for(state="attached")
-    assert page.locator("#id_cis option:not([hidden])").count() == 1
+    expect(page.locator("#id_cis option:not([hidden])")).to_have_count(1)
+    expect(page.locator("#id_cis option:not([hidden])")).to_have_text("CAM-03 · 摄像机 · 北区")
     page.select_option("#id_cis", [str(cameras[3].pk)])
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 380, width
