@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 import time_machine
 from django.test import Client
+from django.utils import translation
 
 from accounts.choices import Role
 from inspections.admin import InspectionPlanAdminForm
@@ -17,6 +18,13 @@ from inspections.models import ChecklistItem, ChecklistTemplate, InspectionPlan,
 from tests.factories import CustomerFactory, UserFactory
 
 from .conftest import at
+
+
+@pytest.fixture(autouse=True)
+def language_back():
+    """The zh-hans requests leave Chinese active in this thread: later tests expect the default."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
