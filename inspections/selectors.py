@@ -189,6 +189,8 @@ def plan_get(*, user: Any, pk: Any) -> InspectionPlan:
     if not getattr(user, "is_authenticated", False) or user.is_customer:
         raise Http404
     try:
+        if not 0 < int(pk) < 2**31:
+            raise Http404
         return plan_list(user=user).get(pk=int(pk))
     except (InspectionPlan.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404 from None
@@ -255,6 +257,8 @@ def template_list(*, user: Any) -> QuerySet[ChecklistTemplate]:
 
 def template_get(*, user: Any, pk: Any) -> ChecklistTemplate:
     try:
+        if not 0 < int(pk) < 2**31:
+            raise Http404
         return template_list(user=user).get(pk=int(pk))
     except (ChecklistTemplate.DoesNotExist, ValueError, TypeError, OverflowError):
         raise Http404 from None

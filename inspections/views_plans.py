@@ -82,10 +82,11 @@ def plan_create_view(request: HttpRequest) -> HttpResponse:
                 initial[key] = int(raw)
         return _form_page(request, PlanForm(initial=initial))
     form = PlanForm(request.POST)
-    if not form.is_valid():
-        return _form_page(request, form, status=400)
+    valid = form.is_valid()
     if "preview" in request.POST:  # "refresh": load the organisation's CIs and the dates, save nothing
         return _form_page(request, form)
+    if not valid:
+        return _form_page(request, form, status=400)
     try:
         plan = plan_create(actor=request.user, data=form.plan_data(), cis=list(form.cleaned_data["cis"]),
                            now=timezone.now())
@@ -104,10 +105,11 @@ def plan_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         return _form_page(request, PlanForm(instance=plan, initial={"cis": list(plan.cis.all())}), plan=plan)
     form = PlanForm(request.POST, instance=plan)
-    if not form.is_valid():
-        return _form_page(request, form, plan=plan, status=400)
+    valid = form.is_valid()
     if "preview" in request.POST:
         return _form_page(request, form, plan=plan)
+    if not valid:
+        return _form_page(request, form, plan=plan, status=400)
     try:
         plan_update(plan_id=plan.pk, actor=request.user, data=form.plan_data(), cis=list(form.cleaned_data["cis"]),
                     version=form.cleaned_data.get("version"), now=timezone.now())
@@ -124,13 +126,16 @@ def plan_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET"])
 @staff_required
 def plan_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = plan_get(user=request.user, pk=pk)
+    return _detail_page(request, plan_get(user=request.user, pk=pk))
+
+
+def _detail_page(request: HttpRequest, plan: InspectionPlan, *, status: int = 200) -> HttpResponse:
     return render(request, "inspections/plan_detail.html", {
         "plan": plan, "cis": list(plan.cis.select_related("ci_class").order_by("name")[:200]),
         "n_cis": plan.cis.count(), "preview": plan_preview(plan=plan, today=timezone.localdate()),
         "changes": plan_changes(plan=plan), "can_manage": may_manage_plans(request.user),
         "rounds": list(plan.rounds.order_by("-scheduled_for")[:10]), "weekday_label": dict(WEEKDAYS)[plan.weekday],
-    })
+    }, status=status)
 
 
 @require_POST
@@ -144,9 +149,7 @@ def plan_active_view(request: HttpRequest, pk: int) -> HttpResponse:
                         version=int(raw) if raw.isdigit() and len(raw) < 10 else None, now=timezone.now())
     except ConflictError as exc:
         messages.error(request, exc.message)
-        response = plan_detail_view(request, pk)
-        response.status_code = 409
-        return response
+        return _detail_page(request, plan_get(user=request.user, pk=pk), status=409)
     messages.success(request, _("Plan switched on.") if request.POST.get("active") == "1"
                      else _("Plan switched off: no more rounds are generated; its rounds stay."))
     return redirect("inspections:plan_detail", pk=plan.pk)

@@ -104,6 +104,10 @@ def test_manager_creates_a_plan_with_preview_over_the_holiday(manager, org, grou
     assert SetupChange.objects.filter(plan=plan, action="updated").get().changes["name"] == [
         "北区摄像机月度巡检", "改名"]
 
+    # A stale switch: 409 with the page; a huge id: 404, not a database error.
+    assert client.post(f"/inspections/plans/{plan.pk}/active/", {"active": "0", "version": "1"}).status_code == 409
+    assert client.get("/inspections/plans/99999999999999999999/").status_code == 404
+    assert client.get("/inspections/templates/99999999999999999999/").status_code == 404
     # Switch off: kept, not deleted.
     off = client.post(f"/inspections/plans/{plan.pk}/active/", {"active": "0", "version": "2"})
     assert off.status_code == 302
