@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, SupportGroup, User
@@ -44,7 +44,7 @@ class ManyOptionsSelect(forms.SelectMultiple):
     """A multi-select rendered in one pass (thousands of CIs: Django's per-option templates take
     seconds; this takes milliseconds). Same markup: <select multiple> with escaped options."""
 
-    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> str:
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
         final = self.build_attrs(self.attrs, attrs)
         final.update(name=name, multiple=True)
         chosen = {str(v) for v in self.format_value(value)}
