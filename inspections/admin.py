@@ -1,8 +1,20 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 
+from .forms import PlanCleanMixin
 from .models import ChecklistItem, ChecklistTemplate, InspectionPlan, InspectionRound
+
+
+class InspectionPlanAdminForm(PlanCleanMixin, forms.ModelForm):
+    """The admin's plan form runs the same plan rules (`plan_clean`) as the staff pages."""
+
+    class Meta:
+        model = InspectionPlan
+        fields = ["name", "template", "organization", "ci_class", "site", "location", "cis", "sample_size",
+                  "storeroom", "frequency", "day_rule", "nth", "weekday", "due_working_days", "group", "assignee",
+                  "starts_on", "ends_on", "is_active", "created_at"]
 
 
 class ChecklistItemInline(admin.TabularInline):
@@ -18,6 +30,7 @@ class ChecklistTemplateAdmin(admin.ModelAdmin):
 
 @admin.register(InspectionPlan)
 class InspectionPlanAdmin(admin.ModelAdmin):
+    form = InspectionPlanAdminForm
     list_display = ("name", "template", "organization", "frequency", "day_rule", "nth", "group", "is_active")
     list_filter = ("frequency", "is_active", "organization")
     filter_horizontal = ("cis",)

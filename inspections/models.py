@@ -45,6 +45,9 @@ class ChecklistTemplate(models.Model):
     form_name_en = models.CharField(_("record form (English)"), max_length=200, blank=True)
     scope = models.CharField(_("inspects"), max_length=10, choices=TemplateScope.choices, default=TemplateScope.CI)
     is_active = models.BooleanField(_("active"), default=True)
+    copied_from = models.ForeignKey("self", verbose_name=_("copied from"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="copies",
+                                    help_text=_("A manager's editable copy; the seeded templates stay as they are."))
 
     class Meta:
         ordering = ["code"]
@@ -295,3 +298,25 @@ class StoreCount(models.Model):
     @property
     def difference(self) -> int:
         return self.counted - self.booked
+
+
+class SetupChange(models.Model):
+    """Who changed a plan or a checklist template, when, and what (field: [before, after]). Plans
+    and templates are never deleted: switching one off is a change like any other."""
+
+    plan = models.ForeignKey(InspectionPlan, verbose_name=_("plan"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="changes")
+    template = models.ForeignKey(ChecklistTemplate, verbose_name=_("checklist template"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="changes")
+    action = models.CharField(_("action"), max_length=20)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.PROTECT,
+                              related_name="+")
+    at = models.DateTimeField(_("changed at"))
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("plan or template change")
+        verbose_name_plural = _("plan and template changes")
+        indexes = [models.Index(fields=["plan", "at"], name="insp_setup_plan_at"),
+                   models.Index(fields=["template", "at"], name="insp_setup_template_at")]

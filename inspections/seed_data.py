@@ -4,6 +4,7 @@ demo organisation, and a round due today for the demo engineer."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
@@ -15,7 +16,7 @@ from accounts.models import Organization, SupportGroup
 from spares.models import Storeroom
 
 from .models import ChecklistTemplate, InspectionPlan, InspectionRound
-from .services import rounds_generate
+from .services import ITEM_FIELDS, rounds_generate, template_copy, template_update
 from .templates_data import install
 
 PLANS = [
@@ -54,5 +55,14 @@ def seed(*, now: datetime, stdout: Any) -> None:
     if ticket is not None and engineer is not None:
         due = datetime.combine(today + timedelta(days=1), time.min, tzinfo=timezone.get_current_timezone())
         InspectionRound.objects.filter(pk=ticket.pk).update(assignee=engineer, due_at=due, scheduled_for=today)
+    # The manager's own copy of the spot check, edited on the templates page (its change history shows it).
+    manager = get_user_model().objects.filter(role=Role.MANAGER, is_active=True).order_by("pk").first()
+    if manager is not None:
+        spot = ChecklistTemplate.objects.get(code="weekly-spot-check")
+        copy = template_copy(template_id=spot.pk, actor=manager, now=now)
+        items = [{"id": i.pk, **{f: getattr(i, f) for f in ITEM_FIELDS}} for i in copy.items.order_by("position")]
+        items.append({"id": None, "text": "机箱温度", "text_en": "Cabinet temperature", "kind": "reading",
+                      "unit": "°C", "min_value": Decimal("0"), "max_value": Decimal("45"), "photo_required": False})
+        template_update(template_id=copy.pk, actor=manager, header={}, items=items, now=now)
     stdout.write(f"Inspections: {InspectionPlan.objects.count()} plans, {InspectionRound.objects.count()} rounds"
                  + (f"; {ticket.number} due today for {engineer.username}." if ticket and engineer else "."))

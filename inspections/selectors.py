@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from .choices import OPEN_ROUND_STATUSES, RoundStatus
+from .choices import OPEN_ROUND_STATUSES, Frequency, RoundStatus
 from .models import (
     Answer,
     ChecklistItem,
@@ -19,9 +21,11 @@ from .models import (
     InspectionPlan,
     InspectionRound,
     RoundTarget,
+    SetupChange,
     StoreCount,
     bilingual_lazy,
 )
+from .recurrence import Rule, due_day, occurrences
 
 
 def round_base(*, user: Any) -> QuerySet[InspectionRound]:
@@ -178,3 +182,92 @@ def _answer_text(answer: Answer) -> str:
     if answer.choice:
         return dict(answer.item.option_pairs()).get(answer.choice, answer.choice)
     return answer.text[:80]
+
+
+def plan_get(*, user: Any, pk: Any) -> InspectionPlan:
+    """A plan for the staff pages (customers never reach them: 404)."""
+    if not getattr(user, "is_authenticated", False) or user.is_customer:
+        raise Http404
+    try:
+        if not 0 < int(pk) < 2**31:
+            raise Http404
+        return plan_list(user=user).get(pk=int(pk))
+    except (InspectionPlan.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+
+
+CHANGE_LABELS = {"cis": _("configuration items"), "added": _("items added"), "removed": _("items removed"),
+                 "edited": _("items edited"), "is_active": _("active"), "copied_from": _("copied from")}
+
+
+def _labelled(changes: list[SetupChange], model: Any) -> list[SetupChange]:
+    """Each change with `labels`: the changed fields' names as the page's language says them."""
+    for change in changes:
+        labels = []
+        for name in change.changes or {}:
+            label = CHANGE_LABELS.get(name)
+            if label is None:
+                try:
+                    label = model._meta.get_field(name).verbose_name
+                except FieldDoesNotExist:  # a field since removed: its name is all there is
+                    label = name
+            labels.append(str(label))
+        change.labels = labels  # type: ignore[attr-defined]
+    return changes
+
+
+def plan_changes(*, plan: InspectionPlan) -> list[SetupChange]:
+    return _labelled(list(SetupChange.objects.filter(plan=plan).select_related("actor")[:50]), InspectionPlan)
+
+
+PREVIEW_SPAN: dict[str, int] = {Frequency.WEEKLY: 70, Frequency.MONTHLY: 220, Frequency.QUARTERLY: 600,
+                Frequency.HALF_YEARLY: 1200}
+
+
+def plan_preview(*, plan: InspectionPlan, today: date, count: int = 6) -> list[dict[str, date]]:
+    """The next `count` rounds the plan would get from `today` (or its start), on its organisation's
+    SLA calendar: the same recurrence code and working days the beat sweep uses."""
+    from tickets.sla_config import PolicyMemo
+
+    memo = PolicyMemo(now=timezone.now())
+    calendar = memo.get(plan.organization_id).calendar
+
+    def is_working(day: date) -> bool:
+        return bool(calendar.periods_on(day))
+
+    start = max(today, plan.starts_on) if plan.starts_on else today
+    end = start + timedelta(days=PREVIEW_SPAN.get(str(plan.frequency), 400))
+    if plan.ends_on is not None:
+        end = min(end, plan.ends_on)
+    rule = Rule(frequency=plan.frequency, day_rule=plan.day_rule, nth=plan.nth, weekday=plan.weekday)
+    out = []
+    for occ in occurrences(rule, start, end, is_working)[:count]:
+        out.append({"scheduled": occ.scheduled_for, "period_start": occ.period_start, "period_end": occ.period_end,
+                    "due": due_day(occ.scheduled_for, plan.due_working_days, is_working)})
+    return out
+
+
+def template_list(*, user: Any) -> QuerySet[ChecklistTemplate]:
+    if not getattr(user, "is_authenticated", False) or user.is_customer:
+        return ChecklistTemplate.objects.none()
+    return ChecklistTemplate.objects.select_related("copied_from").annotate(
+        n_items=Count("items", filter=Q(items__is_active=True)), n_plans=Count("plans", distinct=True)).order_by(
+        "copied_from_id", "code")
+
+
+def template_get(*, user: Any, pk: Any) -> ChecklistTemplate:
+    try:
+        if not 0 < int(pk) < 2**31:
+            raise Http404
+        return template_list(user=user).get(pk=int(pk))
+    except (ChecklistTemplate.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404 from None
+
+
+def template_items(*, template: ChecklistTemplate) -> list[ChecklistItem]:
+    return list(template.items.filter(is_active=True).order_by("position", "id"))
+
+
+def template_changes(*, template: ChecklistTemplate) -> list[SetupChange]:
+    return _labelled(list(SetupChange.objects.filter(template=template).select_related("actor")[:50]),
+                     ChecklistTemplate)

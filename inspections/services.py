@@ -28,6 +28,7 @@ from incidents.models import Incident
 from incidents.services import incident_create
 from notifications.choices import NotificationEvent
 from notifications.models import Notification
+from opsdesk.errors import ConflictError
 from spares.choices import MovementKind
 from spares.models import SparePart, Stock
 from spares.services import movement_request
@@ -40,9 +41,18 @@ from tickets.sla_config import PolicyMemo
 from tickets.transitions import SystemActor, TicketKindSpec, TransitionContext, kind_register, transition_run
 
 from .choices import ItemKind, RoundStatus, TemplateScope
-from .models import Answer, ChecklistItem, InspectionPlan, InspectionRound, RoundTarget, StoreCount
+from .models import (
+    Answer,
+    ChecklistItem,
+    ChecklistTemplate,
+    InspectionPlan,
+    InspectionRound,
+    RoundTarget,
+    SetupChange,
+    StoreCount,
+)
 from .recurrence import Rule, due_day, occurrences, period_of
-from .workflow import ROUND_WORK, ROUND_WORKFLOW
+from .workflow import PLAN_MANAGE, ROUND_WORK, ROUND_WORKFLOW, TEMPLATE_MANAGE
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +146,8 @@ def plan_clean(plan: InspectionPlan) -> None:
         errors["storeroom"] = [_("A store check names the storeroom it counts.")]
     if scope == TemplateScope.CI and plan.storeroom_id is not None:
         errors["storeroom"] = [_("Only a store check names a storeroom.")]
+    if plan.storeroom is not None and plan.storeroom.organization_id not in (None, plan.organization_id):
+        errors["storeroom"] = [_("The storeroom belongs to another organisation.")]
     if plan.sample_size == 0:
         errors["sample_size"] = [_("A sample has at least one CI; leave it empty to inspect every CI.")]
     if plan.ends_on and plan.ends_on < plan.starts_on:
@@ -517,3 +529,220 @@ def rounds_escalate_overdue(*, now: datetime) -> int:
             log.exception("inspection round %s: escalation failed", pk)
     return done
 
+
+
+# --- plans and templates: the manager's pages -------------------------------------------------------
+
+PLAN_FIELDS = ("name", "template", "organization", "ci_class", "site", "location", "sample_size", "storeroom",
+               "frequency", "day_rule", "nth", "weekday", "due_working_days", "group", "assignee", "starts_on",
+               "ends_on")
+
+
+def may_manage_plans(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and not user.is_customer
+                and (user.is_superuser or user.role in PLAN_MANAGE))
+
+
+def may_manage_templates(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and not user.is_customer
+                and (user.is_superuser or user.role in TEMPLATE_MANAGE))
+
+
+def _shown(value: Any) -> Any:
+    """A value as the change log keeps it (JSON): a related object as its id and name."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if hasattr(value, "pk"):
+        return [value.pk, str(value)]
+    return str(value)
+
+
+def _plan_apply(plan: InspectionPlan, data: dict[str, Any]) -> dict[str, list[Any]]:
+    changed: dict[str, list[Any]] = {}
+    for name in PLAN_FIELDS:
+        if name not in data:
+            continue
+        field: Any = plan._meta.get_field(name)
+        after = data[name]
+        if field.is_relation:  # compare ids: an unset relation of a new plan has no object to read
+            before = getattr(plan, field.attname)
+            before_shown = _shown(getattr(plan, name)) if before is not None else None
+            after_id = after.pk if after is not None else None
+            if before != after_id:
+                changed[name] = [before_shown, _shown(after)]
+                setattr(plan, name, after)
+            continue
+        before = getattr(plan, name)
+        if isinstance(after, str):
+            after = after.strip()
+        if name in ("site", "location") and after is None:
+            after = ""
+        if before != after:
+            changed[name] = [_shown(before), _shown(after)]
+            setattr(plan, name, after)
+    return changed
+
+
+def _plan_save(plan: InspectionPlan, *, cis: Any, changed: dict[str, list[Any]]) -> None:
+    plan_clean(plan)
+    try:
+        plan.full_clean(exclude=["cis", "created_at"])
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from None
+    plan.save()
+    if cis is not None:
+        wanted = sorted({ci.pk for ci in cis})
+        if any(ci.organization_id != plan.organization_id for ci in cis):
+            raise ValidationError({"cis": [_("Every CI must belong to the plan's organisation.")]})
+        before = sorted(plan.cis.values_list("pk", flat=True))
+        if wanted != before:
+            plan.cis.set(wanted)
+            changed["cis"] = [before, wanted]
+
+
+@transaction.atomic
+def plan_create(*, actor: Any, data: dict[str, Any], cis: list[CI] | None = None, now: datetime) -> InspectionPlan:
+    """A new plan (manager, regional lead, supervisor). `data`: the plan's fields (PLAN_FIELDS)."""
+    if not may_manage_plans(actor):
+        raise PermissionDenied
+    plan = InspectionPlan(created_at=now)
+    changed = _plan_apply(plan, data)
+    _plan_save(plan, cis=cis or [], changed=changed)
+    created = {name: [None, _shown(getattr(plan, name))] for name in PLAN_FIELDS}  # the whole first state
+    created["cis"] = [None, changed.get("cis", [None, []])[1]]
+    SetupChange.objects.create(plan=plan, action="created", changes=created, actor=actor, at=now)
+    return plan
+
+
+@transaction.atomic
+def plan_update(*, plan_id: int, actor: Any, data: dict[str, Any], cis: list[CI] | None = None,
+                version: int | None, now: datetime) -> InspectionPlan:
+    """Edit a plan; `version` is what the editor read (a stale one: ConflictError, HTTP 409). Rounds
+    already generated keep their CIs and dates; the next sweep uses the new rule."""
+    if not may_manage_plans(actor):
+        raise PermissionDenied
+    plan = InspectionPlan.objects.select_for_update().get(pk=plan_id)
+    if version is not None and version != plan.version:
+        raise ConflictError(current_version=plan.version)
+    changed = _plan_apply(plan, data)
+    _plan_save(plan, cis=cis, changed=changed)
+    if changed:
+        plan.version += 1
+        plan.save(update_fields=["version"])
+        SetupChange.objects.create(plan=plan, action="updated", changes=changed, actor=actor, at=now)
+    return plan
+
+
+@transaction.atomic
+def plan_set_active(*, plan_id: int, actor: Any, active: bool, version: int | None, now: datetime) -> InspectionPlan:
+    """Switch a plan off (no more rounds; its rounds and answers stay) or on again."""
+    if not may_manage_plans(actor):
+        raise PermissionDenied
+    plan = InspectionPlan.objects.select_for_update().get(pk=plan_id)
+    if version is not None and version != plan.version:
+        raise ConflictError(current_version=plan.version)
+    if plan.is_active != active:
+        plan.is_active = active
+        plan.version += 1
+        plan.save(update_fields=["is_active", "version"])
+        SetupChange.objects.create(plan=plan, action="activated" if active else "deactivated",
+                                   changes={"is_active": [not active, active]}, actor=actor, at=now)
+    return plan
+
+
+ITEM_FIELDS = ("text", "text_en", "kind", "unit", "min_value", "max_value", "photo_required")
+
+
+@transaction.atomic
+def template_copy(*, template_id: int, actor: Any, now: datetime) -> ChecklistTemplate:
+    """An editable copy of a checklist template with its active items (the original is untouched)."""
+    if not may_manage_templates(actor):
+        raise PermissionDenied
+    source = ChecklistTemplate.objects.get(pk=template_id)
+    base = f"{source.code[:44]}-copy"
+    code, n = base, 1
+    while ChecklistTemplate.objects.filter(code=code).exists():
+        n += 1
+        code = f"{base}-{n}"
+    copy = ChecklistTemplate.objects.create(
+        code=code, name=(source.name + "（副本）")[:200], name_en=(source.name_en + " (copy)")[:200] if source.name_en else "",
+        form_name=source.form_name, form_name_en=source.form_name_en, scope=source.scope, copied_from=source)
+    ChecklistItem.objects.bulk_create([
+        ChecklistItem(template=copy, position=i + 1, text=item.text, text_en=item.text_en, kind=item.kind,
+                      unit=item.unit, min_value=item.min_value, max_value=item.max_value, options=item.options,
+                      finding_options=item.finding_options, photo_required=item.photo_required)
+        for i, item in enumerate(source.items.filter(is_active=True).order_by("position", "id"))])
+    SetupChange.objects.create(template=copy, action="copied", changes={"copied_from": [source.pk, source.code]},
+                               actor=actor, at=now)
+    return copy
+
+
+@transaction.atomic
+def template_update(*, template_id: int, actor: Any, header: dict[str, Any], items: list[dict[str, Any]],
+                    now: datetime) -> ChecklistTemplate:
+    """Save a copy's names and items. `items`: in the new order, each with `id` (None: a new item),
+    the ITEM_FIELDS and `remove` (the item is switched off, never deleted: old answers keep it)."""
+    if not may_manage_templates(actor):
+        raise PermissionDenied
+    template = ChecklistTemplate.objects.select_for_update().get(pk=template_id)
+    if template.copied_from_id is None:
+        raise ValidationError(_("Only a copy can be edited; copy this template first."))
+    changed: dict[str, Any] = {}
+    for name in ("name", "name_en", "form_name", "form_name_en"):
+        if name in header and getattr(template, name) != header[name]:
+            changed[name] = [getattr(template, name), header[name]]
+            setattr(template, name, header[name])
+    if not template.name or not template.form_name:
+        raise ValidationError({"name": [_("The template needs a Chinese name and record form.")]})
+    template.save()
+    existing = {i.pk: i for i in template.items.all()}
+    position = 0
+    for row in items:
+        item = existing.get(row.get("id") or 0)
+        if row.get("remove"):
+            if item is not None and item.is_active:
+                item.is_active = False
+                item.save(update_fields=["is_active"])
+                changed.setdefault("removed", []).append(item.text)
+            continue
+        low, high = row.get("min_value"), row.get("max_value")
+        if low is not None and high is not None and low > high:
+            raise ValidationError({"items": [_("%(item)s: the lower limit is above the upper limit.")
+                                             % {"item": row.get("text", "")}]})
+        if item is None:
+            if row.get("kind") == ItemKind.CHOICE:
+                raise ValidationError({"items": [_("%(item)s: a new item cannot be a choice (its options are "
+                                                   "kept in the admin); use pass / fail, a reading or text.")
+                                                 % {"item": row.get("text", "")}]})
+            item = ChecklistItem(template=template)
+            changed.setdefault("added", []).append(row.get("text", ""))
+        elif row.get("kind") == ItemKind.CHOICE and item.kind != ItemKind.CHOICE:
+            raise ValidationError({"items": [_("%(item)s: only an item copied as a choice can be a choice.")
+                                             % {"item": row.get("text", "")}]})
+        position += 1
+        before = {name: getattr(item, name) for name in ITEM_FIELDS}
+        for name in ITEM_FIELDS:
+            if name in row:
+                setattr(item, name, row[name] if row[name] is not None or name in ("min_value", "max_value")
+                        else "")
+        if item.pk and (before != {name: getattr(item, name) for name in ITEM_FIELDS} or item.position != position):
+            changed.setdefault("edited", []).append(item.text)
+        item.position = position
+        item.is_active = True
+        item.save()
+    if changed:
+        SetupChange.objects.create(template=template, action="updated", changes=_jsonable(changed), actor=actor,
+                                   at=now)
+    return template
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return _shown(value)

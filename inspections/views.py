@@ -45,7 +45,7 @@ from .selectors import (
     round_targets,
     rounds_open_for,
 )
-from .services import round_transition, store_count_record
+from .services import may_manage_plans, round_transition, store_count_record
 from .workflow import ROUND_WORK, ROUND_WORKFLOW
 
 PAGE = 200
@@ -226,7 +226,8 @@ def stats_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def plan_list_view(request: HttpRequest) -> HttpResponse:
-    return render(request, "inspections/plan_list.html", {"plans": list(plan_list(user=request.user))})
+    return render(request, "inspections/plan_list.html", {
+        "plans": list(plan_list(user=request.user)), "can_manage": may_manage_plans(request.user)})
 
 
 @require_GET

@@ -18,7 +18,8 @@ STAFF = frozenset(r for r in Role if r != Role.CUSTOMER)
 ROUND_WORK = frozenset({Role.ENGINEER, Role.REGIONAL_LEAD, Role.MANAGER, Role.SUPERVISOR, Role.DISPATCHER,
                         Role.ANALYST})
 ROUND_DECIDE = frozenset({Role.REGIONAL_LEAD, Role.MANAGER, Role.SUPERVISOR})
-PLAN_MANAGE = frozenset({Role.MANAGER, Role.REGIONAL_LEAD})
+PLAN_MANAGE = frozenset({Role.MANAGER, Role.REGIONAL_LEAD, Role.SUPERVISOR})  # create / edit / switch off plans
+TEMPLATE_MANAGE = frozenset({Role.MANAGER})  # copy a checklist template and edit the copy
 
 ROUND_WORKFLOW = Workflow((
     Transition("start", _("Start round"), sources(S.SCHEDULED), S.IN_PROGRESS, ROUND_WORK, style="primary"),

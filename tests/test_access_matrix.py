@@ -74,6 +74,7 @@ SEGMENT_IDS = {
     "ci-relations": "relation", "maintenance-contracts": "contract", "cabs": "cab", "change-templates": "template",
     "freeze-windows": "freeze", "ci-classes": "cls", "schedules": "report_schedule",
     "anchors": "audit_anchor", "history": "audit_anchor",
+    "plans": "inspection_plan", "templates": "checklist_template",  # inspections/plans/<pk>/, …/templates/<pk>/
     # panels and the hotline link name their object in the singular (e.g. changes/panels/incident/<pk>/)
     "incident": "incident", "ci": "ci", "link": "incident",
 }

@@ -1,5 +1,6 @@
 """Organisation A's inspection round for the tenancy walk: a plan on A's CI, its round with an
-answer whose note only A's staff pages may show (customers get 404 on every inspections route)."""
+answer whose note only A's staff pages may show, and the plan and its checklist template (the
+manager's pages; customers get 404 on every inspections route)."""
 
 from __future__ import annotations
 
@@ -26,5 +27,10 @@ def contribute(*, org_a: Any, customer_a: Any, ci: Any, incident: Any, contact: 
     item = ChecklistItem.objects.filter(template=template, kind="pass_fail").first()
     answer_record(round_id=ticket.pk, actor=engineer, now=now, data={
         "uuid": str(uuid.uuid4()), "ci": ci.pk, "item": item.pk, "passed": True, "note": "alpha-inspection-note"})
-    return {"ids": {"inspection_round": [ticket.pk]}, "secrets": [ticket.number, "alpha-inspection-note"],
+    # A manager's copy first: the matrix asks who may edit a copy (the seeded originals are read-only).
+    copy = ChecklistTemplate.objects.create(code="alpha-spot-check-copy", name="alpha 抽查副本", form_name="抽查表",
+                                            copied_from=template)
+    return {"ids": {"inspection_round": [ticket.pk], "inspection_plan": [plan.pk],
+                    "checklist_template": [copy.pk, template.pk]},
+            "secrets": [ticket.number, "alpha-inspection-note", "alpha-inspection-plan"],
             "params": {}}
