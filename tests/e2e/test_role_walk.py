@@ -67,6 +67,20 @@ CUT_OFF = """(() => {
   }
   return out;
 })()"""
+# On a phone a table row is a card whose cells are two-column grids (label | value); a cell with
+# several items (two badges, "PDF · Excel") lets the later ones fall into the label column.
+STRAY_IN_LABEL = """[...document.querySelectorAll('.table-cards td[data-label]')].filter(td => {
+  const s = getComputedStyle(td), label = getComputedStyle(td, '::before');
+  if (label.display === 'none' || label.content === 'none' || s.display === 'table-cell') return false;
+  const cols = s.display === 'grid' ? s.gridTemplateColumns.split(' ') : ['0'];
+  const valueLeft = td.getBoundingClientRect().left + parseFloat(s.paddingLeft) + parseFloat(cols[0]);
+  return [...td.childNodes].some(n => {
+    if (n.nodeType === 3 && !n.textContent.trim()) return false;
+    const range = document.createRange(); range.selectNodeContents(n);
+    const r = n.nodeType === 1 ? n.getBoundingClientRect() : range.getBoundingClientRect();
+    return r.width > 0 && r.left < valueLeft - 1;
+  });
+}).slice(0, 3).map(td => td.dataset.label + ': ' + td.innerText.trim().slice(0, 30))"""
 VISIBLE_TEXT = """[document.body.innerText].concat(
   [...document.querySelectorAll('[placeholder], [title], [aria-label], img[alt]')]
     .filter(e => e.getClientRects().length)
@@ -99,7 +113,7 @@ def _sign_in(browser: Any, base_url: str, username: str) -> Any:
 
 # Everything one width needs, in one round trip to the page.
 MEASURE = f"""({{fits: {OVERFLOW}, width: document.documentElement.scrollWidth, text: {VISIBLE_TEXT},
-  code: {CODE_TEXT}, cut: {CUT_OFF}}})"""
+  code: {CODE_TEXT}, cut: {CUT_OFF}, stray: {STRAY_IN_LABEL}}})"""
 
 
 def _check(page: Any, *, allowed: set[str], where: str, problems: list[str]) -> None:
@@ -108,6 +122,8 @@ def _check(page: Any, *, allowed: set[str], where: str, problems: list[str]) -> 
         problems.append(f"{where}: scrolls sideways ({m['width']} px) {m['cut']}")
     elif m["cut"]:
         problems.append(f"{where}: cut off at the right edge {m['cut']}")
+    if m["stray"]:
+        problems.append(f"{where}: card cell spills into its label column {m['stray']}")
     code = set(m["code"].split("\n"))
     runs = english_runs("\n".join(line for line in m["text"].split("\n") if line not in code), allowed)
     if runs:
