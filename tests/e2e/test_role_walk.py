@@ -17,6 +17,7 @@ import os
 import re
 import time
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,6 +39,10 @@ if os.environ.get("WALK_ROLES"):  # e.g. WALK_ROLES=manager,hospital-1-user whil
     ROLES = os.environ["WALK_ROLES"].split(",")
 # Pages photographed at 375 px when the role reaches them (plus its first incident and change page).
 KEY_PAGES = ("/", "/incidents/", "/hotline/", "/changes/", "/spares/", "/reports/", "/portal/", "/portal/report/")
+# README_SHOTS=1 also refreshes the README's screenshots from this demo data: (role, page, width) → file.
+README_SHOTS = {("dispatcher", "/", 1366): "dispatch-queue-1366.png",
+                ("hospital-1-user", "/portal/incidents/<id>/", 375): "portal-incident-375.png"}
+DOCS_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 KEY_DETAIL = re.compile(r"^/(portal/)?(incidents|changes)/\d+/$")
 
 # Plain expressions only (the CSP forbids eval, so no wait_for_function).
@@ -130,7 +135,14 @@ def _check(page: Any, *, allowed: set[str], where: str, problems: list[str]) -> 
         problems.append(f"{where}: English {sorted(set(runs))}")
 
 
-def test_every_page_of_every_role_at_375_and_1366(browser, live_server, artifacts, settings):
+def _readme_shot(page: Any, username: str, url: str, width: int, done: set[str]) -> None:
+    name = README_SHOTS.get((username, re.sub(r"/\d+/$", "/<id>/", url), width))
+    if name and name not in done:
+        done.add(name)
+        page.screenshot(path=str(DOCS_IMAGES / name), full_page=width < 1000)
+
+
+def test_every_page_of_every_role_at_375_and_1366(browser: Any, live_server: Any, artifacts: Path, settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     started = time.monotonic()
     call_command("seed_demo", "--incidents", "120", stdout=StringIO())
@@ -141,6 +153,7 @@ def test_every_page_of_every_role_at_375_and_1366(browser, live_server, artifact
     shots.mkdir(exist_ok=True)
     problems: list[str] = []
     visited = 0
+    readme_done: set[str] = set()
     for username in ROLES:
         client = Client(raise_request_exception=False)
         client.force_login(User.objects.get(username=username))
@@ -162,6 +175,8 @@ def test_every_page_of_every_role_at_375_and_1366(browser, live_server, artifact
             for size in sizes:
                 page.set_viewport_size(size)
                 _check(page, allowed=allowed, where=f"{username} {size['width']} {url}", problems=problems)
+                if os.environ.get("README_SHOTS"):
+                    _readme_shot(page, username, url, size["width"], readme_done)
                 detail = KEY_DETAIL.match(url)
                 if size == PHONE and (url in KEY_PAGES or (detail and detail.group(2) not in shot_kinds)):
                     shot_kinds.add(detail.group(2) if detail else url)
