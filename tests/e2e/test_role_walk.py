@@ -26,6 +26,7 @@ from django.test import Client
 
 from accounts.models import User
 from incidents.management.seed_data import DEMO_PASSWORD
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.i18n.crawl import crawl, data_words, english_runs
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -145,6 +146,9 @@ def _readme_shot(page: Any, username: str, url: str, width: int, done: set[str])
 def test_every_page_of_every_role_at_375_and_1366(browser: Any, live_server: Any, artifacts: Path, settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     started = time.monotonic()
+    # The browser's own UI in Chinese too (a file input's "选择文件"), as a Chinese user's browser shows it.
+    browser = browser.browser_type.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--lang=zh-CN"],
+                                          env={**os.environ, "LANGUAGE": "zh_CN", "LANG": "zh_CN.UTF-8"})
     call_command("seed_demo", "--incidents", "120", stdout=StringIO())
     allowed = data_words()
     seeded = time.monotonic() - started
@@ -183,6 +187,7 @@ def test_every_page_of_every_role_at_375_and_1366(browser: Any, live_server: Any
                     page.screenshot(path=str(shots / f"{username}-{_slug(url)}-375.png"), full_page=True)
             sizes = sizes[::-1]  # the next page starts at the width this one ended with
         page.context.close()
+    browser.close()
     elapsed = time.monotonic() - started
     print(f"role walk: {visited} pages × 2 widths, {len(ROLES)} roles, {elapsed:.0f} s "
           f"(seed {seeded:.0f} s, server crawl {crawling:.0f} s, browser {elapsed - seeded - crawling:.0f} s)")
