@@ -120,9 +120,10 @@ def argument_free_urls() -> list[str]:
 
 
 def crawl(client: Any, *, allowed: set[str], max_pages: int = 400, per_route: int = 2,
-          language: str = "zh-hans") -> tuple[dict[str, list[str]], dict[str, int]]:
+          language: str = "zh-hans", pages: list[str] | None = None) -> tuple[dict[str, list[str]], dict[str, int]]:
     """Visit pages breadth-first from the argument-free URLs; returns {url: English runs} and
-    {url: status} of answers that were not 200/3xx/404."""
+    {url: status} of answers that were not 200/3xx/404. `pages`, when given, receives every URL that
+    answered an HTML page (the browser walk visits the same ones)."""
     from django.urls import Resolver404, resolve
 
     queue = deque(argument_free_urls())
@@ -146,6 +147,8 @@ def crawl(client: Any, *, allowed: set[str], max_pages: int = 400, per_route: in
             bad[url] = response.status_code
         if "text/html" not in response.get("Content-Type", "") or response.status_code != 200:
             continue
+        if pages is not None:
+            pages.append(url)
         text, links = page_text(response.content.decode())
         runs = english_runs(text, allowed)
         if runs:
