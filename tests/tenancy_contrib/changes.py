@@ -37,5 +37,5 @@ def contribute(*, org_a, customer_a, ci, incident, contact, operator, engineer, 
                 "cab": [cab.pk]},
         "secrets": ["Alpha switch rewiring", "alpha-reason-4711", "alpha-backout-plan", "alpha-vote-comment",
                     "alpha-link-note", "Alpha template secret", "Alpha freeze secret", change.number],
-        "params": {"change": "change"},
+        "params": {"change": "change", "approval": "approval"},
     }
