@@ -60,10 +60,11 @@ def source_authenticate(request: HttpRequest) -> AlertSource | None:
     return None
 
 
-def _unauthorized(kind: str, request: HttpRequest, now: Any) -> JsonResponse:
-    inbound_log(endpoint=kind, source=None, remote_addr=_client_ip(request), status_code=401,
-                outcome=InboundOutcome.UNAUTHORIZED, now=now, raw_body=b"",
-                message=_("Wrong or missing secret."))
+def _unauthorized(kind: str, request: HttpRequest, now: Any, *, log: bool = True) -> JsonResponse:
+    if log:
+        inbound_log(endpoint=kind, source=None, remote_addr=_client_ip(request), status_code=401,
+                    outcome=InboundOutcome.UNAUTHORIZED, now=now, raw_body=b"",
+                    message=_("Wrong or missing secret."))
     response = JsonResponse({"detail": _("Authentication failed: send this source's secret as a bearer token "
                                          "or with basic authentication.")}, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="opsdesk", Basic realm="opsdesk"'
@@ -76,9 +77,12 @@ def _incident_link(incident: Any) -> str:
 
 def receive(request: HttpRequest, kind: str) -> HttpResponse:
     now = timezone.now()
-    if request.method != "POST":
-        return JsonResponse({"detail": _("Send alerts with POST.")}, status=405, headers={"Allow": "POST"})
     source = source_authenticate(request)
+    if request.method != "POST":
+        # Who may not send is told so first (401, like every API route); a known source learns the method.
+        if source is None:
+            return _unauthorized(kind, request, now, log=False)
+        return JsonResponse({"detail": _("Send alerts with POST.")}, status=405, headers={"Allow": "POST"})
     if source is None:
         return _unauthorized(kind, request, now)
     try:

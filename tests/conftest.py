@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -146,3 +148,19 @@ def api_as(api_client):
         return api_client
 
     return login
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One system Chromium per test process, shared by every Playwright test that asks for `browser`
+    (tests/e2e, inspections): two sync Playwright instances in one thread cannot coexist."""
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("system Chromium not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -15,13 +15,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from opsdesk import serializers
 
 from ..selectors import inspection_stats, round_get, round_list
 from ..services import answer_record
@@ -136,10 +138,26 @@ class AnswerCreateView(APIView):
         return Response(AnswerSerializer(answer).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+class StatsRowSerializer(serializers.Serializer):
+    """One plan × organisation × month of the completion and findings figures."""
+
+    month = serializers.CharField(help_text="YYYY-MM")
+    plan_id = serializers.IntegerField()
+    plan__name = serializers.CharField()
+    organization_id = serializers.IntegerField()
+    organization__name = serializers.CharField()
+    rounds = serializers.IntegerField()
+    done = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    cancelled = serializers.IntegerField()
+    findings = serializers.IntegerField()
+    completion = serializers.IntegerField(help_text="done / rounds, per cent")
+
+
 class StatsView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses=dict, parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str)],
+    @extend_schema(responses=StatsRowSerializer(many=True), parameters=[OpenApiParameter("start", str), OpenApiParameter("end", str)],
                    description="Completion and findings per plan, organisation and month (rounds scheduled "
                                "from `start` to `end`, ISO dates; default: this year).")
     def get(self, request: Request) -> Response:

@@ -30,6 +30,19 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
 
+def _fresh_connections() -> None:
+    """Drop the app's cached broker connection and producer pools, so the next task goes to the
+    broker `conf.broker_url` names now (the pools are created once, on first use)."""
+    for owner, attr in ((celery_app, "_pool"), (celery_app.amqp, "_producer_pool")):
+        pool = getattr(owner, attr, None)
+        if pool is not None:
+            try:
+                pool.force_close_all()
+            except Exception:  # noqa: BLE001 - a stale pool is only thrown away
+                pass
+        setattr(owner, attr, None)
+
+
 def wait_for(predicate, *, timeout: float, every: float = 0.3) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -68,6 +81,7 @@ def test_level_one_reaches_the_on_duty_engineer_through_a_worker(org_a, operator
     # This process sends the task to the worker's queue on the same broker.
     saved = {k: celery_app.conf[k] for k in ("broker_url", "task_default_queue", "task_always_eager")}
     celery_app.conf.update(broker_url=REDIS_URL, task_default_queue=queue, task_always_eager=False)
+    _fresh_connections()  # an earlier test in this process may have opened the pools on another broker
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(  # noqa: S603
         [str(Path(sys.executable).with_name("celery")), "-A", "opsdesk", "worker", "--pool", "solo",
@@ -84,11 +98,12 @@ def test_level_one_reaches_the_on_duty_engineer_through_a_worker(org_a, operator
         def paged() -> bool:
             return Notification.objects.filter(user=engineer).exists()
 
-        assert wait_for(paged, timeout=30), logfile.read_text()[-3000:]
+        assert wait_for(paged, timeout=60), logfile.read_text()[-3000:]
         assert Delivery.objects.filter(event="incident.major", user=engineer).count() == 1
         assert not Notification.objects.filter(user=off_duty).exists()
     finally:
         celery_app.conf.update(saved)
+        _fresh_connections()
         try:
             os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(timeout=15)

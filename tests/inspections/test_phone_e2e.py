@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from inspections.models import Answer, InspectionRound
 from inspections.services import rounds_generate
-from tests.e2e.conftest import ARTIFACTS, browser  # noqa: F401 - the session browser fixture
+from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_journey import PHONE, shot
 from tests.e2e.test_layout_1366 import login
 
@@ -22,7 +22,7 @@ from .test_rounds import PNG
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_round_on_a_phone_survives_going_offline_and_a_reload(browser, live_server, make_plan, cameras, eng):  # noqa: F811
+def test_round_on_a_phone_survives_going_offline_and_a_reload(browser, live_server, make_plan, cameras, eng):
     ARTIFACTS.mkdir(exist_ok=True)
     plan = make_plan("monthly-system", cis=cameras[:2], assignee=eng)
     today = timezone.localdate()

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.choices import Role
 from inspections.models import ChecklistTemplate, InspectionPlan
-from tests.e2e.conftest import ARTIFACTS, browser  # noqa: F401 - the session browser fixture
+from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_journey import PHONE, shot
 from tests.e2e.test_layout_1366 import login
 from tests.factories import UserFactory
@@ -17,7 +17,7 @@ from tests.factories import UserFactory
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_manager_creates_a_plan_on_a_phone_in_chinese(browser, live_server, org, group, cameras):  # noqa: F811
+def test_manager_creates_a_plan_on_a_phone_in_chinese(browser, live_server, org, group, cameras):
     ARTIFACTS.mkdir(exist_ok=True)
     UserFactory(username="pm", name="项目经理", role=Role.MANAGER)
     page = login(browser, live_server.url, "pm", locale="zh-CN", viewport=PHONE)
