@@ -3,6 +3,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
+from opsdesk.forms import JSON_FORMFIELD_OVERRIDES
+
 from .forms import PlanCleanMixin
 from .models import ChecklistItem, ChecklistTemplate, InspectionPlan, InspectionRound
 
@@ -18,18 +20,21 @@ class InspectionPlanAdminForm(PlanCleanMixin, forms.ModelForm):
 
 
 class ChecklistItemInline(admin.TabularInline):
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     model = ChecklistItem
     extra = 0
 
 
 @admin.register(ChecklistTemplate)
 class ChecklistTemplateAdmin(admin.ModelAdmin):
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     list_display = ("code", "name", "name_en", "form_name", "scope", "is_active")
     inlines = [ChecklistItemInline]
 
 
 @admin.register(InspectionPlan)
 class InspectionPlanAdmin(admin.ModelAdmin):
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     form = InspectionPlanAdminForm
     list_display = ("name", "template", "organization", "frequency", "day_rule", "nth", "group", "is_active")
     list_filter = ("frequency", "is_active", "organization")
@@ -39,6 +44,7 @@ class InspectionPlanAdmin(admin.ModelAdmin):
 
 @admin.register(InspectionRound)
 class InspectionRoundAdmin(admin.ModelAdmin):
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     list_display = ("number", "title", "status", "scheduled_for", "due_at", "escalated_at")
     list_filter = ("status",)
     readonly_fields = [f.name for f in InspectionRound._meta.fields]

@@ -13,6 +13,8 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from opsdesk.forms import JSON_FORMFIELD_OVERRIDES
+
 from .models import AlertRecord, AlertRule, AlertSource, FloodWindow, InboundLog
 from .payloads import PayloadError, parse
 from .selectors import alerts_plan
@@ -37,6 +39,7 @@ class AlertSourceForm(forms.ModelForm):
 
 @admin.register(AlertSource)
 class AlertSourceAdmin(admin.ModelAdmin):
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     form = AlertSourceForm
     list_display = ("name", "kind", "auth_scheme", "username", "organization", "max_incidents_per_minute", "is_active")
     list_filter = ("kind", "is_active")
@@ -84,6 +87,7 @@ class RuleTestForm(forms.Form):
 
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin):
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     form = AlertRuleForm
     list_display = ("position", "name", "source", "action", "organization", "ci_match", "ci_label", "fault_level",
                     "group", "on_recovery", "max_incidents_per_minute", "is_active")
@@ -121,6 +125,7 @@ class AlertRuleAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -133,6 +138,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AlertRecord)
 class AlertRecordAdmin(ReadOnlyAdmin):
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     list_display = ("last_seen", "source", "fingerprint", "title", "state", "organization", "ci", "incident",
                     "correlated", "count", "fired_count", "first_seen", "resolved_at")
     list_filter = ("state", "source", "correlated")
@@ -142,6 +148,7 @@ class AlertRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(InboundLog)
 class InboundLogAdmin(ReadOnlyAdmin):
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     list_display = ("received_at", "endpoint", "source", "remote_addr", "status_code", "outcome", "alerts", "created",
                     "joined", "repeated", "resolved", "reopened", "ignored", "held", "failed")
     list_filter = ("outcome", "endpoint", "source", "status_code")
@@ -152,5 +159,6 @@ class InboundLogAdmin(ReadOnlyAdmin):
 
 @admin.register(FloodWindow)
 class FloodWindowAdmin(ReadOnlyAdmin):
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     list_display = ("window_start", "source", "rule_id", "opened", "held")
     list_filter = ("source",)

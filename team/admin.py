@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from opsdesk.forms import JSON_FORMFIELD_OVERRIDES
+
 from .models import KpiConfig, LeaveRequest, Scorecard, TrainingSession
 
 
@@ -7,6 +9,7 @@ from .models import KpiConfig, LeaveRequest, Scorecard, TrainingSession
 class KpiConfigAdmin(admin.ModelAdmin):
     """The assessment's rules: weights (%), the 1–6 scale, thresholds per dimension (ascending cut
     points), hours counted per ticket, days to handle a problem, the score without data."""
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
 
     list_display = ("name", "weights", "scale_min", "scale_max", "no_data_score", "is_active")
 
@@ -17,6 +20,7 @@ class KpiConfigAdmin(admin.ModelAdmin):
 @admin.register(LeaveRequest)
 class LeaveRequestAdmin(admin.ModelAdmin):
     """Read only: leave changes through its workflow and the approval step."""
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
 
     list_display = ("number", "engineer", "starts_at", "ends_at", "status", "organization")
     list_filter = ("status", "leave_type")
@@ -34,6 +38,7 @@ class LeaveRequestAdmin(admin.ModelAdmin):
 @admin.register(Scorecard)
 class ScorecardAdmin(admin.ModelAdmin):
     """Read only: scorecards are proposed, adjusted and published on the KPI pages."""
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
 
     list_display = ("user", "month", "total", "status")
     list_filter = ("status", "month")
@@ -50,6 +55,7 @@ class ScorecardAdmin(admin.ModelAdmin):
 
 @admin.register(TrainingSession)
 class TrainingSessionAdmin(admin.ModelAdmin):
+    formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     list_display = ("title", "audience", "organization", "starts_at", "is_active")
     list_filter = ("audience", "is_active")
 

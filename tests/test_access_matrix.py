@@ -76,7 +76,7 @@ SEGMENT_IDS = {
     "anchors": "audit_anchor", "history": "audit_anchor",
     "plans": "inspection_plan", "templates": "checklist_template",  # inspections/plans/<pk>/, …/templates/<pk>/
     "rounds": "inspection_round", "leave": "leave", "triage": "inbound_mail", "training": "training",
-    "saved-filters": "saved_filter", "notifications": "notification",
+    "saved-filters": "saved_filter", "notifications": "notification", "kpi": "scorecard",
     # panels and the hotline link name their object in the singular (e.g. changes/panels/incident/<pk>/)
     "incident": "incident", "ci": "ci", "link": "incident",
 }

@@ -34,13 +34,7 @@ def _fresh_connections() -> None:
     """Drop the app's cached broker connection and producer pools, so the next task goes to the
     broker `conf.broker_url` names now (the pools are created once, on first use)."""
     for owner, attr in ((celery_app, "_pool"), (celery_app.amqp, "_producer_pool")):
-        pool = getattr(owner, attr, None)
-        if pool is not None:
-            try:
-                pool.force_close_all()
-            except Exception:  # noqa: BLE001 - a stale pool is only thrown away
-                pass
-        setattr(owner, attr, None)
+        setattr(owner, attr, None)  # never closed: kombu's registry may hand the same pool to others
 
 
 def wait_for(predicate, *, timeout: float, every: float = 0.3) -> bool:

@@ -27,5 +27,8 @@ def contribute(*, org_a: Any, customer_a: Any, ci: Any, incident: Any, contact: 
     approval_decide(approval_id=approval_pending(ticket=leave).pk, actor=lead, decision="approve", now=now)
     session = training_create(actor=lead, title="alpha-training-title", audience="customer", organization=org_a,
                               starts_at=now, ends_at=now + timedelta(hours=1), attendees=[customer_a], now=now)
-    return {"ids": {"leave": [leave.pk], "training": [session.pk]},
+    from team.models import Scorecard
+
+    scorecard = Scorecard.objects.create(user=engineer, month=now.date().replace(day=1), computed_at=now)
+    return {"ids": {"leave": [leave.pk], "training": [session.pk], "scorecard": [scorecard.pk]},
             "secrets": [leave.number, "alpha-handover-duty", "alpha-training-title"], "params": {}}
