@@ -46,7 +46,10 @@ class LeaveForm(forms.Form):
         self.fields["stand_in"].queryset = staff
         self.fields["duties_to"].queryset = staff
         for inc in incidents:
-            self.fields[f"incident_{inc.pk}"] = StaffChoiceField(label=f"{inc.number} {inc.title}", queryset=staff)
+            # Left empty, a ticket goes to the stand-in: fourteen identical choices are a chore, not a plan.
+            self.fields[f"incident_{inc.pk}"] = StaffChoiceField(
+                label=f"{inc.number} {inc.title}", queryset=staff, required=False,
+                empty_label=_("- The stand-in -"))
 
     def incident_fields(self) -> list[Any]:
         return [self[f"incident_{inc.pk}"] for inc in self.incidents]
@@ -58,7 +61,8 @@ class LeaveForm(forms.Form):
         return data
 
     def handover(self) -> list[tuple[Any, Any]]:
-        return [(inc, self.cleaned_data[f"incident_{inc.pk}"]) for inc in self.incidents]
+        stand_in = self.cleaned_data["stand_in"]
+        return [(inc, self.cleaned_data.get(f"incident_{inc.pk}") or stand_in) for inc in self.incidents]
 
     def duty_lines(self) -> list[tuple[str, Any]]:
         who = self.cleaned_data.get("duties_to")

@@ -164,3 +164,27 @@ def test_a_roster_manager_books_special_support_for_a_customer(zh, crew, org_a, 
     assert zh.post(reverse("duty:entry_create"), form).status_code == 400  # special support names the customer
     assert zh.post(reverse("duty:entry_create"), {**form, "organization": org_a.pk}).status_code == 302
     assert [d.name for d in duty_on_now(crew["group"], at=now + timedelta(hours=1))] == ["Zhao Liu"]
+
+
+def test_a_hand_over_left_empty_goes_to_the_stand_in(zh, crew, org_a, operator, now):
+    """Each open incident needs a taker; a choice left empty means the stand-in, not an error."""
+    from incidents.services import incident_create, incident_transition
+
+    mine = []
+    for title in ("first-open", "second-open"):
+        inc = incident_create(actor=operator, organization=org_a, title=title, now=now)
+        incident_transition(incident_id=inc.pk, actor=crew["dispatcher"], action="assign",
+                            payload={"assignee": crew["eng"].pk}, now=now)
+        mine.append(inc)
+    zh.force_login(crew["eng"])
+    page = zh.get(reverse("team:leave_new")).content.decode()
+    assert "值班顶岗人" in page
+    response = zh.post(reverse("team:leave_new"), {
+        "organization": org_a.pk, "leave_type": "annual", "stand_in": crew["mate"].pk,
+        "starts_at": (now + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (now + timedelta(days=6)).strftime("%Y-%m-%dT%H:%M"),
+        f"incident_{mine[0].pk}": crew["lead"].pk})  # the second one is left empty
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    leave = LeaveRequest.objects.get()
+    takers = {item.incident_id: item.to_user_id for item in leave.handover.all() if item.incident_id}
+    assert takers == {mine[0].pk: crew["lead"].pk, mine[1].pk: crew["mate"].pk}
