@@ -5,9 +5,9 @@ from opsdesk.forms import JSON_FORMFIELD_OVERRIDES
 from .models import (
     AvailabilityTarget,
     Callback,
+    CallbackSampling,
     HotlineTarget,
     PhoneCall,
-    CallbackSampling,
     Question,
     Questionnaire,
     RatingInvitation,
