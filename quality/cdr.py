@@ -92,7 +92,7 @@ def _time(value: str, zone: ZoneInfo) -> datetime:
         parsed = None
         for fmt in TIME_FORMATS:
             try:
-                parsed = datetime.strptime(value, fmt)
+                parsed = datetime.strptime(value, fmt)  # noqa: DTZ007 (the zone is added below)
                 break
             except ValueError:
                 continue

@@ -461,7 +461,9 @@ def phone_calls_import(*, actor: Any, organization: Organization, data: bytes, f
 
     if actor is not None and not is_quality_staff(actor):
         raise PermissionDenied
-    calls, errors = parse_cdr(data, zone=organization_zone(organization))
+    from zoneinfo import ZoneInfo
+
+    calls, errors = parse_cdr(data, zone=ZoneInfo(organization_zone(organization) or settings.TIME_ZONE))
     existing = set(PhoneCall.objects.filter(organization=organization, call_id__in=[c.call_id for c in calls])
                    .values_list("call_id", flat=True))
     new = [PhoneCall(organization=organization, call_id=c.call_id, started_at=c.started_at, caller=c.caller,
