@@ -39,13 +39,13 @@ def _ratings(inp: ReportInput) -> dict[str, Any]:
     qs = period_filter(org_filter(SatisfactionRating.objects.all(), inp), inp, "created_at")
     per_month = {r["m"].astimezone(zone).strftime("%Y-%m"): r for r in (
         qs.annotate(m=TruncMonth("created_at", tzinfo=zone)).order_by().values("m")
-        .annotate(n=Count("id"), stars=Sum("stars"), happy=Count("id", filter=Q(stars__gte=4)),
+        .annotate(n=Count("id"), star_sum=Sum("stars"), happy=Count("id", filter=Q(stars__gte=4)),
                   unhappy=Count("id", filter=Q(stars__lte=2))))}
     months = []
     for a, _b in month_starts(inp.start, inp.end) if inp.start and inp.end else []:
         label = timezone.localtime(a, zone).strftime("%Y-%m")
         r = per_month.get(label, {})
-        n, stars = r.get("n", 0), r.get("stars") or 0
+        n, stars = r.get("n", 0), r.get("star_sum") or 0
         months.append({"label": label, "n": n, "stars": stars, "avg": avg(stars, n), "happy": r.get("happy", 0),
                        "unhappy": r.get("unhappy", 0), "happy_pct": pct(r.get("happy", 0), n)})
     n = sum(m["n"] for m in months)
