@@ -4,6 +4,7 @@ module shapes them into rows whose totals are the sums of the printed rows."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Sum
@@ -11,6 +12,13 @@ from django.utils.translation import gettext_lazy as _
 
 from quality.figures import availability_by_month, connect_rate_by_month, month_back
 from reports.registry import ReportInput, Table
+
+
+def pct_text(value: Decimal) -> str:
+    """A target as people write it: 99.5, 99.95, 90 (not 99.500 or 90.00)."""
+    text = format(value.normalize(), "f")
+    return text
+
 
 SOURCE_LABELS = {"phone_system": _("phone system"), "hotline_log": _("hotline log"), "mixed": _("phone system and hotline log"),
                  "": "—"}
@@ -45,7 +53,7 @@ def availability(inp: ReportInput) -> dict[str, Any]:
         agg = alerts.aggregate(n=Count("id"), received=Sum("count"))
         any_alerts = any_alerts or bool(agg["n"])
         out.append({
-            "name": service.name, "target": row0.target_pct, "target_set": row0.target_set, "ci_count": row0.ci_count,
+            "name": service.name, "target": pct_text(row0.target_pct), "target_set": row0.target_set, "ci_count": row0.ci_count,
             "months": months,
             "total": {"window": window, "down": down, "incidents": sum(m["incidents"] for m in months),
                       "achieved": achieved, "met": None if achieved is None else achieved >= float(row0.target_pct)},
@@ -78,6 +86,7 @@ def hotline(inp: ReportInput, *, months_back: int = 5) -> dict[str, Any]:
     for r in rows:
         r["in_period"] = r["label"] >= first
         r["source_label"] = SOURCE_LABELS.get(r["source"], r["source"])
+        r["target"] = pct_text(r["target"])
     period = [r for r in rows if r["in_period"]]
     offered = sum(r["offered"] for r in period)
     answered = sum(r["answered"] for r in period)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.choices import Role
 from accounts.models import Contact, Organization, SupportGroup
@@ -57,6 +58,7 @@ def _escalation(org: Organization) -> list[dict[str, Any]]:
     recipients = dict(EscalationRecipient.choices)
     rows = []
     for s in steps:
+        who: Any
         if s.recipient == EscalationRecipient.USER and s.user is not None:
             who, phone = s.user.display_name, s.user.phone
         elif s.recipient == EscalationRecipient.ROLE:
@@ -84,7 +86,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
 
 def tables(ctx: dict[str, Any]) -> list[Table]:
     cards = Table(title=_("Hotline and escalation"), headers=[_("Organisation"), _("Hotline"), _("Escalation level"),
-                                                              _("Who"), _("Phone")],
+                                                              pgettext_lazy("escalation contact", "Who"), _("Phone")],
                   rows=[[c["name"], c["hotline"], e["level"], e["who"], e["phone"]] for c in ctx["cards"]
                         for e in (c["escalation"] or [{"level": "", "who": "", "phone": ""}])])
     duty = Table(title=_("On duty"), headers=[_("Name"), _("Role"), _("Group"), _("Region"), _("Phone")],

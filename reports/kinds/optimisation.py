@@ -39,9 +39,9 @@ def build(inp: ReportInput) -> dict[str, Any]:
               .annotate(faults=Count("id"), name=F("ci__name"), location=F("ci__location"), ci_class=F("ci__ci_class__name"))
               .filter(faults__gte=REPLACEMENT_THRESHOLD).order_by("-faults", "name")[:EXPORT_ROWS]]
     links = ProblemIncident.objects.filter(unlinked_at__isnull=True, incident__in=faults.values("pk"))
-    recurring = list(links.order_by().values("problem_id").annotate(
+    recurring: list[dict[str, Any]] = list(links.order_by().values("problem_id").annotate(
         n=Count("incident_id", distinct=True), number=F("problem__number"), title=F("problem__title"),
-        status=F("problem__status"), known=F("problem__known_error")).order_by("-n", "number")[:EXPORT_ROWS])
+        status=F("problem__status"), known=F("problem__known_error")).order_by("-n", "number")[:EXPORT_ROWS])  # type: ignore[arg-type]
     status_labels = dict(ProblemStatus.choices)
     for r in recurring:
         r["status_label"] = status_labels.get(r["status"], r["status"])

@@ -69,7 +69,7 @@ def _callbacks(inp: ReportInput) -> dict[str, Any]:
 def _surveys(inp: ReportInput) -> dict[str, Any]:
     year = timezone.localtime(inp.start).year if inp.start else inp.now.year
     rounds = org_filter(SurveyRound.objects.filter(year=year), inp)
-    halves = []
+    halves: list[dict[str, Any]] = []
     for half in (1, 2):
         rs = rounds.filter(half=half)
         invited = SurveyInvitation.objects.filter(round__in=rs).count()
