@@ -188,3 +188,16 @@ def test_half_yearly_rounds_are_scheduled_once(questionnaire):
     assert SurveyRound.objects.filter(organization=org, year=2026, half=2).count() == 1
     survey_rounds_schedule(now=t(6, 30, 23))  # the first half, in Asia/Shanghai
     assert set(SurveyRound.objects.filter(organization=org).values_list("half", flat=True)) == {1, 2}
+
+
+def test_admin_pages_of_the_targets_and_calls(client, org_calls):
+    admin = UserFactory(username="admin-as", role=Role.MANAGER, is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    phone_calls_import(actor=None, organization=org_calls, data=ASTERISK, filename="Master.csv", now=t(11, 1, 9))
+    for url in ("/admin/quality/availabilitytarget/", "/admin/quality/availabilitytarget/add/",
+                "/admin/quality/hotlinetarget/add/", "/admin/quality/phonecall/",
+                f"/admin/quality/phonecall/{PhoneCall.objects.first().pk}/change/"):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/admin/quality/phonecall/add/").status_code == 403  # evidence: never added or edited by hand
+    bad = client.post("/admin/quality/hotlinetarget/add/", {"organization": org_calls.pk, "target_pct": "120"})
+    assert bad.status_code == 200 and not HotlineTarget.objects.exists()  # a field error, not a 500
