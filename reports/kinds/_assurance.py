@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count, Sum
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from quality.figures import availability_by_month, connect_rate_by_month, month_back
 from reports.registry import ReportInput, Table
@@ -69,7 +70,7 @@ def availability_table(av: dict[str, Any]) -> Table:
             rows.append([s["name"], m["label"], float(s["target"]), m["achieved"], m["down"], m["window"],
                          m["incidents"], _("yes") if m["met"] else _("no")])
     return Table(title=_("Availability per service"), headers=[
-        _("Service"), _("Month"), _("Target %"), _("Achieved %"), _("Minutes down"), _("Minutes in the period"),
+        pgettext_lazy("business service", "Service"), _("Month"), _("Target %"), _("Achieved %"), _("Minutes down"), _("Minutes in the period"),
         _("Incidents"), _("Target met")], rows=rows)
 
 

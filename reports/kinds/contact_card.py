@@ -89,9 +89,9 @@ def tables(ctx: dict[str, Any]) -> list[Table]:
                                                               pgettext_lazy("escalation contact", "Who"), _("Phone")],
                   rows=[[c["name"], c["hotline"], e["level"], e["who"], e["phone"]] for c in ctx["cards"]
                         for e in (c["escalation"] or [{"level": "", "who": "", "phone": ""}])])
-    duty = Table(title=_("On duty"), headers=[_("Name"), _("Role"), _("Group"), _("Region"), _("Phone")],
+    duty = Table(title=_("On duty"), headers=[_("Name"), _("Role"), pgettext_lazy("support group", "Group"), _("Region"), _("Phone")],
                  rows=[[d["name"], d["role"], d["group"], d["region"], d["phone"]] for d in ctx["duty"]])
-    engineers = Table(title=_("Engineers by region"), headers=[_("Region"), _("Group"), _("Name"), _("Phone")],
+    engineers = Table(title=_("Engineers by region"), headers=[_("Region"), pgettext_lazy("support group", "Group"), _("Name"), _("Phone")],
                       rows=[[r["region"], g["group"], p["name"], p["phone"]] for r in ctx["regions"] for g in r["groups"]
                             for p in ([{"name": g["lead"], "phone": g["lead_phone"]}] if g["lead"] else []) + g["members"]])
     return [cards, duty, engineers]

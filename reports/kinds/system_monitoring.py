@@ -18,6 +18,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from monitoring.choices import AlertState
 from monitoring.models import AlertRecord
@@ -95,7 +96,7 @@ def tables(ctx: dict[str, Any]) -> list[Table]:
                     rows=[[r["name"], r["alerts"], r["received"], r["share"], r["with_incident"]] for r in ctx["sources"]])
     cis = Table(title=_("Noisiest CIs"), headers=[_("CI"), _("Alerts"), _("Times received"), _("Share %")],
                 rows=[[r["name"], r["alerts"], r["received"], r["share"]] for r in ctx["cis"]])
-    titles = Table(title=_("Most frequent alerts"), headers=[_("Alert"), _("Alerts"), _("Times received")],
+    titles = Table(title=_("Most frequent alerts"), headers=[pgettext_lazy("monitoring", "Alert"), _("Alerts"), _("Times received")],
                    rows=[[r["title"], r["alerts"], r["received"]] for r in ctx["titles"]])
     return [months, sources, cis, titles]
 
