@@ -22,6 +22,8 @@ app.conf.beat_schedule = {
     # SLA: warnings, breaches, escalations, progress reminders, observation auto-close (incidents/sla/sweep.py).
     # Quality: closed tickets get their rating invitation; unsent invitation emails are queued again.
     "quality-invitations": {"task": "quality.invitations_sweep_task", "schedule": 60.0},
+    # Quality: questionnaires marked "send every half year" go to each organisation once per half year.
+    "quality-survey-rounds": {"task": "quality.survey_rounds_schedule_task", "schedule": 3600.0},
     "sla-sweep": {"task": "incidents.sla_sweep_task", "schedule": float(os.environ.get("SLA_SWEEP_SECONDS", "15"))},
     # Reports: each schedule's monthly pack (previous month) generated once, e-mailed, published; lost runs requeued.
     # Changes: customer-approval e-mails whose send task was lost are queued again.

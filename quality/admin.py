@@ -3,8 +3,11 @@ from django.contrib import admin
 from opsdesk.forms import JSON_FORMFIELD_OVERRIDES
 
 from .models import (
+    AvailabilityTarget,
     Callback,
     CallbackSampling,
+    HotlineTarget,
+    PhoneCall,
     Question,
     Questionnaire,
     RatingInvitation,
@@ -24,7 +27,7 @@ class QuestionInline(admin.TabularInline):
 
 @admin.register(Questionnaire)
 class QuestionnaireAdmin(admin.ModelAdmin):
-    list_display = ("title", "is_active", "created_at")
+    list_display = ("title", "is_active", "send_every_half_year", "created_at")
     inlines = [QuestionInline]
 
 
@@ -78,3 +81,32 @@ class SurveyInvitationAdmin(ReadOnlyAdmin):
 @admin.register(SurveyResponse)
 class SurveyResponseAdmin(ReadOnlyAdmin):
     list_display = ("round", "organization", "submitted_at")
+
+
+@admin.register(AvailabilityTarget)
+class AvailabilityTargetAdmin(admin.ModelAdmin):
+    list_display = ("service", "target_pct", "note")
+    autocomplete_fields = ("service",)
+
+
+@admin.register(HotlineTarget)
+class HotlineTargetAdmin(admin.ModelAdmin):
+    list_display = ("organization", "target_pct")
+
+
+@admin.register(PhoneCall)
+class PhoneCallAdmin(admin.ModelAdmin):
+    """Imported call records are evidence: read here, never edited or deleted."""
+
+    list_display = ("started_at", "organization", "caller", "disposition", "talk_seconds", "source_file")
+    list_filter = ("organization", "disposition")
+    search_fields = ("call_id", "caller", "dialled")
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

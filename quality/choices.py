@@ -31,3 +31,12 @@ class FigureSource(models.TextChoices):
 
 # Stars at or below this mark an unhappy customer.
 UNHAPPY_AT_MOST = 2
+
+
+class CallDisposition(models.TextChoices):
+    """How a phone-system call ended (Asterisk's CDR dispositions)."""
+
+    ANSWERED = "answered", _("Answered")
+    NO_ANSWER = "no_answer", _("No answer")
+    BUSY = "busy", _("Busy")
+    FAILED = "failed", _("Failed")

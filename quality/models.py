@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Contact, Organization
+from cmdb.models import CI
 from incidents.models import Incident
 from tickets.choices import TicketKind
 
-from .choices import CallbackOutcome, QuestionKind, RatingSource
+from .choices import CallbackOutcome, CallDisposition, QuestionKind, RatingSource
 
 
 def new_nonce() -> str:
@@ -153,6 +156,10 @@ class Questionnaire(models.Model):
     title = models.CharField(_("title"), max_length=200)
     intro = models.TextField(_("introduction"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    send_every_half_year = models.BooleanField(
+        _("send every half year"), default=False,
+        help_text=_("Sent automatically at the start of each half year to every active organisation "
+                    "(once per organisation and half year)."))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -289,3 +296,76 @@ class ComplaintIncident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.complaint_id} → {self.incident_id}"
+
+
+# --- assurance figures: availability targets, the hotline's connect rate ---------------------------
+
+PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
+
+
+class AvailabilityTarget(models.Model):
+    """The availability a business service (a CI of a service class) must reach per month, in %."""
+
+    service = models.OneToOneField(CI, verbose_name=_("business service"), on_delete=models.PROTECT,
+                                   related_name="availability_target", limit_choices_to={"ci_class__is_service": True})
+    target_pct = models.DecimalField(_("target availability %"), max_digits=6, decimal_places=3,
+                                     default=Decimal("99.5"), validators=PERCENT_VALIDATORS)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["service__name", "id"]
+        verbose_name = _("availability target")
+        verbose_name_plural = _("availability targets")
+
+    def __str__(self) -> str:
+        return f"{self.service} ≥ {self.target_pct}%"
+
+
+DEFAULT_CONNECT_TARGET = Decimal("90")
+
+
+class HotlineTarget(models.Model):
+    """The connect rate (接通率) the hotline must reach for an organisation per month, in %
+    (DEFAULT_CONNECT_TARGET when an organisation has none)."""
+
+    organization = models.OneToOneField(Organization, verbose_name=_("organisation"), on_delete=models.PROTECT,
+                                        related_name="hotline_target")
+    target_pct = models.DecimalField(_("target connect rate %"), max_digits=5, decimal_places=2,
+                                     default=DEFAULT_CONNECT_TARGET, validators=PERCENT_VALIDATORS)
+
+    class Meta:
+        ordering = ["organization__name"]
+        verbose_name = _("hotline target")
+        verbose_name_plural = _("hotline targets")
+
+    def __str__(self) -> str:
+        return f"{self.organization} ≥ {self.target_pct}%"
+
+
+class PhoneCall(models.Model):
+    """One call record imported from the phone system's CDR export (e.g. Asterisk's Master.csv),
+    once per (organisation, call id): importing the same file again changes nothing."""
+
+    organization = models.ForeignKey(Organization, verbose_name=_("organisation"), on_delete=models.PROTECT,
+                                     related_name="+")
+    call_id = models.CharField(_("call id"), max_length=150)
+    started_at = models.DateTimeField(_("started at"))
+    caller = models.CharField(_("caller"), max_length=80, blank=True)
+    dialled = models.CharField(_("dialled number"), max_length=80, blank=True)
+    disposition = models.CharField(_("disposition"), max_length=12, choices=CallDisposition.choices)
+    duration_seconds = models.PositiveIntegerField(_("duration (s)"), default=0)
+    talk_seconds = models.PositiveIntegerField(_("talk time (s)"), default=0)
+    source_file = models.CharField(_("imported from"), max_length=200, blank=True)
+    imported_at = models.DateTimeField(_("imported at"))
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("imported by"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("phone system call")
+        verbose_name_plural = _("phone system calls")
+        constraints = [models.UniqueConstraint(fields=["organization", "call_id"], name="phonecall_org_call_once")]
+        indexes = [models.Index(fields=["organization", "started_at"], name="phonecall_org_started")]
+
+    def __str__(self) -> str:
+        return f"{self.call_id} ({self.get_disposition_display()})"

@@ -401,3 +401,76 @@ def complaint_incident_link(*, actor: Any, complaint: ServiceRequest, incident_i
     event_record(ticket=locked, actor=actor, action=EventAction.LINKED, now=now, public=True,
                  data={"incident": incident.pk, "number": incident.number})
     return link
+
+
+# --- half-yearly questionnaire rounds (beat) --------------------------------------------------------
+
+def current_half(now: datetime) -> tuple[int, int]:
+    """(year, half) of `now` in the configured zone."""
+    from django.utils import timezone
+
+    local = timezone.localtime(now)
+    return local.year, 1 if local.month <= 6 else 2
+
+
+def survey_rounds_schedule(*, now: datetime) -> dict[str, int]:
+    """Send each questionnaire marked `send_every_half_year` to every active organisation that has
+    not had it this half year. Idempotent: a round exists at most once per questionnaire,
+    organisation and half year (unique constraint), so running it again — or on two beats — sends
+    nothing new. Organisations without a contact to invite are skipped (counted)."""
+    from incidents.sla.policy import system_actor
+
+    year, half = current_half(now)
+    done = {"sent": 0, "existing": 0, "skipped": 0}
+    questionnaires = list(Questionnaire.objects.filter(is_active=True, send_every_half_year=True,
+                                                       questions__isnull=False).distinct().order_by("id"))
+    if not questionnaires:
+        return done
+    actor = system_actor()
+    for questionnaire in questionnaires:
+        have = set(SurveyRound.objects.filter(questionnaire=questionnaire, year=year, half=half)
+                   .values_list("organization_id", flat=True))
+        for organization in Organization.objects.filter(is_active=True).order_by("id"):
+            if organization.pk in have:
+                done["existing"] += 1
+                continue
+            try:
+                survey_round_send(actor=actor, questionnaire=questionnaire, organization=organization, year=year,
+                                  half=half, now=now)
+            except ValidationError:
+                done["skipped"] += 1
+            except IntegrityError:  # another beat sent it meanwhile
+                done["existing"] += 1
+            else:
+                done["sent"] += 1
+    return done
+
+
+# --- phone-system call records (CDR import) ---------------------------------------------------------
+
+@transaction.atomic
+def phone_calls_import(*, actor: Any, organization: Organization, data: bytes, filename: str,
+                       now: datetime) -> dict[str, Any]:
+    """Import a phone system's CDR export for one organisation (layouts: quality/cdr.py). Calls
+    already imported (same organisation and call id) are left as they are, so importing a file again
+    changes nothing. Returns counts and the lines that could not be read (line, message)."""
+    from accounts.locale import organization_zone
+
+    from .cdr import clean_cell, parse_cdr
+    from .models import PhoneCall
+
+    if actor is not None and not is_quality_staff(actor):
+        raise PermissionDenied
+    from zoneinfo import ZoneInfo
+
+    calls, errors = parse_cdr(data, zone=ZoneInfo(organization_zone(organization) or settings.TIME_ZONE))
+    existing = set(PhoneCall.objects.filter(organization=organization, call_id__in=[c.call_id for c in calls])
+                   .values_list("call_id", flat=True))
+    new = [PhoneCall(organization=organization, call_id=c.call_id, started_at=c.started_at, caller=c.caller,
+                     dialled=c.dialled, disposition=c.disposition, duration_seconds=c.duration_seconds,
+                     talk_seconds=c.talk_seconds, source_file=clean_cell(filename, 200), imported_at=now,
+                     imported_by=actor if getattr(actor, "pk", None) else None)
+           for c in calls if c.call_id not in existing]
+    created = PhoneCall.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    return {"read": len(calls), "created": len(created), "unchanged": len(calls) - len(new),
+            "errors": [{"line": line, "message": message} for line, message in errors]}

@@ -21,3 +21,10 @@ def rating_invitation_send_task(invitation_id: int) -> None:
 @shared_task(name="quality.survey_invitation_send_task", ignore_result=True)
 def survey_invitation_send_task(invitation_id: int) -> None:
     survey_invitation_send(invitation_id=invitation_id, now=timezone.now())
+
+
+@shared_task(name="quality.survey_rounds_schedule_task", ignore_result=True)
+def survey_rounds_schedule_task() -> dict[str, int]:
+    from .services import survey_rounds_schedule
+
+    return survey_rounds_schedule(now=timezone.now())

@@ -62,6 +62,8 @@ from tickets.anchors import audit_anchors_of_period
 from tickets.choices import Channel, ClockState, SLATargetName, TicketKind
 from tickets.models import SLAClock
 
+from ._assurance import hotline, hotline_table
+
 CODE = "monthly_fault_summary"
 TITLE = gettext_lazy("Monthly fault summary")
 
@@ -318,6 +320,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
     ctx["trend"] = _trend(inp)
     ctx.update(_cis(qs))
     ctx["satisfaction"] = _satisfaction(inp)
+    ctx["hotline"] = hotline(inp)
     ctx["charts"] = _charts(ctx)
     ctx["audit_anchors"] = _audit_anchors(inp)
     return ctx
@@ -578,6 +581,7 @@ def tables(ctx: dict[str, Any]) -> list[Table]:
         Table(_("Satisfaction"), [_("Stars"), _("Ratings")],
               [[s["stars"], s["count"]] for s in ctx["satisfaction"]["stars"]]
               + [[_("Average"), ctx["satisfaction"]["average"]], [_("Ratings"), ctx["satisfaction"]["count"]]]),
+        hotline_table(ctx["hotline"]),
         Table(_("History fingerprints"), [_("Day"), _("Fingerprint (SHA-256)"), _("Tickets covered")],
               [[a["day"], a["digest"], a["tickets"]] for a in ctx.get("audit_anchors", [])]),
     ]

@@ -22,6 +22,7 @@ from incidents.selectors import REPLACEMENT_THRESHOLD
 from reports.charts import bar_chart, line_chart, pie_chart
 from reports.registry import ReportInput, ReportKind, Table, register
 
+from ._assurance import availability, availability_table
 from ._shared import (
     EXPORT_ROWS,
     change_figures,
@@ -76,6 +77,7 @@ def build(inp: ReportInput) -> dict[str, Any]:
         "replacements": replacement_flags(inp),
         "changes": change_figures(inp),
         "spares": spare_figures(inp),
+        "availability": availability(inp),
         "recommendations": str(inp.options.get("recommendations", "") or "").strip(),
     })
     return ctx
@@ -105,7 +107,7 @@ def tables(ctx: dict[str, Any]) -> list[Table]:
     flagged = Table(title=_("Devices flagged for replacement"),
                     headers=[_("Month"), _("Device"), _("Location"), _("Faults in the month")],
                     rows=[[r["month_label"], r["name"], r["location"], r["faults"]] for r in ctx["replacements"]])
-    out = [cmdb, faults, levels, causes, months, sla, top, flagged]
+    out = [cmdb, faults, levels, causes, months, sla, top, flagged, availability_table(ctx["availability"])]
     if ctx["changes"] is not None:
         out.append(Table(title=_("Changes implemented"), headers=[_("Number"), _("Title"), _("Type"), pgettext_lazy("time", "Implemented")],
                          rows=[[r["number"], r["title"], r["type"], r["implemented"]] for r in ctx["changes"]["rows"]]))
