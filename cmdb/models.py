@@ -134,6 +134,25 @@ class CI(models.Model):
 
     objects = CIQuerySet.as_manager()
 
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("configuration item")
+        verbose_name_plural = _("configuration items")
+        indexes = [
+            models.Index(fields=["organization", "name"], name="ci_org_name"),
+            models.Index(fields=["organization", "serial"], name="ci_org_serial"),
+            models.Index(fields=["warranty_end", "id"], name="ci_warranty_end",
+                         condition=Q(warranty_end__isnull=False)),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "asset_tag"], condition=~Q(asset_tag=""),
+                                    name="ci_asset_tag_unique_per_org",
+                                    violation_error_message=_("This organisation already has a CI with this asset tag.")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def life_years(self) -> int:
         """The design life that applies: the CI's own, else its class's, else 6 years."""
@@ -154,25 +173,6 @@ class CI(models.Model):
     @property
     def support_end(self) -> date | None:
         return self.end_of_support or self.life_end
-
-    class Meta:
-        ordering = ["name", "id"]
-        verbose_name = _("configuration item")
-        verbose_name_plural = _("configuration items")
-        indexes = [
-            models.Index(fields=["organization", "name"], name="ci_org_name"),
-            models.Index(fields=["organization", "serial"], name="ci_org_serial"),
-            models.Index(fields=["warranty_end", "id"], name="ci_warranty_end",
-                         condition=Q(warranty_end__isnull=False)),
-        ]
-        constraints = [
-            models.UniqueConstraint(fields=["organization", "asset_tag"], condition=~Q(asset_tag=""),
-                                    name="ci_asset_tag_unique_per_org",
-                                    violation_error_message=_("This organisation already has a CI with this asset tag.")),
-        ]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class CIRelation(models.Model):
