@@ -117,14 +117,19 @@ def parse_export(content: bytes, filename: str) -> ParsedExport:
     if not content.strip():
         raise ScanFileError(_("The file is empty."))
     fmt = detect_format(content, filename)
-    if fmt == ExportFormat.OPENVAS_XML:
-        parsed = _openvas(_xml(content))
-    elif fmt == ExportFormat.NESSUS_XML:
-        parsed = _nessus_xml(_xml(content))
-    elif fmt == ExportFormat.NESSUS_CSV:
-        parsed = _nessus_csv(read_table(content, filename))
-    else:
-        parsed = _generic_csv(read_table(content, filename))
+    try:
+        if fmt == ExportFormat.OPENVAS_XML:
+            parsed = _openvas(_xml(content))
+        elif fmt == ExportFormat.NESSUS_XML:
+            parsed = _nessus_xml(_xml(content))
+        elif fmt == ExportFormat.NESSUS_CSV:
+            parsed = _nessus_csv(read_table(content, filename))
+        else:
+            parsed = _generic_csv(read_table(content, filename))
+    except ScanFileError:
+        raise
+    except ImportFileError as exc:  # the CSV reader's own message (not text, not UTF-8 / GB18030, …)
+        raise ScanFileError(str(exc)) from None
     if len(parsed.rows) > MAX_ROWS:
         raise ScanFileError(_("The file has more than %(n)s findings; split the export.") % {"n": MAX_ROWS})
     return parsed
