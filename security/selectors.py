@@ -134,7 +134,7 @@ def security_summary(*, organization_id: int | None, start: datetime | None, end
     if end is not None:
         decided = decided.filter(decided_at__lt=end)
     open_q = findings.filter(status=FindingStatus.OPEN)
-    by_severity = {row["severity"]: row for row in open_q.values("severity").annotate(
+    by_severity: dict[str, dict[str, Any]] = {row["severity"]: dict(row) for row in open_q.values("severity").annotate(
         n=Count("id"), overdue=Count("id", filter=Q(due_on__lt=today)))}
     found_by = dict(found.values_list("severity").annotate(n=Count("id")))
     severity_rows = [{"severity": sev.label, "code": sev.value, "found": found_by.get(sev.value, 0),

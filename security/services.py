@@ -473,8 +473,15 @@ def antivirus_import_csv(*, organization: Organization, content: bytes, filename
     _staff(actor)
     if len(content) > MAX_UPLOAD_BYTES:
         raise ScanFileError(_("The file is larger than the limit of %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES // 2**20})
-    rows = iter(read_table(content, filename))
-    cols = _header_map(next(rows, None) or [], AV_COLUMNS)
+    try:
+        table = list(read_table(content, filename))
+    except ScanFileError:
+        raise
+    except ImportFileError as exc:
+        raise ScanFileError(str(exc)) from None
+    rows = iter(table)
+    first: list[str] = next(rows, [])
+    cols = _header_map(first, AV_COLUMNS)
     if "host" not in cols or "product" not in cols:
         raise ScanFileError(_("The CSV file needs the columns host (or asset tag) and product."))
     matcher = CIMatcher(organization.pk)

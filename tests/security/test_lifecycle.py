@@ -12,7 +12,13 @@ from notifications.models import Notification
 from opsdesk.errors import ConflictError
 from security.choices import FindingStatus
 from security.models import Finding, FindingEvent, SecurityPolicy
-from security.services import finding_due, finding_transition, findings_escalate_overdue, scan_import_apply, scan_import_preview
+from security.services import (
+    finding_due,
+    finding_transition,
+    findings_escalate_overdue,
+    scan_import_apply,
+    scan_import_preview,
+)
 from security.tasks import findings_escalate_task
 
 from .conftest import at, fixture_bytes
