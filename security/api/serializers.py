@@ -24,7 +24,7 @@ class FindingSerializer(serializers.ModelSerializer[Finding]):
         read_only_fields = fields
 
 
-class DecisionInputSerializer(serializers.Serializer[Any]):
+class FindingDecisionSerializer(serializers.Serializer[Any]):
     action = serializers.ChoiceField(choices=sorted(FINDING_ACTIONS))
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     version = serializers.IntegerField(required=False, allow_null=True, min_value=1)

@@ -28,7 +28,7 @@ from ..services import antivirus_report, finding_transition, scan_import_apply, 
 from .serializers import (
     AntivirusInputSerializer,
     AntivirusSerializer,
-    DecisionInputSerializer,
+    FindingDecisionSerializer,
     FindingSerializer,
     ScanImportSerializer,
     ScanUploadSerializer,
@@ -63,12 +63,12 @@ class FindingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         _staff(self.request)
         return finding_get(user=self.request.user, pk=parse_id(self.kwargs.get("pk")))
 
-    @extend_schema(request=DecisionInputSerializer, responses=FindingSerializer)
+    @extend_schema(request=FindingDecisionSerializer, responses=FindingSerializer)
     @action(detail=True, methods=["post"])
     def decision(self, request: Request, pk: str | None = None) -> Response:
         """fix, accept (a reason; manager, supervisor or regional lead), false_positive (a reason) or reopen."""
         finding = self.get_object()
-        data = DecisionInputSerializer(data=request.data)
+        data = FindingDecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         finding_transition(finding_id=finding.pk, actor=request.user, now=timezone.now(), **data.validated_data)
         return Response(FindingSerializer(finding_get(user=request.user, pk=finding.pk)).data)
