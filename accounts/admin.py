@@ -1,13 +1,33 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Contact, Organization, SupportGroup, User
+from .models import Contact, Organization, ServiceContract, SupportGroup, User, current_contract
+
+
+class ServiceContractInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = ServiceContract
+    extra = 0
+    fields = ("number", "starts_on", "ends_on", "service_level", "note")
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False
 
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "code", "phone", "hotline", "time_zone", "is_active")
+    list_display = ("name", "code", "phone", "hotline", "time_zone", "is_active", "contract_now")
+    inlines = [ServiceContractInline]
+
+    @admin.display(description=_("current contract"))
+    def contract_now(self, obj: Organization) -> str:
+        today = timezone.localdate()
+        contract = current_contract(obj.pk, today)
+        if contract is None:
+            return "–"
+        flag = f" ⚠ {_('ends within 60 days')}" if contract.ending_soon(today) else ""
+        return f"{contract}{flag}"
     search_fields = ("name", "code")
     list_filter = ("is_active",)
 

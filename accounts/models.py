@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -138,3 +140,44 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.phone})"
+
+
+# A service contract ending within this many days is flagged on its organisation.
+CONTRACT_ENDING_DAYS = 60
+
+
+class ServiceContract(models.Model):
+    """One contract period of the service with a customer organisation (start, end, number, service
+    level). The current one is the period that contains today; one ending within 60 days is flagged."""
+
+    organization = models.ForeignKey(Organization, verbose_name=_("organisation"), on_delete=models.PROTECT,
+                                     related_name="service_contracts")
+    number = models.CharField(_("contract number"), max_length=60)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    service_level = models.CharField(_("service level"), max_length=100, blank=True,
+                                     help_text=_("E.g. 7×24 on site within 2 hours."))
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["organization", "-starts_on", "id"]
+        verbose_name = _("service contract")
+        verbose_name_plural = _("service contracts")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "number"], name="service_contract_org_number_unique"),
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
+                                   name="service_contract_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.starts_on:%Y-%m-%d} – {self.ends_on:%Y-%m-%d})"
+
+    def ending_soon(self, today: date) -> bool:
+        """True when the contract is running and ends within CONTRACT_ENDING_DAYS days."""
+        return self.starts_on <= today <= self.ends_on and (self.ends_on - today).days <= CONTRACT_ENDING_DAYS
+
+
+def current_contract(organization_id: int, today: date) -> ServiceContract | None:
+    """The organisation's contract period that contains `today` (the latest started, if several)."""
+    return (ServiceContract.objects.filter(organization_id=organization_id, starts_on__lte=today, ends_on__gte=today)
+            .order_by("-starts_on", "-id").first())

@@ -6,7 +6,7 @@ from django.contrib import admin
 
 from opsdesk.forms import JSON_FORMFIELD_OVERRIDES
 
-from .models import CI, CIChange, CIClass, CIRelation, MaintenanceContract
+from .models import CI, CIChange, CIClass, CIRelation, DeviceModel, MaintenanceContract
 
 
 class NoDelete(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -26,7 +26,7 @@ class ReadOnly(NoDelete):
 
 @admin.register(CIClass)
 class CIClassAdmin(NoDelete):
-    list_display = ("name", "code", "is_service")
+    list_display = ("name", "code", "is_service", "design_life_years")
     search_fields = ("name", "code")
 
 
@@ -35,6 +35,14 @@ class MaintenanceContractAdmin(NoDelete):
     list_display = ("number", "vendor", "organization", "starts_on", "ends_on")
     list_filter = ("organization",)
     search_fields = ("number", "vendor")
+
+
+@admin.register(DeviceModel)
+class DeviceModelAdmin(NoDelete):
+    list_display = ("vendor", "model", "ci_class", "discontinued_on")
+    list_filter = ("ci_class",)
+    search_fields = ("vendor", "model")
+    filter_horizontal = ("substitutes",)
 
 
 @admin.register(CI)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters as filters
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
@@ -11,6 +14,7 @@ from opsdesk.filters import IdFilter, StrictBooleanFilter
 from opsdesk.widgets import IsoDateInput
 
 from .choices import CIStatus, RelationType
+from .life import add_months, with_life_end
 from .models import CI, CIClass, CIRelation
 
 
@@ -35,10 +39,19 @@ class CIFilterSet(filters.FilterSet):
                                              label=_("Warranty ends on or before"), widget=IsoDateInput())
     warranty_end_after = filters.DateFilter(field_name="warranty_end", lookup_expr="gte",
                                             label=_("Warranty ends on or after"), widget=IsoDateInput())
+    eol_within_months = filters.NumberFilter(
+        method="filter_eol_within", label=_("End of life within (months)"), min_value=0, max_value=600,
+        help_text=_("CIs whose end of life has passed or falls within this many months from today."))
 
     class Meta:
         model = CI
         fields: list[str] = []
+
+    def filter_eol_within(self, queryset: QuerySet[CI], name: str, value: Any) -> QuerySet[CI]:
+        if value is None:
+            return queryset
+        limit = add_months(timezone.localdate(), int(value))
+        return with_life_end(queryset).filter(life_end_on__isnull=False, life_end_on__lte=limit)
 
     def filter_q(self, queryset: QuerySet[CI], name: str, value: str) -> QuerySet[CI]:
         value = value.strip()

@@ -57,6 +57,14 @@ class CIForm(forms.Form):
     warranty_end = forms.DateField(label=_("Warranty ends"), required=False, widget=DATE_INPUT)
     contract = forms.ModelChoiceField(label=_("Maintenance contract"), queryset=MaintenanceContract.objects.none(),
                                       required=False)
+    in_service_date = forms.DateField(label=_("In service since"), required=False, widget=DATE_INPUT,
+                                      help_text=_("Empty: the purchase date counts."))
+    design_life_years = forms.IntegerField(label=_("Design life (years)"), required=False, min_value=1, max_value=50,
+                                           help_text=_("Empty: the class's design life, else 6 years."))
+    end_of_life = forms.DateField(label=_("End of life"), required=False, widget=DATE_INPUT,
+                                  help_text=_("Empty: in service date plus the design life."))
+    end_of_support = forms.DateField(label=_("End of support"), required=False, widget=DATE_INPUT,
+                                     help_text=_("The vendor's end of support; empty: the end of life."))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, ci_class: CIClass, instance: CI | None = None, **kwargs: Any) -> None:
@@ -66,7 +74,8 @@ class CIForm(forms.Form):
             kwargs["initial"] = {
                 **{name: getattr(instance, name) for name in (
                     "name", "status", "site", "building", "floor", "room", "rack", "location", "serial", "asset_tag",
-                    "vendor", "model", "purchase_date", "warranty_end", "version")},
+                    "vendor", "model", "purchase_date", "warranty_end", "in_service_date", "design_life_years",
+                    "end_of_life", "end_of_support", "version")},
                 "organization": instance.organization_id, "contract": instance.contract_id,
                 **{f"{ATTR_PREFIX}{k}": ("true" if v is True else "false" if v is False else v)
                    for k, v in (instance.attributes or {}).items()},
@@ -137,4 +146,10 @@ class ImportForm(forms.Form):
 class WarrantyFilterForm(forms.Form):
     days = forms.IntegerField(label=_("Expiring within (days)"), min_value=0, max_value=3650, initial=90,
                               required=False)
+    organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.all(), required=False)
+
+
+class EolFilterForm(forms.Form):
+    months = forms.IntegerField(label=_("End of life within (months)"), min_value=0, max_value=600, initial=12,
+                                required=False)
     organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.all(), required=False)

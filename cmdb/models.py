@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -10,6 +13,17 @@ from accounts.models import Organization
 
 from .attributes import definitions_errors
 from .choices import RELATION_INVERSE, ChangeSource, CIStatus, RelationType
+
+# A CI's design life when neither the CI nor its class says otherwise (the customer's plan: 6 years).
+DEFAULT_DESIGN_LIFE_YEARS = 6
+
+
+def add_years(day: date, years: int) -> date:
+    """`day` plus whole years (29 February → 28 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 class CIClass(models.Model):
@@ -28,6 +42,9 @@ class CIClass(models.Model):
         _("business service"), default=False,
         help_text=_("CIs of this class are listed as affected services in impact analysis."),
     )
+    design_life_years = models.PositiveSmallIntegerField(
+        _("design life (years)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("How long CIs of this class are meant to serve; empty: 6 years."))
 
     class Meta:
         ordering = ["name"]
@@ -101,6 +118,15 @@ class CI(models.Model):
     warranty_end = models.DateField(_("warranty ends"), null=True, blank=True)
     contract = models.ForeignKey(MaintenanceContract, verbose_name=_("maintenance contract"), null=True, blank=True,
                                  on_delete=models.PROTECT, related_name="cis")
+    in_service_date = models.DateField(_("in service since"), null=True, blank=True,
+                                       help_text=_("Empty: the purchase date counts."))
+    design_life_years = models.PositiveSmallIntegerField(
+        _("design life (years)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("Empty: the class's design life, else 6 years."))
+    end_of_life = models.DateField(_("end of life"), null=True, blank=True,
+                                   help_text=_("Empty: in service date plus the design life."))
+    end_of_support = models.DateField(_("end of support"), null=True, blank=True,
+                                      help_text=_("The vendor's end of support; empty: the end of life."))
     attributes = models.JSONField(_("attributes"), default=dict, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -126,6 +152,27 @@ class CI(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def life_years(self) -> int:
+        """The design life that applies: the CI's own, else its class's, else 6 years."""
+        return self.design_life_years or self.ci_class.design_life_years or DEFAULT_DESIGN_LIFE_YEARS
+
+    @property
+    def life_start(self) -> date | None:
+        return self.in_service_date or self.purchase_date
+
+    @property
+    def life_end(self) -> date | None:
+        """End of life: the date set on the CI, else the start of service plus the design life."""
+        if self.end_of_life is not None:
+            return self.end_of_life
+        start = self.life_start
+        return add_years(start, self.life_years) if start is not None else None
+
+    @property
+    def support_end(self) -> date | None:
+        return self.end_of_support or self.life_end
 
 
 class CIRelation(models.Model):
@@ -193,3 +240,27 @@ class CIChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ci_id} {self.field}"
+
+
+class DeviceModel(models.Model):
+    """A make and model of device (matched against CI.vendor / CI.model, case-insensitively): whether
+    the vendor has discontinued it and which models are approved to replace it. Admin data."""
+
+    vendor = models.CharField(_("vendor"), max_length=100)
+    model = models.CharField(_("model"), max_length=100)
+    ci_class = models.ForeignKey(CIClass, verbose_name=_("class"), null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="device_models")
+    discontinued_on = models.DateField(_("discontinued on"), null=True, blank=True,
+                                       help_text=_("Empty: still sold."))
+    substitutes = models.ManyToManyField("self", verbose_name=_("approved substitutes"), blank=True,
+                                         symmetrical=False, related_name="substitute_for")
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["vendor", "model"]
+        verbose_name = _("device model")
+        verbose_name_plural = _("device models")
+        constraints = [models.UniqueConstraint(fields=["vendor", "model"], name="device_model_vendor_model_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.vendor} {self.model}".strip()

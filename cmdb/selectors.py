@@ -13,7 +13,8 @@ from django.http import Http404
 
 from .choices import CIStatus, ImpactDirection
 from .filtersets import CIFilterSet
-from .models import CI, CIChange, CIClass, CIRelation, MaintenanceContract
+from .life import add_months, with_life_end
+from .models import CI, CIChange, CIClass, CIRelation, DeviceModel, MaintenanceContract
 
 DEFAULT_IMPACT_DEPTH = 10
 MAX_IMPACT_DEPTH = 20
@@ -88,6 +89,29 @@ def ci_warranty_list(*, user: Any, today: date, days: int, organization_id: int 
     if organization_id is not None:
         qs = qs.filter(organization_id=organization_id)
     return qs.order_by("warranty_end", "id")
+
+
+def ci_eol_list(*, user: Any, today: date, months: int, organization_id: int | None = None) -> QuerySet[CI]:
+    """CIs not retired whose end of life has passed or falls within `months` months, soonest first."""
+    qs = with_life_end(ci_list(user=user).exclude(status=CIStatus.RETIRED))
+    qs = qs.filter(life_end_on__isnull=False, life_end_on__lte=add_months(today, months))
+    if organization_id is not None:
+        qs = qs.filter(organization_id=organization_id)
+    return qs.select_related("ci_class", "organization").order_by("life_end_on", "id")
+
+
+def device_model_for(ci: CI) -> DeviceModel | None:
+    """The device-model record of a CI's vendor and model (case-insensitive), or None."""
+    if not ci.model:
+        return None
+    return (DeviceModel.objects.filter(vendor__iexact=ci.vendor, model__iexact=ci.model)
+            .prefetch_related("substitutes").first())
+
+
+def discontinued_models() -> dict[tuple[str, str], DeviceModel]:
+    """Discontinued device models by (vendor, model) lower-cased, with their substitutes."""
+    return {(m.vendor.lower(), m.model.lower()): m for m in
+            DeviceModel.objects.filter(discontinued_on__isnull=False).prefetch_related("substitutes")}
 
 
 @dataclass(frozen=True)

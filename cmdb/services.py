@@ -30,7 +30,8 @@ from .transfer import ImportPlan, RowError, plan_import, read_table
 LOCATION_PARTS = ("site", "building", "floor", "room", "rack")
 # Fields a CI write may set, in the order history shows them. `organization` is fixed at creation.
 EDITABLE_FIELDS = ("name", "ci_class", "status", *LOCATION_PARTS, "location", "serial", "asset_tag", "vendor",
-                   "model", "purchase_date", "warranty_end", "contract", "attributes")
+                   "model", "purchase_date", "warranty_end", "contract", "in_service_date", "design_life_years",
+                   "end_of_life", "end_of_support", "attributes")
 TEXT_LIMITS = {"name": 200, "location": 200, "site": 100, "building": 100, "floor": 40, "room": 100, "rack": 40,
                "serial": 100, "asset_tag": 100, "vendor": 100, "model": 100}
 
@@ -79,6 +80,10 @@ def ci_validate(*, ci: CI, raw_attributes: Any, check_attributes: bool = True) -
         errors["status"] = [_("Unknown status.")]
     if ci.purchase_date and ci.warranty_end and ci.warranty_end < ci.purchase_date:
         errors["warranty_end"] = [_("The warranty cannot end before the purchase date.")]
+    if ci.design_life_years is not None and not 1 <= ci.design_life_years <= 50:
+        errors["design_life_years"] = [_("Between 1 and 50 years.")]
+    if ci.life_start and ci.end_of_life and ci.end_of_life < ci.life_start:
+        errors["end_of_life"] = [_("The end of life cannot be before the start of service.")]
     if ci.contract is not None and ci.contract.organization_id != ci.organization_id:
         errors["contract"] = [_("The contract belongs to another organisation.")]
     if check_attributes:
@@ -111,6 +116,8 @@ def ci_create(*, name: str, ci_class: CIClass, organization: Organization, statu
               building: str = "", floor: str = "", room: str = "", rack: str = "", asset_tag: str = "",
               purchase_date: date | None = None, warranty_end: date | None = None,
               contract: MaintenanceContract | None = None, attributes: dict[str, Any] | None = None,
+              in_service_date: date | None = None, design_life_years: int | None = None,
+              end_of_life: date | None = None, end_of_support: date | None = None,
               actor: Any = None, now: datetime | None = None, source: str = ChangeSource.SYSTEM) -> CI:
     now = now or timezone.now()
     parts = {"site": _text(site), "building": _text(building), "floor": _text(floor), "room": _text(room),
@@ -118,7 +125,8 @@ def ci_create(*, name: str, ci_class: CIClass, organization: Organization, statu
     ci = CI(name=_text(name), ci_class=ci_class, organization=organization, status=status,
             location=location_text(**parts) or _text(location), serial=_text(serial), vendor=_text(vendor),
             model=_text(model), asset_tag=_text(asset_tag), purchase_date=purchase_date, warranty_end=warranty_end,
-            contract=contract, **parts)
+            contract=contract, in_service_date=in_service_date, design_life_years=design_life_years,
+            end_of_life=end_of_life, end_of_support=end_of_support, **parts)
     ci.attributes = ci_validate(ci=ci, raw_attributes=attributes)
     _asset_tag_check(ci)
     ci.save()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("export/", views.ci_export, name="export"),
     path("import/", views.import_view, name="import"),
     path("warranty/", views.warranty_view, name="warranty"),
+    path("end-of-life/", views.eol_view, name="eol"),
     path("import/sample.<str:kind>", views.import_sample, name="import_sample"),
     path("options/", views.ci_options, name="ci_options"),
     path("hotline-impact/", views.hotline_impact_panel, name="hotline_impact"),

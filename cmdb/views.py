@@ -25,9 +25,20 @@ from opsdesk.errors import ConflictError
 
 from .choices import ChangeSource, CIStatus, ImpactDirection, RelationType
 from .filtersets import CIFilterSet
-from .forms import CIForm, ImportForm, RelationForm, WarrantyFilterForm
+from .forms import CIForm, EolFilterForm, ImportForm, RelationForm, WarrantyFilterForm
 from .models import CI, CIClass
-from .selectors import ci_get, ci_history, ci_impact_result, ci_list, ci_relations, ci_warranty_list, relation_get
+from .selectors import (
+    ci_eol_list,
+    ci_get,
+    ci_history,
+    ci_impact_result,
+    ci_list,
+    ci_relations,
+    ci_warranty_list,
+    device_model_for,
+    discontinued_models,
+    relation_get,
+)
 from .services import ci_create, ci_import, ci_update, relation_create, relation_retire
 from .transfer import ImportFileError, export_response
 
@@ -103,7 +114,7 @@ def _detail(request: HttpRequest, ci: CI, *, relation_form: RelationForm | None 
         .select_related("assignee").order_by("-reported_at", "-id")[:50]
     )
     return render(request, "cmdb/ci_detail.html", {
-        "ci": ci, "open_incidents": open_incidents, "outgoing": outgoing, "incoming": incoming,
+        "ci": ci, "open_incidents": open_incidents, "device_model": device_model_for(ci), "outgoing": outgoing, "incoming": incoming,
         "attributes": attributes, "history": history, "relation_form": relation_form or RelationForm(ci=ci),
         # Panels of higher apps (spare parts, documents, changes of this CI), loaded by htmx.
         "ci_panels": [reverse(name, args=[ci.pk]) for name in settings.CI_PANELS],
@@ -313,6 +324,28 @@ def warranty_view(request: HttpRequest) -> HttpResponse:
     rows, cursor = keyset_page(qs, after=request.GET.get("after"), fields=("warranty_end", "id"), descending=False)
     return render(request, "cmdb/warranty.html", {
         "form": form, "cis": rows, "next_cursor": cursor, "today": today, "days": days,
+        "base_query": querystring_without(request, "after"),
+    })
+
+
+@require_GET
+@staff_required
+def eol_view(request: HttpRequest) -> HttpResponse:
+    """CIs whose end of life has passed or falls within N months (default 12), soonest first, with
+    their vendor's discontinued models and the approved substitutes."""
+    form = EolFilterForm(request.GET or None)
+    months, org_id = 12, None
+    if form.is_bound and form.is_valid():
+        months = form.cleaned_data["months"] if form.cleaned_data["months"] is not None else 12
+        org_id = form.cleaned_data["organization"].pk if form.cleaned_data["organization"] else None
+    today = timezone.localdate()
+    qs = ci_eol_list(user=request.user, today=today, months=months, organization_id=org_id)
+    rows, cursor = keyset_page(qs, after=request.GET.get("after"), fields=("life_end_on", "id"), descending=False)
+    discontinued = discontinued_models()
+    for ci in rows:
+        ci.device_model = discontinued.get((ci.vendor.lower(), ci.model.lower()))  # type: ignore[attr-defined]
+    return render(request, "cmdb/eol.html", {
+        "form": form, "cis": rows, "next_cursor": cursor, "today": today, "months": months,
         "base_query": querystring_without(request, "after"),
     })
 

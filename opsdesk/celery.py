@@ -38,4 +38,6 @@ app.conf.beat_schedule = {
     # Inspections: each active plan's rounds a week ahead (once per plan and period); overdue rounds escalated once.
     "inspections-generate": {"task": "inspections.rounds_generate_task", "schedule": 3600.0},
     "inspections-escalate": {"task": "inspections.rounds_escalate_task", "schedule": 300.0},
+    # Security: open vulnerability findings past their due date escalated once.
+    "security-escalate": {"task": "security.findings_escalate_task", "schedule": 900.0},
 }

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "monitoring",
     "team",
     "inspections",
+    "security",
     "reports",
     "portal",
 ]

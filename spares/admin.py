@@ -3,7 +3,7 @@ through the movement services (the store's pages and API)."""
 
 from django.contrib import admin
 
-from .models import ApprovalRule, Movement, Replacement, SparePart, Stock, Storeroom
+from .models import ApprovalRule, Movement, Replacement, SparePart, Stock, Storeroom, WarrantyReturn
 
 
 @admin.register(Storeroom)
@@ -63,3 +63,10 @@ class MovementAdmin(ReadOnlyAdmin):
 class ReplacementAdmin(ReadOnlyAdmin):
     list_display = ("ci", "month", "faults", "decision", "replaced_by", "replaced_on", "decided_by")
     list_filter = ("decision",)
+
+
+@admin.register(WarrantyReturn)
+class WarrantyReturnAdmin(ReadOnlyAdmin):
+    list_display = ("ci", "vendor", "vendor_ref", "status", "sent_on", "received_on", "closed_on")
+    list_filter = ("status",)
+    search_fields = ("vendor", "vendor_ref", "ci__name")

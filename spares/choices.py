@@ -29,3 +29,20 @@ class ReplacementDecision(models.TextChoices):
     REPLACE = "replace", _("Replace the device")
     REPAIR = "repair", _("Repair and keep watching")
     KEEP = "keep", _("Keep (faults not caused by the device)")
+
+
+class RMAStatus(models.TextChoices):
+    """A warranty return (RMA) with the vendor: sent → with the vendor → returned / replaced / refused."""
+
+    SENT = "sent", _("Sent to the vendor")
+    WITH_VENDOR = "with_vendor", _("With the vendor")
+    RETURNED = "returned", _("Returned repaired")
+    REPLACED = "replaced", _("Replaced by the vendor")
+    REFUSED = "refused", _("Refused by the vendor")
+
+
+RMA_NEXT = {
+    RMAStatus.SENT: (RMAStatus.WITH_VENDOR, RMAStatus.RETURNED, RMAStatus.REPLACED, RMAStatus.REFUSED),
+    RMAStatus.WITH_VENDOR: (RMAStatus.RETURNED, RMAStatus.REPLACED, RMAStatus.REFUSED),
+}
+RMA_CLOSED = (RMAStatus.RETURNED, RMAStatus.REPLACED, RMAStatus.REFUSED)

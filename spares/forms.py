@@ -13,7 +13,7 @@ from cmdb.selectors import ci_list
 from incidents.selectors import incident_base
 from opsdesk.widgets import IsoDateInput, IsoDateTimeLocalInput
 
-from .choices import PUTS_INTO, TAKES_FROM, MovementKind, ReplacementDecision
+from .choices import PUTS_INTO, TAKES_FROM, MovementKind, ReplacementDecision, RMAStatus
 from .models import SparePart
 from .selectors import storeroom_list
 
@@ -150,3 +150,21 @@ class ReplacementForm(forms.Form):
         if organization_id is not None:
             cis = cis.filter(organization_id=organization_id)
         self.fields["replaced_by"].queryset = cis  # type: ignore[attr-defined]
+
+
+class RMAForm(forms.Form):
+    ci = forms.IntegerField(label=_("Device (CI id)"), min_value=1)
+    vendor = forms.CharField(label=_("Vendor"), max_length=100, required=False,
+                             help_text=_("Empty: the device's vendor."))
+    vendor_ref = forms.CharField(label=_("Vendor RMA number"), max_length=100, required=False)
+    sent_on = forms.DateField(label=_("Sent on"), widget=IsoDateInput())
+    fault = forms.CharField(label=_("Fault"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RMAAdvanceForm(forms.Form):
+    to = forms.ChoiceField(label=_("New status"), choices=RMAStatus.choices)
+    on = forms.DateField(label=_("On"), widget=IsoDateInput())
+    vendor_ref = forms.CharField(label=_("Vendor RMA number"), max_length=100, required=False)
+    replacement_serial = forms.CharField(label=_("Serial number of the replacement"), max_length=100, required=False)
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)

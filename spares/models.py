@@ -12,7 +12,7 @@ from changes.models import Change
 from cmdb.models import CI, CIClass
 from incidents.models import Incident, SpareLoan
 
-from .choices import MovementKind, MovementStatus, ReplacementDecision
+from .choices import RMA_CLOSED, MovementKind, MovementStatus, ReplacementDecision, RMAStatus
 
 
 def _is_staff(user: Any) -> bool | None:
@@ -244,3 +244,38 @@ class Replacement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ci} {self.month:%Y-%m}"
+
+
+class WarrantyReturn(models.Model):
+    """A device (or part of one) sent back to its vendor for free repair or replacement under
+    warranty (RMA), followed until it comes back: sent → with the vendor → returned / replaced / refused."""
+
+    ci = models.ForeignKey(CI, verbose_name=_("device"), on_delete=models.PROTECT, related_name="warranty_returns")
+    part = models.ForeignKey(SparePart, verbose_name=_("spare part"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+", help_text=_("The part sent back, when it is a stocked part."))
+    vendor = models.CharField(_("vendor"), max_length=100)
+    vendor_ref = models.CharField(_("vendor RMA number"), max_length=100, blank=True)
+    fault = models.TextField(_("fault"))
+    status = models.CharField(_("status"), max_length=20, choices=RMAStatus.choices, default=RMAStatus.SENT)
+    sent_on = models.DateField(_("sent on"))
+    received_on = models.DateField(_("received by the vendor on"), null=True, blank=True)
+    closed_on = models.DateField(_("back on"), null=True, blank=True)
+    replacement_serial = models.CharField(_("serial number of the replacement"), max_length=100, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    created_by = models.ForeignKey("accounts.User", verbose_name=_("created by"), on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        ordering = ["-sent_on", "-id"]
+        verbose_name = _("warranty return (RMA)")
+        verbose_name_plural = _("warranty returns (RMA)")
+        indexes = [models.Index(fields=["status", "sent_on"], name="rma_status_sent")]
+
+    def __str__(self) -> str:
+        return f"RMA {self.vendor_ref or self.pk} {self.ci}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in RMA_CLOSED

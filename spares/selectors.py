@@ -30,9 +30,9 @@ from incidents.selectors import FAULT_MONTH_TZ, ci_replacement_list, incident_ba
 from tickets.choices import SLATargetName, TicketKind
 from tickets.models import SLAClock
 
-from .choices import MovementKind, MovementStatus
+from .choices import RMA_CLOSED, MovementKind, MovementStatus
 from .filtersets import MovementFilterSet, SparePartFilterSet
-from .models import Movement, Replacement, SparePart, Stock, Storeroom
+from .models import Movement, Replacement, SparePart, Stock, Storeroom, WarrantyReturn
 
 # BRIEF R-SLA: a fault not fixed in time gets a standby device within 24 h.
 LEND_WITHIN = timedelta(hours=24)
@@ -223,3 +223,17 @@ def replacement_flagged(*, user: Any, month: date | None, limit: int = 200) -> l
     records = {(r.ci_id, r.month): r for r in replacement_list(user=user).filter(
         ci_id__in={row["ci_id"] for row in rows}, month__in={row["month_date"] for row in rows})}
     return [{**row, "record": records.get((row["ci_id"], row["month_date"]))} for row in rows]
+
+
+def rma_list(*, user: Any, open_only: bool = False) -> QuerySet[WarrantyReturn]:
+    """Warranty returns of the devices the user may see."""
+    qs = (WarrantyReturn.objects.filter(ci__in=CI.objects.visible_to(user))
+          .select_related("ci", "ci__organization", "part", "created_by"))
+    return qs.exclude(status__in=RMA_CLOSED) if open_only else qs
+
+
+def rma_get(*, user: Any, pk: Any) -> WarrantyReturn:
+    try:
+        return rma_list(user=user).get(pk=_id(pk))
+    except WarrantyReturn.DoesNotExist:
+        raise Http404 from None

@@ -23,8 +23,17 @@ from incidents.followups import spare_loan_create
 from incidents.models import Incident, SpareLoan
 from opsdesk.errors import ConflictError
 
-from .choices import APPLIED_STATUSES, PUTS_INTO, TAKES_FROM, MovementKind, MovementStatus, ReplacementDecision
-from .models import ApprovalRule, Movement, Replacement, SparePart, Stock, Storeroom
+from .choices import (
+    APPLIED_STATUSES,
+    PUTS_INTO,
+    RMA_NEXT,
+    TAKES_FROM,
+    MovementKind,
+    MovementStatus,
+    ReplacementDecision,
+    RMAStatus,
+)
+from .models import ApprovalRule, Movement, Replacement, SparePart, Stock, Storeroom, WarrantyReturn
 
 MAX_QUANTITY = 1_000_000
 MAX_TEXT = 20000
@@ -395,3 +404,58 @@ def replacement_update(*, replacement_id: int, actor: Any, now: datetime, versio
     if record.decision == ReplacementDecision.REPLACE and record.replaced_on is not None:
         _ci_retire(ci=record.ci, actor=actor, now=now)
     return record
+
+
+# --- warranty returns (RMA) -----------------------------------------------------------------------
+
+def rma_create(*, ci: CI, actor: Any, now: datetime, sent_on: date, fault: str, vendor: str = "",
+               vendor_ref: str = "", part: SparePart | None = None, note: str = "") -> WarrantyReturn:
+    """Record a device sent to its vendor under warranty. The warranty must cover the day it is sent."""
+    _staff_only(actor)
+    fault, vendor = (fault or "").strip(), (vendor or ci.vendor or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not fault:
+        errors["fault"] = [_("Say what is wrong with it.")]
+    if not vendor:
+        errors["vendor"] = [_("This field is required.")]
+    if ci.warranty_end is None or ci.warranty_end < sent_on:
+        errors["ci"] = [_("This device is not under warranty on the day it is sent (warranty ends: %(end)s).")
+                        % {"end": ci.warranty_end.isoformat() if ci.warranty_end else "–"}]
+    if errors:
+        raise ValidationError(errors)
+    rma = WarrantyReturn(ci=ci, part=part, vendor=vendor[:100], vendor_ref=(vendor_ref or "").strip()[:100],
+                         fault=fault, sent_on=sent_on, note=(note or "").strip(), created_by=actor, created_at=now)
+    rma.save(force_insert=True)
+    return rma
+
+
+@transaction.atomic
+def rma_advance(*, rma_id: int, actor: Any, to: str, on: date, version: int | None = None, vendor_ref: str = "",
+                replacement_serial: str = "", note: str = "") -> WarrantyReturn:
+    """Move an RMA on: sent → with the vendor → returned / replaced / refused, with the day it happened."""
+    _staff_only(actor)
+    rma = WarrantyReturn.objects.select_for_update().get(pk=rma_id)
+    if version is not None and int(version) != rma.version:
+        raise ConflictError(current_version=rma.version)
+    allowed = RMA_NEXT.get(RMAStatus(rma.status), ())
+    if to not in allowed:
+        raise ValidationError({"status": [_("An RMA that is “%(status)s” cannot move to that status.")
+                                          % {"status": rma.get_status_display()}]})
+    if on < rma.sent_on:
+        raise ValidationError({"on": [_("The date cannot be before the day it was sent.")]})
+    if to == RMAStatus.REPLACED and not (replacement_serial or "").strip():
+        raise ValidationError({"replacement_serial": [_("Give the serial number of the replacement.")]})
+    rma.status = to
+    if to == RMAStatus.WITH_VENDOR:
+        rma.received_on = on
+    else:
+        rma.closed_on = on
+    if vendor_ref.strip():
+        rma.vendor_ref = vendor_ref.strip()[:100]
+    if replacement_serial.strip():
+        rma.replacement_serial = replacement_serial.strip()[:100]
+    if note.strip():
+        rma.note = f"{rma.note}\n{note.strip()}".strip()
+    rma.version += 1
+    rma.save()
+    return rma

@@ -19,6 +19,8 @@ urlpatterns = [
     path("replacements/", views.replacements, name="replacements"),
     path("replacements/<int:pk>/", views.replacement_detail, name="replacement"),
     path("replacements/ci/<int:ci_pk>/", views.replacement_add, name="replacement_add"),
+    path("rmas/", views.rmas, name="rmas"),
+    path("rmas/<int:pk>/advance/", views.rma_advance_view, name="rma_advance"),
     path("panels/ci/<int:pk>/", views.ci_panel, name="ci_panel"),
     path("panels/incident/<int:pk>/", views.incident_panel, name="incident_panel"),
 ]

@@ -23,9 +23,9 @@ from incidents.selectors import FAULT_MONTH_TZ, incident_get, spare_loan_get
 from opsdesk.errors import ConflictError
 from tickets.forms import error_text, form_add_service_errors
 
-from .choices import MovementKind, ReplacementDecision
+from .choices import MovementKind, ReplacementDecision, RMAStatus
 from .filtersets import SparePartFilterSet
-from .forms import DecisionForm, LendForm, MovementForm, PartForm, ReplacementForm
+from .forms import DecisionForm, LendForm, MovementForm, PartForm, ReplacementForm, RMAAdvanceForm, RMAForm
 from .models import Movement, Replacement
 from .selectors import (
     incident_movement_list,
@@ -39,6 +39,8 @@ from .selectors import (
     replacement_flagged,
     replacement_get,
     replacement_list,
+    rma_get,
+    rma_list,
     spare_part_get,
     spare_part_list,
     stock_list,
@@ -52,6 +54,8 @@ from .services import (
     movement_request,
     replacement_record,
     replacement_update,
+    rma_advance,
+    rma_create,
     spare_loan_lend,
     spare_part_create,
     spare_part_update,
@@ -344,3 +348,49 @@ def incident_panel(request: HttpRequest, pk: int) -> HttpResponse:
         "incident": incident, "movements": incident_movement_list(user=request.user, incident_id=incident.pk)[:50],
     })
 
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def rmas(request: HttpRequest) -> HttpResponse:
+    """Warranty returns (RMA): the open ones first, and the form to record a device sent back."""
+    form = RMAForm(request.POST or None, initial={"sent_on": timezone.localdate()})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            try:
+                ci = ci_get(user=request.user, pk=data.pop("ci"))
+                rma_create(ci=ci, actor=request.user, now=timezone.now(), **data)
+            except Http404:
+                form.add_error("ci", _("No such device."))
+            except ValidationError as exc:
+                form_add_service_errors(form, exc)
+            else:
+                messages.success(request, _("Warranty return recorded."))
+                return redirect("spares:rmas")
+    show = request.GET.get("show", "open")
+    rows = rma_list(user=request.user, open_only=show != "all").order_by("-sent_on", "-id")[:PAGE]
+    return render(request, "spares/rmas.html", {
+        "form": form, "rows": rows, "show": show, "advance_form": RMAAdvanceForm(initial={"on": timezone.localdate()}),
+        "statuses": RMAStatus.choices}, status=status)
+
+
+@require_POST
+@staff_required
+def rma_advance_view(request: HttpRequest, pk: int) -> HttpResponse:
+    rma = rma_get(user=request.user, pk=pk)
+    form = RMAAdvanceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(m) for errs in form.errors.values() for m in errs))
+        return redirect("spares:rmas")
+    try:
+        rma_advance(rma_id=rma.pk, actor=request.user, **form.cleaned_data)
+    except ConflictError as exc:
+        messages.error(request, exc.message)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, _("Warranty return updated."))
+    return redirect("spares:rmas")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from opsdesk import serializers
 
 from ..choices import Role
-from ..models import Contact, Organization, User
+from ..models import Contact, Organization, ServiceContract, User, current_contract
 
 
 class UserSerializer(serializers.ModelSerializer[User]):
@@ -44,11 +46,31 @@ class UserUpdateSerializer(serializers.Serializer[Any]):
     is_active = serializers.BooleanField(required=False)
 
 
+class ServiceContractSerializer(serializers.ModelSerializer[ServiceContract]):
+    ending_soon = serializers.SerializerMethodField(help_text=_("Running and ends within 60 days."))
+
+    class Meta:
+        model = ServiceContract
+        fields = ["id", "number", "starts_on", "ends_on", "service_level", "ending_soon"]
+        read_only_fields = fields
+
+    def get_ending_soon(self, obj: ServiceContract) -> bool:
+        return obj.ending_soon(timezone.localdate())
+
+
 class OrganizationSerializer(serializers.ModelSerializer[Organization]):
+    current_contract = serializers.SerializerMethodField(
+        help_text=_("The service contract period that contains today, or null."))
+
     class Meta:
         model = Organization
-        fields = ["id", "name", "code", "phone", "address", "is_active"]
+        fields = ["id", "name", "code", "phone", "address", "is_active", "current_contract"]
         read_only_fields = fields
+
+    @extend_schema_field(ServiceContractSerializer(allow_null=True))
+    def get_current_contract(self, obj: Organization) -> dict[str, Any] | None:
+        contract = current_contract(obj.pk, timezone.localdate())
+        return ServiceContractSerializer(contract).data if contract is not None else None
 
 
 class OrganizationCreateSerializer(serializers.Serializer[Any]):

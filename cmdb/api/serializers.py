@@ -28,6 +28,7 @@ class CodeField(serializers.SlugRelatedField):  # type: ignore[type-arg]
 
 CI_FIELDS = ["id", "name", "ci_class", "organization", "status", "location", "site", "building", "floor", "room",
              "rack", "serial", "asset_tag", "vendor", "model", "purchase_date", "warranty_end", "contract",
+             "in_service_date", "design_life_years", "end_of_life", "end_of_support", "life_end", "support_end",
              "attributes", "version", "created_at", "updated_at"]
 
 
@@ -39,6 +40,10 @@ class AttributesField(serializers.JSONField):
 
 class CISerializer(serializers.ModelSerializer[CI]):
     ci_class = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    life_end = serializers.DateField(read_only=True, allow_null=True,
+                                     help_text=_("End of life: as set, else start of service plus the design life."))
+    support_end = serializers.DateField(read_only=True, allow_null=True,
+                                        help_text=_("End of support: as set, else the end of life."))
     attributes = AttributesField(read_only=True)
 
     class Meta:
@@ -66,6 +71,10 @@ class _CIInputBase(serializers.Serializer[Any]):
     warranty_end = serializers.DateField(required=False, allow_null=True)
     contract = serializers.PrimaryKeyRelatedField(queryset=MaintenanceContract.objects.all(), required=False,
                                                   allow_null=True)
+    in_service_date = serializers.DateField(required=False, allow_null=True)
+    design_life_years = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=50)
+    end_of_life = serializers.DateField(required=False, allow_null=True)
+    end_of_support = serializers.DateField(required=False, allow_null=True)
     attributes = AttributesField(required=False)
 
     def validate_attributes(self, value: Any) -> Any:

@@ -29,6 +29,9 @@ NON_TICKET_WRITERS = {
     ("duty/services.py", "rule"),  # a DutyRule (roster entry: pending / approved / rejected / withdrawn)
     ("team/training.py", "attendee"),  # a TrainingAttendee (invited / attended / absent)
     ("mailin/services.py", "inbound"),  # an InboundMail (received / ticket / comment / triage / ignored / failed)
+    ("security/services.py", "finding"),  # a vulnerability Finding (open / fixed / accepted / false positive)
+    ("security/services.py", "scan"),  # a ScanImport (preview / applied / discarded)
+    ("spares/services.py", "rma"),  # a WarrantyReturn (sent / with the vendor / returned / replaced / refused)
 }
 # Synthetic-volume generators for benchmarks write finished tickets in bulk (scratch databases only).
 BULK_GENERATORS = {"problems/management/commands/problems_bench.py"}
