@@ -177,8 +177,8 @@ def http_single_alerts(args: Any) -> None:
     from monitoring.inbox import inbox_backlog, inbox_process
 
     token = "bench-events-token-0123456789"
-    org = Organization.objects.get_or_create(code=ORG, defaults={"name": "Bench alerts"})[0]
     call_command("migrate", verbosity=0, skip_checks=True)
+    org = Organization.objects.get_or_create(code=ORG, defaults={"name": "Bench alerts"})[0]
     for old in AlertSource.objects.filter(name__startswith="bench-events"):
         AlertSource.objects.filter(pk=old.pk).update(is_active=False, secret_hash=models_random())
     source, _ = alert_source_create(name=f"bench-events {time.time():.0f}", kind="events", organization=org,
