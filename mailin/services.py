@@ -507,6 +507,62 @@ def acknowledgement_send(*, inbound_id: int, language: str) -> bool:
     return True
 
 
+# --- staff replies out by mail ----------------------------------------------------------------------
+
+
+def reply_recipient(ticket: TicketBase) -> str:
+    """Where a staff reply on a mail ticket goes: the contact's address, else the address of the
+    customer's latest mail on it."""
+    contact = getattr(ticket, "contact", None)
+    if contact is not None and contact.email:
+        return str(contact.email)
+    latest = (InboundMail.objects.filter(ticket_kind=ticket.KIND, ticket_id=ticket.pk)
+              .exclude(from_address="").order_by("-received_at", "-id").first())
+    return latest.from_address if latest is not None else ""
+
+
+def public_comment_mail(*, comment_id: int) -> bool:
+    """E-mail a staff member's public comment to the customer when the ticket has a mail thread
+    (it came in by mail or was answered by mail): the subject carries the number, the headers the
+    thread (In-Reply-To the latest message, References), so the customer's reply threads back."""
+    from accounts.locale import reading_as
+    from incidents.choices import SYSTEM_USERNAME
+    from tickets.models import Comment
+
+    comment = Comment.objects.select_related("author").filter(pk=comment_id, public=True).first()
+    if comment is None or comment.author is None or comment.author.is_customer \
+            or comment.author.username == SYSTEM_USERNAME:
+        return False
+    ticket = ticket_load(comment.ticket_kind, comment.ticket_id)
+    if ticket is None or not MailThread.objects.filter(ticket_kind=ticket.KIND, ticket_id=ticket.pk).exists():
+        return False
+    address = reply_recipient(ticket)
+    if not address:
+        return False
+    contact = getattr(ticket, "contact", None)
+    with reading_as(user=getattr(contact, "user", None)):
+        subject = header_text(f"[{ticket.number}] " + _("Re: %(title)s") % {"title": ticket.title})
+        route = "portal:incident" if ticket.KIND == TicketKind.INCIDENT else "portal:request"
+        link = settings.SITE_URL + reverse(route, args=[ticket.pk])
+        body = "\n\n".join([
+            _("%(name)s replied on %(number)s:") % {"name": comment.author.display_name, "number": ticket.number},
+            comment.body,
+            _("Reply to this mail to add to the ticket; keep %(number)s in the subject.") % {"number": ticket.number},
+            _("Follow it in the customer portal: %(link)s") % {"link": link},
+        ])
+    headers = outbound_headers(number=ticket.number)
+    try:
+        EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address], headers=headers).send()
+    except Exception:  # noqa: BLE001 - SMTP trouble: the comment stands; logged
+        logger.exception("mailin: the reply on %s could not be e-mailed", ticket.number)
+        return False
+    return True
+
+
+def public_comment_receive(sender: Any, comment_id: int, **kwargs: Any) -> bool:
+    return public_comment_mail(comment_id=comment_id)
+
+
 # --- polling --------------------------------------------------------------------------------------
 
 
