@@ -289,6 +289,8 @@ class StoreCount(models.Model):
     counted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("counted by"),
                                    on_delete=models.PROTECT, related_name="+")
     counted_at = models.DateTimeField(_("counted at"))
+    # Made on the phone when the count is entered (offline queue): a resend of it is accepted once.
+    uuid = models.UUIDField(_("client id"), null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["round_id", "part_id"]

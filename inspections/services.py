@@ -447,12 +447,22 @@ def answer_record(*, round_id: int, actor: Any, data: dict[str, Any], photo: Upl
 # --- store check ---------------------------------------------------------------------------------
 
 @transaction.atomic
-def store_count_record(*, round_id: int, actor: Any, part_id: int, counted: Any, now: datetime) -> StoreCount:
+def store_count_record(*, round_id: int, actor: Any, part_id: int, counted: Any, now: datetime,
+                       client_uuid: Any = None) -> StoreCount:
     """Count one part in the store check's storeroom. The booked figure is the stock now; a
     difference is posted as a receive (more found) or a write-off (fewer found) that waits for a
-    manager's approval in spares."""
+    manager's approval in spares. `client_uuid`: the id the phone gave the count in its offline
+    queue; sending it again returns the stored count (accepted once)."""
     _may_work(actor)
+    parsed_uuid = _parse_uuid(client_uuid) if client_uuid not in (None, "") else None
     ticket = ticket_lock(InspectionRound, round_id)
+    if parsed_uuid is not None:
+        known = StoreCount.objects.filter(uuid=parsed_uuid).first()
+        if known is not None:
+            if known.round_id != ticket.pk:
+                raise ValidationError({"uuid": [_("This id belongs to another round.")]})
+            known.replayed = True  # type: ignore[attr-defined]
+            return known
     plan = ticket.plan
     if plan.template.scope != TemplateScope.STORE or plan.storeroom_id is None:
         raise ValidationError({"round": [_("This round is not a store check.")]})
@@ -469,7 +479,7 @@ def store_count_record(*, round_id: int, actor: Any, part_id: int, counted: Any,
     booked = (Stock.objects.filter(part_id=part.pk, storeroom_id=plan.storeroom_id)
               .values_list("quantity", flat=True).first() or 0)
     count = StoreCount(round=ticket, part=part, storeroom_id=plan.storeroom_id, booked=booked, counted=counted_n,
-                       counted_by=actor, counted_at=now)
+                       counted_by=actor, counted_at=now, uuid=parsed_uuid)
     difference = counted_n - booked
     if difference:
         note = _("Store check %(number)s: counted %(counted)s, booked %(booked)s.") % {
