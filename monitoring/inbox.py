@@ -104,7 +104,7 @@ def _chunk_ingest(chunk: _Chunk, now: datetime) -> None:
     by_fingerprint = {o.fingerprint: o for o in result.outcomes}
     seen: set[str] = set()
     logs: list[InboundLog] = []
-    done: dict[str, list[int]] = defaultdict(list)
+    done: list[InboxItem] = []
     for item, item_alerts in chunk.items:
         counts: dict[str, int] = defaultdict(int)
         failures: list[str] = []
@@ -119,11 +119,11 @@ def _chunk_ingest(chunk: _Chunk, now: datetime) -> None:
             if outcome is not None and outcome.incident is not None and not number:
                 number = outcome.incident.number
         logs.append(_log_row(item, alerts=len(item_alerts), counts=counts, message="\n".join(failures), ok=True))
-        done[number].append(item.pk)
+        item.state, item.processed_at, item.incident_number = InboxState.DONE, now, number
+        item.attempts += 1
+        done.append(item)
     InboundLog.objects.bulk_create(logs)
-    for number, ids in done.items():
-        InboxItem.objects.filter(pk__in=ids).update(state=InboxState.DONE, processed_at=now, incident_number=number,
-                                                    attempts=1)
+    InboxItem.objects.bulk_update(done, ["state", "processed_at", "incident_number", "attempts"])  # one UPDATE
 
 
 def _fail(item: InboxItem, message: str, now: datetime, *, final: bool) -> None:
