@@ -5,7 +5,6 @@ store check posts the counted difference as a spares movement waiting for approv
 from __future__ import annotations
 
 import json
-
 import threading
 import uuid
 from datetime import date, datetime

@@ -4,8 +4,6 @@ stops the queue."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from incidents.models import Incident
