@@ -22,6 +22,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -119,11 +120,25 @@ def _chunk_ingest(chunk: _Chunk, now: datetime) -> None:
             if outcome is not None and outcome.incident is not None and not number:
                 number = outcome.incident.number
         logs.append(_log_row(item, alerts=len(item_alerts), counts=counts, message="\n".join(failures), ok=True))
-        item.state, item.processed_at, item.incident_number = InboxState.DONE, now, number
-        item.attempts += 1
+        item.incident_number = number
         done.append(item)
     InboundLog.objects.bulk_create(logs)
-    InboxItem.objects.bulk_update(done, ["state", "processed_at", "incident_number", "attempts"])  # one UPDATE
+    _mark_done(done, now)
+
+
+def _mark_done(items: list[InboxItem], now: datetime) -> None:
+    """Every item of the chunk done, with its incident number: one UPDATE … FROM (VALUES …)."""
+    if not items:
+        return
+    rows = ", ".join(["(%s::bigint, %s)"] * len(items))
+    params: list[Any] = [now]
+    for item in items:
+        params += [item.pk, item.incident_number]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE monitoring_inboxitem AS i SET state = 'done', processed_at = %s, attempts = i.attempts + 1,"
+            f" incident_number = v.number FROM (VALUES {rows}) AS v(id, number) WHERE i.id = v.id",  # noqa: S608
+            params)
 
 
 def _fail(item: InboxItem, message: str, now: datetime, *, final: bool) -> None:
