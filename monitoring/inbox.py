@@ -66,6 +66,8 @@ def inbox_kick() -> None:
         return
     _last_kick[0] = clock
     try:
+        from . import tasks  # noqa: F401 - registers the task in this process (autodiscovery may not have run)
+
         task_queue("monitoring.inbox_process_task")
     except Exception:  # noqa: BLE001 - the item is stored; beat will process it
         logger.exception("monitoring: could not queue the inbox processor")
