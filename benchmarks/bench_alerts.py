@@ -204,8 +204,10 @@ def http_single_alerts(args: Any) -> None:
         hosts = [f"ev-{run}-{n}" for n in range(args.distinct)]
 
         def bodies(state: str) -> list[bytes]:
+            # The check output varies (as a real one does), so every request is its own inbox item.
             return [json.dumps({"host": hosts[n % len(hosts)], "service": "ping", "state": state,
-                                "severity": "warning"}).encode() for n in range(args.http)]
+                                "severity": "warning", "output": f"rtt {n % 97} ms"}).encode()
+                    for n in range(args.http)]
 
         for mode in (IngestMode.SYNC, IngestMode.QUEUED):
             AlertSource.objects.filter(pk=source.pk).update(ingest_mode=mode)
