@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from accounts.models import Contact, Organization
+from accounts.roles import ROLE_PERMISSIONS
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
 from incidents.services import incident_create
@@ -216,7 +217,12 @@ def staff_may_access(user: Any, ticket: TicketBase) -> bool:
     model = type(ticket)
     if not model.objects.visible_to(user).filter(pk=ticket.pk).exists():
         return False
-    return bool(user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}"))
+    if user.is_superuser:
+        return True
+    # The role's permissions as accounts/roles.py defines them (the role field is the source of truth;
+    # the role's Django group mirrors it).
+    app, name = model._meta.app_label, model._meta.model_name
+    return any(pattern in (f"{app}.view_{name}", f"{app}.*_{name}") for pattern in ROLE_PERMISSIONS.get(user.role, []))
 
 
 def staff_thread_find(parsed: ParsedMail, user: Any) -> ThreadMatch:
