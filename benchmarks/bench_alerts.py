@@ -4,6 +4,13 @@ inbound log — no network), and a storm of 10,000 alerts for one failing switch
 
     .venv/bin/python benchmarks/bench_alerts.py            # DATABASE_URL defaults to opsdesk_bench_alerts
     .venv/bin/python benchmarks/bench_alerts.py --batch 100 --alerts 2000 --rounds 5
+    .venv/bin/python benchmarks/bench_alerts.py --http 3000 --workers 3 --threads 4 --concurrency 24
+
+`--http N`: instead, N single-alert requests (the Zabbix/Nagios shape: one alert per request) over
+real HTTP against gunicorn started by the script (DEBUG off, --workers × --threads), keep-alive
+connections from --concurrency client threads; once with the source in sync mode (the full intake
+in the request) and once in queued mode (one insert + 202), then the inbox processor's own rate
+(alerts turned into incidents/repeats per second) and the end-to-end figure.
 
 The database is created and migrated when missing; the script's own rows are removed first.
 Figures, not assertions.
@@ -118,14 +125,154 @@ def _measure(client: Client, batches: list[list[dict[str, Any]]]) -> tuple[float
     return n / elapsed, queries[0] / n, n
 
 
+def _http_run(port: int, bodies: list[bytes], concurrency: int, path: str = "/api/v1/integrations/events/",
+              token: str = "") -> tuple[float, dict[int, int]]:
+    """Send `bodies` (one alert each) over keep-alive connections from `concurrency` threads."""
+    import http.client
+    import threading
+    from collections import Counter
+
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+    work = list(enumerate(bodies))
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+
+    def worker(share: list[tuple[int, bytes]]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        local: Counter[int] = Counter()
+        for _n, body in share:
+            try:
+                conn.request("POST", path, body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                local[response.status] += 1
+                if response.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            except (OSError, http.client.HTTPException):
+                local[0] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.close()
+        with lock:
+            statuses.update(local)
+
+    threads = [threading.Thread(target=worker, args=(work[i::concurrency],)) for i in range(concurrency)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return len(bodies) / (time.perf_counter() - start), dict(statuses)
+
+
+def http_single_alerts(args: Any) -> None:
+    """One alert per request over HTTP against gunicorn: sync mode vs the queued (lean) path."""
+    import subprocess
+    import urllib.request
+
+    from django.db import close_old_connections
+
+    from monitoring.choices import IngestMode
+    from monitoring.inbox import inbox_backlog, inbox_process
+
+    token = "bench-events-token-0123456789"
+    call_command("migrate", verbosity=0, skip_checks=True)
+    org = Organization.objects.get_or_create(code=ORG, defaults={"name": "Bench alerts"})[0]
+    for old in AlertSource.objects.filter(name__startswith="bench-events"):
+        AlertSource.objects.filter(pk=old.pk).update(is_active=False, secret_hash=models_random())
+    source, _ = alert_source_create(name=f"bench-events {time.time():.0f}", kind="events", organization=org,
+                                    secret=token, max_incidents_per_minute=100000)
+    env = {**os.environ, "LOG_LEVEL": "ERROR", "MONITORING_AUTH_CACHE_SECONDS": "2"}
+    env.pop("DEBUG", None)
+    cmd = [str(Path(sys.executable).parent / "gunicorn"), "opsdesk.wsgi", "-w", str(args.workers), "--threads",
+           str(args.threads), "-k", "gthread", "-b", f"127.0.0.1:{args.port}", "--log-level", "warning",
+           "--keep-alive", "30", "--backlog", "2048"]
+    server = subprocess.Popen(cmd, env=env, cwd=str(Path(__file__).resolve().parents[1]))
+    try:
+        for _n in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{args.port}/api/v1/integrations/events/", timeout=2)
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                time.sleep(0.2)
+        run = f"{time.time():.0f}"
+        with open("/proc/loadavg") as fh:
+            print(f"load average before: {' '.join(fh.read().split()[:3])} on {os.cpu_count()} CPUs; gunicorn "
+                  f"{args.workers} workers × {args.threads} threads (gthread), {args.concurrency} client threads")
+        hosts = [f"ev-{run}-{n}" for n in range(args.distinct)]
+
+        def bodies(state: str) -> list[bytes]:
+            # The check output varies (as a real one does), so every request is its own inbox item.
+            return [json.dumps({"host": hosts[n % len(hosts)], "service": "ping", "state": state,
+                                "severity": "warning", "output": f"rtt {n % 97} ms"}).encode()
+                    for n in range(args.http)]
+
+        for mode in (IngestMode.SYNC, IngestMode.QUEUED):
+            AlertSource.objects.filter(pk=source.pk).update(ingest_mode=mode)
+            time.sleep(2.5)  # the receivers' auth cache (2 s here) expires: they see the mode
+            before = Incident.objects.count()
+            rate, statuses = _http_run(args.port, bodies("CRITICAL"), args.concurrency, token=token)
+            print(f"single-alert requests, {mode} mode: {args.http} requests ({args.distinct} distinct alerts, "
+                  f"the rest repeats): {rate:,.0f} requests/s, statuses {statuses}; "
+                  f"incidents opened in the request {Incident.objects.count() - before}")
+            if mode == IngestMode.QUEUED:
+                backlog = inbox_backlog()
+                start = time.perf_counter()
+                totals = inbox_process()
+                elapsed = time.perf_counter() - start
+                close_old_connections()
+                print(f"inbox processor: {backlog} queued requests in {elapsed:.1f} s = {backlog / elapsed:,.0f} "
+                      f"alerts/s ({totals}); incidents opened {Incident.objects.count() - before}")
+        # End to end: requests and the processor at the same time (the processor in this process).
+        import threading
+
+        AlertSource.objects.filter(pk=source.pk).update(ingest_mode=IngestMode.QUEUED)
+        done = threading.Event()
+
+        def drain() -> None:
+            while not done.is_set():
+                inbox_process()
+                time.sleep(0.05)
+            inbox_process()
+            from django.db import connection as conn
+
+            conn.close()
+
+        start = time.perf_counter()
+        drainer = threading.Thread(target=drain)
+        drainer.start()
+        rate, statuses = _http_run(args.port, bodies("CRITICAL"), args.concurrency, token=token)
+        done.set()
+        drainer.join()
+        elapsed = time.perf_counter() - start
+        print(f"end to end (queued, processor running alongside): {args.http} alerts received at {rate:,.0f}/s and "
+              f"all processed after {elapsed:.1f} s = {args.http / elapsed:,.0f} alerts/s; backlog {inbox_backlog()}")
+        with open("/proc/loadavg") as fh:
+            print(f"load average after: {' '.join(fh.read().split()[:3])}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--http", type=int, default=0, help="single-alert HTTP requests against gunicorn (see above)")
+    parser.add_argument("--distinct", type=int, default=200, help="distinct alerts among the --http requests")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn workers for --http")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker for --http")
+    parser.add_argument("--concurrency", type=int, default=24, help="client threads for --http")
+    parser.add_argument("--port", type=int, default=8093, help="gunicorn port for --http")
     parser.add_argument("--alerts", type=int, default=2000, help="distinct alerts for the dedup run")
     parser.add_argument("--batch", type=int, default=100, help="alerts per webhook request (Alertmanager's group)")
     parser.add_argument("--rounds", type=int, default=5, help="times the whole set is re-sent")
     parser.add_argument("--storm", type=int, default=10000, help="alerts in the switch storm")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    if args.http:
+        http_single_alerts(args)
+        return
     source, switch, cameras = _setup(args.storm - 1)
     client = Client()
     run = f"{time.time():.0f}"

@@ -14,7 +14,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -27,7 +26,7 @@ from incidents.choices import Impact, Urgency
 from incidents.models import Incident
 from incidents.services import incident_create
 from opsdesk.errors import TransitionNotAllowed
-from opsdesk.mail import header_text
+from opsdesk.mail import ticket_mail_send
 from opsdesk.queueing import task_queue
 from problems.models import Problem
 from problems.services import problem_fix_by_change
@@ -718,7 +717,7 @@ def customer_approval_send(*, approval_id: int, now: datetime) -> bool:
     subject, body = _customer_approval_mail(approval, change)
     row.email_attempts += 1
     try:
-        send_mail(header_text(subject), body, settings.DEFAULT_FROM_EMAIL, [row.email])
+        ticket_mail_send(subject, body, [row.email], number=change.number)
     except (OSError, smtplib.SMTPException, ValueError) as exc:
         row.email_error = _mail_error_text(exc)
         if isinstance(exc, PERMANENT_MAIL_ERRORS) or row.email_attempts >= APPROVAL_MAIL_MAX_ATTEMPTS:

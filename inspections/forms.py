@@ -117,9 +117,16 @@ class PlanForm(PlanCleanMixin, forms.ModelForm):
 
 
 class TemplateHeaderForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1)
+
     class Meta:
         model = ChecklistTemplate
         fields = ["name", "name_en", "form_name", "form_name_en"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.fields["version"].initial = self.instance.version
 
 
 class ItemForm(forms.ModelForm):

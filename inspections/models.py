@@ -48,6 +48,10 @@ class ChecklistTemplate(models.Model):
     copied_from = models.ForeignKey("self", verbose_name=_("copied from"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="copies",
                                     help_text=_("A manager's editable copy; the seeded templates stay as they are."))
+    copied_from_version = models.PositiveIntegerField(
+        _("copied from version"), null=True, blank=True,
+        help_text=_("The version of the original this copy was made from."))
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         ordering = ["code"]
@@ -285,6 +289,8 @@ class StoreCount(models.Model):
     counted_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("counted by"),
                                    on_delete=models.PROTECT, related_name="+")
     counted_at = models.DateTimeField(_("counted at"))
+    # Made on the phone when the count is entered (offline queue): a resend of it is accepted once.
+    uuid = models.UUIDField(_("client id"), null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["round_id", "part_id"]

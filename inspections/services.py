@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from cmdb.choices import CIStatus
 from cmdb.models import CI
@@ -27,7 +28,8 @@ from incidents.choices import OPEN_STATUSES, Impact, Urgency
 from incidents.models import Incident
 from incidents.services import incident_create
 from notifications.choices import NotificationEvent
-from notifications.models import Notification
+from notifications.messages import msg, when
+from notifications.services import notification_emit
 from opsdesk.errors import ConflictError
 from spares.choices import MovementKind
 from spares.models import SparePart, Stock
@@ -445,12 +447,22 @@ def answer_record(*, round_id: int, actor: Any, data: dict[str, Any], photo: Upl
 # --- store check ---------------------------------------------------------------------------------
 
 @transaction.atomic
-def store_count_record(*, round_id: int, actor: Any, part_id: int, counted: Any, now: datetime) -> StoreCount:
+def store_count_record(*, round_id: int, actor: Any, part_id: int, counted: Any, now: datetime,
+                       client_uuid: Any = None) -> StoreCount:
     """Count one part in the store check's storeroom. The booked figure is the stock now; a
     difference is posted as a receive (more found) or a write-off (fewer found) that waits for a
-    manager's approval in spares."""
+    manager's approval in spares. `client_uuid`: the id the phone gave the count in its offline
+    queue; sending it again returns the stored count (accepted once)."""
     _may_work(actor)
+    parsed_uuid = _parse_uuid(client_uuid) if client_uuid not in (None, "") else None
     ticket = ticket_lock(InspectionRound, round_id)
+    if parsed_uuid is not None:
+        known = StoreCount.objects.filter(uuid=parsed_uuid).first()
+        if known is not None:
+            if known.round_id != ticket.pk:
+                raise ValidationError({"uuid": [_("This id belongs to another round.")]})
+            known.replayed = True  # type: ignore[attr-defined]
+            return known
     plan = ticket.plan
     if plan.template.scope != TemplateScope.STORE or plan.storeroom_id is None:
         raise ValidationError({"round": [_("This round is not a store check.")]})
@@ -467,7 +479,7 @@ def store_count_record(*, round_id: int, actor: Any, part_id: int, counted: Any,
     booked = (Stock.objects.filter(part_id=part.pk, storeroom_id=plan.storeroom_id)
               .values_list("quantity", flat=True).first() or 0)
     count = StoreCount(round=ticket, part=part, storeroom_id=plan.storeroom_id, booked=booked, counted=counted_n,
-                       counted_by=actor, counted_at=now)
+                       counted_by=actor, counted_at=now, uuid=parsed_uuid)
     difference = counted_n - booked
     if difference:
         note = _("Store check %(number)s: counted %(counted)s, booked %(booked)s.") % {
@@ -506,12 +518,18 @@ def _escalate_one(*, round_id: int, now: datetime) -> bool:
             recipients.append(ticket.assignee)
         event_record(ticket=ticket, actor=None, action=EventAction.ESCALATED, now=now, data={
             "reason": "overdue", "due_at": ticket.due_at, "to": [u.pk for u in recipients]})
-        link = reverse("inspections:detail", args=[ticket.pk])
-        for user in recipients:
-            Notification.objects.create(
-                user=user, event=NotificationEvent.ESCALATION, link=link, created_at=now,
-                title=(_("Inspection round overdue: %(number)s") % {"number": ticket.number})[:300],
-                body=ticket.title)
+        # Through the notification rules (event "escalation": the rules' channels, people's preferences,
+        # quiet hours, digests), rendered per reader (language, the organisation's time zone). With no
+        # rule reaching anyone, the group lead and the engineer get it in their in-app inbox.
+        notification_emit(
+            event=NotificationEvent.ESCALATION, fault_level=None, organization_id=ticket.organization_id,
+            dedup_key=f"inspection:{ticket.pk}:overdue", now=now, context={
+                "title": msg(gettext_noop("Inspection round overdue: %(number)s"), number=ticket.number),
+                "body": msg(gettext_noop("%(title)s was due on %(due)s."), title=ticket.title, due=when(ticket.due_at)),
+                "link": reverse("inspections:detail", args=[ticket.pk]), "number": ticket.number,
+                "assignee_id": ticket.assignee_id, "group_lead_id": group.lead_id if group is not None else None,
+                "target_user_ids": [u.pk for u in recipients], "fallback_user_ids": [u.pk for u in recipients],
+            })
         return True
 
 
@@ -670,27 +688,33 @@ def template_copy(*, template_id: int, actor: Any, now: datetime) -> ChecklistTe
         code = f"{base}-{n}"
     copy = ChecklistTemplate.objects.create(
         code=code, name=(source.name + "（副本）")[:200], name_en=(source.name_en + " (copy)")[:200] if source.name_en else "",
-        form_name=source.form_name, form_name_en=source.form_name_en, scope=source.scope, copied_from=source)
+        form_name=source.form_name, form_name_en=source.form_name_en, scope=source.scope, copied_from=source,
+        copied_from_version=source.version)
     ChecklistItem.objects.bulk_create([
         ChecklistItem(template=copy, position=i + 1, text=item.text, text_en=item.text_en, kind=item.kind,
                       unit=item.unit, min_value=item.min_value, max_value=item.max_value, options=item.options,
                       finding_options=item.finding_options, photo_required=item.photo_required)
         for i, item in enumerate(source.items.filter(is_active=True).order_by("position", "id"))])
-    SetupChange.objects.create(template=copy, action="copied", changes={"copied_from": [source.pk, source.code]},
+    SetupChange.objects.create(template=copy, action="copied",
+                               changes={"copied_from": [source.pk, source.code], "version": [None, source.version]},
                                actor=actor, at=now)
     return copy
 
 
 @transaction.atomic
 def template_update(*, template_id: int, actor: Any, header: dict[str, Any], items: list[dict[str, Any]],
-                    now: datetime) -> ChecklistTemplate:
+                    now: datetime, version: int | None = None) -> ChecklistTemplate:
     """Save a copy's names and items. `items`: in the new order, each with `id` (None: a new item),
-    the ITEM_FIELDS and `remove` (the item is switched off, never deleted: old answers keep it)."""
+    the ITEM_FIELDS and `remove` (the item is switched off, never deleted: old answers keep it).
+    `version` is what the editor read: a stale one is a ConflictError (HTTP 409); a save that changes
+    something raises the version by one."""
     if not may_manage_templates(actor):
         raise PermissionDenied
     template = ChecklistTemplate.objects.select_for_update().get(pk=template_id)
     if template.copied_from_id is None:
         raise ValidationError(_("Only a copy can be edited; copy this template first."))
+    if version is not None and version != template.version:
+        raise ConflictError(current_version=template.version)
     changed: dict[str, Any] = {}
     for name in ("name", "name_en", "form_name", "form_name_en"):
         if name in header and getattr(template, name) != header[name]:
@@ -735,6 +759,9 @@ def template_update(*, template_id: int, actor: Any, header: dict[str, Any], ite
         item.is_active = True
         item.save()
     if changed:
+        template.version += 1
+        template.save(update_fields=["version"])
+        changed["version"] = [template.version - 1, template.version]
         SetupChange.objects.create(template=template, action="updated", changes=_jsonable(changed), actor=actor,
                                    at=now)
     return template

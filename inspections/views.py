@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -141,8 +141,24 @@ def _num(value: Any) -> str | None:
     return None if value is None else format(value.normalize(), "f")
 
 
+def store_payload(ticket: Any) -> dict[str, Any]:
+    """A store check on the phone: the storeroom's parts (booked figures stay on the server: the
+    counter counts blind), the counts already recorded, and where a count is sent."""
+    counts = round_store_counts(ticket=ticket)
+    parts = (Stock.objects.filter(storeroom_id=ticket.plan.storeroom_id).select_related("part")
+             .order_by("part__part_number"))
+    return {
+        "id": ticket.pk, "number": ticket.number, "title": ticket.title, "status": ticket.status, "mode": "store",
+        "count_url": reverse("inspections:count", args=[ticket.pk]), "answer_url": "", "items": [], "answered": [],
+        "cis": [], "parts": [{"id": s.part_id, "name": s.part.name, "part_number": s.part.part_number} for s in parts],
+        "counted": [{"part": c.part_id, "uuid": str(c.uuid or ""), "counted": c.counted} for c in counts],
+    }
+
+
 def round_payload(ticket: Any) -> dict[str, Any]:
     """What the phone needs to work offline: the round, its CIs and its checklist."""
+    if ticket.plan.template.scope != "ci":
+        return store_payload(ticket)
     items = round_items(ticket=ticket)
     return {
         "id": ticket.pk, "number": ticket.number, "title": ticket.title, "status": ticket.status,
@@ -167,7 +183,7 @@ def round_payload(ticket: Any) -> dict[str, Any]:
 def round_do_view(request: HttpRequest, pk: int) -> HttpResponse:
     """The phone flow: CI by CI, item by item; kept in the browser and sent when online."""
     ticket = round_get(user=request.user, pk=pk)
-    if ticket.plan.template.scope != "ci":
+    if ticket.plan.template.scope != "ci" and not ticket.plan.storeroom_id:
         return redirect("inspections:detail", pk=ticket.pk)
     return render(request, "inspections/round_do.html", {
         "round": ticket, "payload": round_payload(ticket), "kinds": ItemKind})
@@ -181,15 +197,27 @@ def store_count_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not (user.is_superuser or user.role in ROUND_WORK):
         raise Http404  # the page offers no count form to other roles
     part = request.POST.get("part", "")
+    wants_json = "application/json" in request.headers.get("Accept", "")
     try:
         count = store_count_record(round_id=ticket.pk, actor=request.user,
                                    part_id=int(part) if part.isdigit() and len(part) < 19 else 0,
-                                   counted=request.POST.get("counted", ""), now=timezone.now())
+                                   counted=request.POST.get("counted", ""), now=timezone.now(),
+                                   client_uuid=request.POST.get("uuid") or None)
     except ValidationError as exc:
+        if wants_json:  # the phone's offline queue: field errors, kept on the phone
+            return JsonResponse(exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages},
+                                status=400)
         messages.error(request, error_text(exc))
     except PermissionDenied:
+        if wants_json:
+            return JsonResponse({"detail": [_("Your role does not record store counts.")]}, status=403)
         messages.error(request, _("Your role does not record store counts."))
     else:
+        if wants_json:
+            return JsonResponse({"uuid": str(count.uuid or ""), "part": count.part_id, "booked": count.booked,
+                                 "counted": count.counted, "difference": count.difference,
+                                 "movement": count.movement_id},
+                                status=200 if getattr(count, "replayed", False) else 201)
         if count.movement_id:
             messages.success(request, _("Counted. The difference of %(n)s was posted for approval.")
                              % {"n": count.difference})

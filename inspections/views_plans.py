@@ -218,8 +218,15 @@ def template_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     status = 400
     if header.is_valid() and formset.is_valid():
         try:
-            template_update(template_id=template.pk, actor=request.user, header=header.cleaned_data,
-                            items=_items_rows(formset), now=timezone.now())
+            template_update(template_id=template.pk, actor=request.user,
+                            header={k: v for k, v in header.cleaned_data.items() if k != "version"},
+                            items=_items_rows(formset), now=timezone.now(),
+                            version=header.cleaned_data.get("version"))
+        except ConflictError as exc:
+            # The editor's input stays on the page; reloading shows the other person's version.
+            header.add_error(None, exc.message)
+            return render(request, "inspections/template_edit.html",
+                          {"template": template, "header": header, "formset": formset}, status=409)
         except ValidationError as exc:
             messages.error(request, error_text(exc))
         else:

@@ -8,6 +8,8 @@
    Message-ID or address coming back) or a sender over the hourly rate → ignored, never answered;
 3. a reply to a ticket → a public comment on it: threaded by In-Reply-To/References first, then a
    ticket number in the subject, and ONLY when the sender belongs to that ticket's organisation;
+   a known staff member's mail (one active staff account with that address, not a contact) on the
+   thread of a ticket they may access → an internal work note by them; otherwise → triage;
 4. a known contact (Contact e-mail, customer user) → a new request or incident for its organisation
    (mailbox rule + keywords), channel e-mail, attachments kept, acknowledged by mail in the sender's
    language (never to machine mail);
@@ -37,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from accounts.models import Contact, Organization
+from accounts.roles import ROLE_PERMISSIONS
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
 from incidents.services import incident_create
@@ -200,6 +203,78 @@ def outbound_headers(*, number: str) -> dict[str, str]:
     return headers
 
 
+def staff_sender(address: str) -> Any:
+    """The one active staff account with this address (none, or several: not a known staff sender)."""
+    if not address:
+        return None
+    users = list(get_user_model().objects.filter(email__iexact=address, is_active=True)
+                 .exclude(role=Role.CUSTOMER)[:2])
+    return users[0] if len(users) == 1 else None
+
+
+def staff_may_access(user: Any, ticket: TicketBase) -> bool:
+    """The ticket kind's one access check (tenancy: `visible_to`) and the role's view permission."""
+    model = type(ticket)
+    if not model.objects.visible_to(user).filter(pk=ticket.pk).exists():
+        return False
+    if user.is_superuser:
+        return True
+    # The role's permissions as accounts/roles.py defines them (the role field is the source of truth;
+    # the role's Django group mirrors it).
+    app, name = model._meta.app_label, model._meta.model_name
+    return any(pattern in (f"{app}.view_{name}", f"{app}.*_{name}") for pattern in ROLE_PERMISSIONS.get(user.role, []))
+
+
+def staff_thread_find(parsed: ParsedMail, user: Any) -> ThreadMatch:
+    """The ticket a staff member's mail replies to: In-Reply-To / References first, then a ticket
+    number in the subject — only a ticket this staff member may access."""
+    match = ThreadMatch(ticket=None)
+    candidates: list[tuple[TicketBase, str]] = []
+    ids = parsed.thread_ids
+    rows = {row.message_id: row for row in MailThread.objects.filter(message_id__in=ids)} if ids else {}
+    for mid in ids:
+        row = rows.get(mid)
+        ticket = ticket_load(row.ticket_kind, row.ticket_id) if row is not None else None
+        if ticket is not None:
+            candidates.append((ticket, "header"))
+    for number in subject_numbers(parsed.subject):
+        ticket = ticket_by_number(number)
+        if ticket is not None:
+            candidates.append((ticket, "subject"))
+    for ticket, how in candidates:
+        if staff_may_access(user, ticket):
+            match.ticket, match.how = ticket, how
+            return match
+        if ticket.number not in match.refused:
+            match.refused.append(ticket.number)
+    return match
+
+
+def _staff_reply(*, inbound: InboundMail, parsed: ParsedMail, raw: bytes, user: Any, notes: list[str],
+                 now: datetime) -> InboundMail:
+    """A known staff member's mail: on the thread of a ticket they may access (and not closed), an
+    internal work note by them on that ticket; otherwise triage (never a new ticket in their name)."""
+    match = staff_thread_find(parsed, user)
+    if match.refused:
+        notes.append(f"not threaded onto {', '.join(match.refused)}: {user.username} may not access it")
+    ticket = match.ticket
+    if ticket is None or getattr(ticket, "status", "") in CLOSED_STATUSES:
+        if ticket is not None:
+            notes.append(f"{ticket.number} is closed")
+        inbound.status, inbound.raw = InboundStatus.TRIAGE, raw
+        inbound.reason = "; ".join([f"Staff member {user.username}: no open ticket of theirs in this thread", *notes])
+        return inbound
+    body = f"{_sender_line(parsed)}\n\n{parsed.body or _('(The mail had no text.)')}"
+    ticket_comment_add(ticket=ticket, author=user, body=body, public=False, now=now)
+    notes += _attachments_add(ticket=ticket, author=user, parsed=parsed, now=now, public=False)
+    thread_record(message_id=parsed.message_id, direction=MailDirection.INBOUND, ticket=ticket, now=now)
+    _set_ticket(inbound, ticket)
+    inbound.status = InboundStatus.COMMENT
+    inbound.reason = "; ".join([f"Staff reply by {user.username} threaded by {match.how} onto {ticket.number} "
+                                "as an internal note", *notes])
+    return inbound
+
+
 # --- one mail -------------------------------------------------------------------------------------
 
 
@@ -225,7 +300,8 @@ def _title(parsed: ParsedMail) -> str:
     return header_text(title, limit=200)
 
 
-def _attachments_add(*, ticket: TicketBase, author: Any, parsed: ParsedMail, now: datetime) -> list[str]:
+def _attachments_add(*, ticket: TicketBase, author: Any, parsed: ParsedMail, now: datetime,
+                     public: bool = True) -> list[str]:
     """Keep the mail's attachments through the ticket attachment service; notes for those refused."""
     notes: list[str] = []
     for index, item in enumerate(parsed.attachments):
@@ -237,7 +313,7 @@ def _attachments_add(*, ticket: TicketBase, author: Any, parsed: ParsedMail, now
             continue
         upload = SimpleUploadedFile(item.name, item.data, content_type=item.content_type)
         try:
-            ticket_attachment_add(ticket=ticket, author=author, upload=upload, public=True, now=now)
+            ticket_attachment_add(ticket=ticket, author=author, upload=upload, public=public, now=now)
         except ValidationError as exc:
             notes.append(f"attachment {item.name!r} refused: {'; '.join(exc.messages)}")
     return notes
@@ -341,6 +417,9 @@ def mail_process(*, inbound: InboundMail, raw: bytes, mailbox: Mailbox, now: dat
         return inbound
 
     sender = sender_identify(parsed.from_address)
+    staff = staff_sender(parsed.from_address) if not sender.organization_ids else None
+    if staff is not None:
+        return _staff_reply(inbound=inbound, parsed=parsed, raw=raw, user=staff, notes=notes, now=now)
     match = thread_find(parsed, sender)
     if match.refused:
         notes.append(f"not threaded onto {', '.join(match.refused)}: the sender is not of that organisation")
@@ -432,6 +511,62 @@ def acknowledgement_send(*, inbound_id: int, language: str) -> bool:
         return False
     InboundMail.objects.filter(pk=inbound_id).update(ack_message_id=headers["Message-ID"][:998])
     return True
+
+
+# --- staff replies out by mail ----------------------------------------------------------------------
+
+
+def reply_recipient(ticket: TicketBase) -> str:
+    """Where a staff reply on a mail ticket goes: the contact's address, else the address of the
+    customer's latest mail on it."""
+    contact = getattr(ticket, "contact", None)
+    if contact is not None and contact.email:
+        return str(contact.email)
+    latest = (InboundMail.objects.filter(ticket_kind=ticket.KIND, ticket_id=ticket.pk)
+              .exclude(from_address="").order_by("-received_at", "-id").first())
+    return latest.from_address if latest is not None else ""
+
+
+def public_comment_mail(*, comment_id: int) -> bool:
+    """E-mail a staff member's public comment to the customer when the ticket has a mail thread
+    (it came in by mail or was answered by mail): the subject carries the number, the headers the
+    thread (In-Reply-To the latest message, References), so the customer's reply threads back."""
+    from accounts.locale import reading_as
+    from incidents.choices import SYSTEM_USERNAME
+    from tickets.models import Comment
+
+    comment = Comment.objects.select_related("author").filter(pk=comment_id, public=True).first()
+    if comment is None or comment.author is None or comment.author.is_customer \
+            or comment.author.username == SYSTEM_USERNAME:
+        return False
+    ticket = ticket_load(comment.ticket_kind, comment.ticket_id)
+    if ticket is None or not MailThread.objects.filter(ticket_kind=ticket.KIND, ticket_id=ticket.pk).exists():
+        return False
+    address = reply_recipient(ticket)
+    if not address:
+        return False
+    contact = getattr(ticket, "contact", None)
+    with reading_as(user=getattr(contact, "user", None)):
+        subject = header_text(f"[{ticket.number}] " + _("Re: %(title)s") % {"title": ticket.title})
+        route = "portal:incident" if ticket.KIND == TicketKind.INCIDENT else "portal:request"
+        link = settings.SITE_URL + reverse(route, args=[ticket.pk])
+        body = "\n\n".join([
+            _("%(name)s replied on %(number)s:") % {"name": comment.author.display_name, "number": ticket.number},
+            comment.body,
+            _("Reply to this mail to add to the ticket; keep %(number)s in the subject.") % {"number": ticket.number},
+            _("Follow it in the customer portal: %(link)s") % {"link": link},
+        ])
+    headers = outbound_headers(number=ticket.number)
+    try:
+        EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address], headers=headers).send()
+    except Exception:  # noqa: BLE001 - SMTP trouble: the comment stands; logged
+        logger.exception("mailin: the reply on %s could not be e-mailed", ticket.number)
+        return False
+    return True
+
+
+def public_comment_receive(sender: Any, comment_id: int, **kwargs: Any) -> bool:
+    return public_comment_mail(comment_id=comment_id)
 
 
 # --- polling --------------------------------------------------------------------------------------

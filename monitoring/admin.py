@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opsdesk.forms import JSON_FORMFIELD_OVERRIDES
 
-from .models import AlertRecord, AlertRule, AlertSource, FloodWindow, InboundLog
+from .models import AlertRecord, AlertRule, AlertSource, FloodWindow, InboundLog, InboxItem
 from .payloads import PayloadError, parse
 from .selectors import alerts_plan
 from .services import matchers_validate
@@ -28,7 +28,8 @@ class AlertSourceForm(forms.ModelForm):
 
     class Meta:
         model = AlertSource
-        fields = ("name", "kind", "auth_scheme", "username", "organization", "max_incidents_per_minute", "is_active")
+        fields = ("name", "kind", "auth_scheme", "username", "organization", "max_incidents_per_minute",
+                  "ingest_mode", "is_active")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -41,8 +42,9 @@ class AlertSourceForm(forms.ModelForm):
 class AlertSourceAdmin(admin.ModelAdmin):
     formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     form = AlertSourceForm
-    list_display = ("name", "kind", "auth_scheme", "username", "organization", "max_incidents_per_minute", "is_active")
-    list_filter = ("kind", "is_active")
+    list_display = ("name", "kind", "auth_scheme", "username", "organization", "max_incidents_per_minute",
+                    "ingest_mode", "is_active")
+    list_filter = ("kind", "ingest_mode", "is_active")
     search_fields = ("name", "username")
     actions = ["generate_secret"]
 
@@ -162,3 +164,14 @@ class FloodWindowAdmin(ReadOnlyAdmin):
     formfield_overrides = JSON_FORMFIELD_OVERRIDES  # deeply nested JSON is a field error, not a 500
     list_display = ("window_start", "source", "rule_id", "opened", "held")
     list_filter = ("source",)
+
+
+@admin.register(InboxItem)
+class InboxItemAdmin(ReadOnlyAdmin):
+    """Queued-mode requests: what is still waiting, what was processed (and into which incident), what failed."""
+
+    list_display = ("id", "received_at", "source", "state", "attempts", "processed_at", "incident_number", "message")
+    list_filter = ("state", "source")
+    search_fields = ("incident_number", "message")
+    list_select_related = ("source",)
+    show_full_result_count = False

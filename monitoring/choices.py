@@ -15,6 +15,20 @@ class AuthScheme(models.TextChoices):
     BASIC = "basic", _("Basic authentication")
 
 
+class IngestMode(models.TextChoices):
+    """How a source's requests are handled: in the request (the answer carries the incident), or
+    queued (one insert into the inbox, 202 at once; a worker turns them into incidents in batches)."""
+
+    SYNC = "sync", _("In the request (answer carries the incident number)")
+    QUEUED = "queued", _("Queued (202 at once, processed in batches)")
+
+
+class InboxState(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    DONE = "done", _("Processed")
+    FAILED = "failed", _("Failed")
+
+
 class RuleAction(models.TextChoices):
     INCIDENT = "incident", _("Open or join an incident")
     IGNORE = "ignore", _("Ignore")

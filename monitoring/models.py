@@ -18,7 +18,17 @@ from cmdb.models import CI
 from incidents.choices import FaultLevel
 from incidents.models import Incident
 
-from .choices import AlertState, AuthScheme, CIMatch, InboundOutcome, OnRecovery, RuleAction, SourceKind
+from .choices import (
+    AlertState,
+    AuthScheme,
+    CIMatch,
+    InboundOutcome,
+    InboxState,
+    IngestMode,
+    OnRecovery,
+    RuleAction,
+    SourceKind,
+)
 
 
 def secret_digest(secret: str) -> str:
@@ -44,6 +54,11 @@ class AlertSource(models.Model):
     max_incidents_per_minute = models.PositiveIntegerField(
         _("new incidents per minute at most"), default=30, validators=[MinValueValidator(1)],
         help_text=_("Flood cap: alerts beyond it are held back (and retried when they repeat)."),
+    )
+    ingest_mode = models.CharField(
+        _("processing"), max_length=10, choices=IngestMode.choices, default=IngestMode.SYNC,
+        help_text=_("Queued: each request is one insert and answered 202 at once; a worker opens the incidents "
+                    "within seconds. Zabbix then learns the incident number only from a later answer."),
     )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -213,3 +228,33 @@ class FloodWindow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id}/{self.rule_id} {self.window_start:%H:%M}"
+
+
+class InboxItem(models.Model):
+    """One queued request of a source in queued mode (append-only): its raw body, written with one
+    insert by the receiver; a worker turns queued items into alerts in batches. A retry of the same
+    body while it is still queued is not queued twice (unique digest among queued items)."""
+
+    source = models.ForeignKey(AlertSource, verbose_name=_("source"), on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField(_("received at"))
+    remote_addr = models.CharField(_("from address"), max_length=64, blank=True)
+    digest = models.CharField(_("body digest"), max_length=64)
+    body = models.TextField(_("raw body"))
+    state = models.CharField(_("state"), max_length=10, choices=InboxState.choices, default=InboxState.QUEUED)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    incident_number = models.CharField(_("incident"), max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("queued alert request")
+        verbose_name_plural = _("alert inbox")
+        constraints = [
+            models.UniqueConstraint(fields=["source", "digest"], condition=Q(state="queued"),
+                                    name="inboxitem_queued_once"),
+        ]
+        indexes = [models.Index(fields=["id"], condition=Q(state="queued"), name="inboxitem_queued")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}:{self.pk} {self.state}"

@@ -32,12 +32,17 @@ class Alert:
     generator_url: str = ""
 
 
+def _clean(value: str) -> str:
+    """PostgreSQL text cannot hold NUL: a "\\u0000" in the JSON is dropped (never a 500)."""
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
 def _text(value: Any, limit: int = 1000) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
         raise PayloadError("expected text, got an object or a list")
-    return str(value)[:limit]
+    return _clean(str(value))[:limit]
 
 
 def _str_map(value: Any, where: str) -> dict[str, str]:
@@ -49,7 +54,7 @@ def _str_map(value: Any, where: str) -> dict[str, str]:
     for key, item in value.items():
         if isinstance(item, (dict, list)):
             raise PayloadError(f"{where}.{key} must be text")
-        out[str(key)[:100]] = "" if item is None else str(item)[:1000]
+        out[_clean(str(key))[:100]] = "" if item is None else _clean(str(item))[:1000]
     return out
 
 

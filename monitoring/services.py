@@ -13,10 +13,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization
@@ -31,6 +34,7 @@ from opsdesk.errors import ConflictError, TransitionNotAllowed
 from tickets.audit import event_record
 from tickets.choices import Channel, EventAction
 from tickets.locking import ticket_lock
+from tickets.services import ticket_comment_add
 from tickets.transitions import ACTOR_SYSTEM, SystemActor
 
 from .choices import DEFAULT_LEVEL, SEVERITY_LEVEL, AlertState, CIMatch, OnRecovery, RuleAction
@@ -369,13 +373,39 @@ def _absorb_dependants(batch: Batch, ci: CI, incident: Incident) -> None:
         "correlated_alerts": len(moved), "cancelled_incidents": cancelled})
 
 
-def _description(alert: Alert, source: AlertSource) -> str:
-    lines = [alert.annotations.get("description", "") or alert.annotations.get("message", "")]
-    lines.append(_("Monitoring source: %(source)s") % {"source": source.name})
-    lines.append(", ".join(f"{k}={v}" for k, v in sorted(alert.labels.items())))
-    if alert.generator_url:
-        lines.append(alert.generator_url)
-    return "\n".join(line for line in lines if line)[:4000]
+def _description(alert: Alert, *, organization: Organization, ci: CI | None, level: str, now: datetime) -> str:
+    """What the customer sees: a short human summary (alert name, CI, severity, start time in the
+    organisation's time zone), in the site's language. The raw labels and annotations (internal host
+    names, addresses, runbook links) go to an internal note and the alert record, staff only."""
+    try:
+        zone = ZoneInfo(organization.time_zone or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo(settings.TIME_ZONE)
+    started = timezone.localtime(alert.starts_at or now, zone)
+    severity = alert.labels.get("severity", "")
+    with translation.override(settings.LANGUAGE_CODE):
+        lines = [
+            _("Monitoring alert: %(name)s") % {"name": alert.labels.get("alertname") or alert.title},
+            _("Device: %(ci)s") % {"ci": ci.name if ci is not None else _("not identified")},
+            _("Severity: %(severity)s (fault level %(level)s)") % {"severity": severity or "-", "level": level},
+            _("Started: %(time)s (%(zone)s)") % {"time": started.strftime("%Y-%m-%d %H:%M"), "zone": str(zone)},
+        ]
+    return "\n".join(lines)[:4000]
+
+
+def _internal_note(alert: Alert, source: AlertSource) -> str:
+    """The alert as the monitoring system sent it, for staff only (an internal note)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        lines = [_("Monitoring source: %(source)s") % {"source": source.name},
+                 _("Fingerprint: %(fingerprint)s") % {"fingerprint": alert.fingerprint},
+                 _("Labels:")]
+        lines += [f"  {k}={v}" for k, v in sorted(alert.labels.items())]
+        if alert.annotations:
+            lines.append(_("Annotations:"))
+            lines += [f"  {k}: {v}" for k, v in sorted(alert.annotations.items())]
+        if alert.generator_url:
+            lines.append(alert.generator_url)
+    return "\n".join(lines)[:8000]
 
 
 def _open_new(batch: Batch, alert: Alert, record: AlertRecord | None) -> AlertOutcome:
@@ -413,9 +443,12 @@ def _open_new(batch: Batch, alert: Alert, record: AlertRecord | None) -> AlertOu
             user = batch.actor
             incident = incident_create(
                 actor=user, organization=organization, title=alert.title[:200] or alert.fingerprint[:200],
-                description=_description(alert, source), impact=impact, urgency=urgency, fault_level=level,
+                description=_description(alert, organization=organization, ci=ci, level=level, now=now),
+                impact=impact, urgency=urgency, fault_level=level,
                 ci=ci, channel=Channel.MONITORING, reported_at=min(alert.starts_at or now, now), now=now,
             )
+            ticket_comment_add(ticket=incident, author=user, body=_internal_note(alert, source), public=False,
+                               now=now)
             if rule is not None and rule.group_id is not None:
                 incident = incident_transition(incident_id=incident.pk, actor=user, action="assign",
                                                payload={"group": rule.group}, now=now)

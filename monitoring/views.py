@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import time
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
+from django.db.models.signals import post_save
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,7 +27,8 @@ from django.views.decorators.http import require_GET
 from accounts.views import staff_required
 from incidents.selectors import incident_get
 
-from .choices import AuthScheme, InboundOutcome, SourceKind
+from .choices import AuthScheme, InboundOutcome, IngestMode, SourceKind
+from .inbox import inbox_item_add, inbox_kick
 from .models import AlertSource, secret_digest
 from .payloads import PayloadError, parse
 from .selectors import incident_alert_list
@@ -35,10 +39,41 @@ def _client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
+# Authenticated sources by the digest of their Authorization header, per process, for
+# MONITORING_AUTH_CACHE_SECONDS: a busy sender costs no query per request. Saving a source (a new
+# secret, deactivation) clears this process's cache at once (signal); other processes within the TTL.
+_AUTH_CACHE: dict[str, tuple[float, AlertSource]] = {}
+_AUTH_CACHE_MAX = 1000
+
+
+def auth_cache_clear(**_: Any) -> None:
+    _AUTH_CACHE.clear()
+
+
+post_save.connect(auth_cache_clear, sender=AlertSource, dispatch_uid="monitoring_auth_cache_clear")
+
+
 def source_authenticate(request: HttpRequest) -> AlertSource | None:
-    """The active source whose secret the request carries: `Authorization: Bearer <secret>`, or
-    `Basic` with the source's user name and the secret as password. One indexed query."""
+    """The active source whose secret the request carries (from the process cache when seen lately)."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not header:
+        return None
+    key = hashlib.sha256(header.encode("utf-8", errors="replace")).hexdigest()
+    clock = time.monotonic()
+    hit = _AUTH_CACHE.get(key)
+    if hit is not None and hit[0] > clock:
+        return hit[1]
+    source = _source_lookup(header)
+    if source is not None:
+        if len(_AUTH_CACHE) >= _AUTH_CACHE_MAX:
+            _AUTH_CACHE.clear()
+        _AUTH_CACHE[key] = (clock + float(getattr(settings, "MONITORING_AUTH_CACHE_SECONDS", 30)), source)
+    return source
+
+
+def _source_lookup(header: str) -> AlertSource | None:
+    """The active source whose secret `header` carries: `Authorization: Bearer <secret>`, or
+    `Basic` with the source's user name and the secret as password. One indexed query."""
     scheme, _sep, credentials = header.partition(" ")
     credentials = credentials.strip()
     if scheme.lower() == "bearer" and credentials:
@@ -103,6 +138,11 @@ def receive(request: HttpRequest, kind: str) -> HttpResponse:
         inbound_log(endpoint=kind, source=source, remote_addr=_client_ip(request), status_code=400,
                     outcome=InboundOutcome.MALFORMED, now=now, raw_body=raw, message=message)
         return JsonResponse({"detail": message}, status=400)
+    if source.ingest_mode == IngestMode.QUEUED:
+        # The lean path: one insert, 202; the incident (and its number) comes from the inbox worker.
+        item = inbox_item_add(source=source, raw=raw, remote_addr=_client_ip(request), now=now)
+        inbox_kick()
+        return JsonResponse({"status": "queued", "alerts": len(alerts), "queued": item is not None}, status=202)
     # One transaction (one commit) per request; each alert still has its own savepoint.
     with transaction.atomic():
         result = alerts_ingest(source=source, alerts=alerts, now=now)

@@ -35,6 +35,10 @@ app.conf.beat_schedule = {
     "tickets-approvals": {"task": "tickets.approvals_sweep_task", "schedule": 300.0},
     # E-mail intake: each active mailbox polled (mailin/services.py; exactly once per mail even with two beats).
     "mailin-poll": {"task": "mailin.mailboxes_poll_sweep_task", "schedule": float(os.environ.get("MAILIN_POLL_SECONDS", "60"))},
+    # Monitoring: queued alert requests (sources in queued mode) turned into incidents in batches; the
+    # receivers kick it at once, this is the safety net (monitoring/inbox.py).
+    "monitoring-inbox": {"task": "monitoring.inbox_process_task",
+                         "schedule": float(os.environ.get("MONITORING_INBOX_SECONDS", "5"))},
     # Inspections: each active plan's rounds a week ahead (once per plan and period); overdue rounds escalated once.
     "inspections-generate": {"task": "inspections.rounds_generate_task", "schedule": 3600.0},
     "inspections-escalate": {"task": "inspections.rounds_escalate_task", "schedule": 300.0},

@@ -44,3 +44,16 @@ def ticket_thread_headers(number: str) -> dict[str, str]:
         return dict(import_string(hook)(number=number))
     local = f"opsdesk.{number.lower()}.{uuid.uuid4().hex}" if number else f"opsdesk.{uuid.uuid4().hex}"
     return {"Message-ID": f"<{local}@{message_id_domain()}>"}
+
+
+def ticket_mail_send(subject: str, body: str, recipients: list[str], *, number: str,
+                     fail_silently: bool = False) -> int:
+    """Send a plain mail about ticket `number` (an approval link, a rating invitation) with the
+    same thread headers as every other ticket mail: a Message-ID recorded against the ticket and
+    In-Reply-To/References to its thread, so a reply threads back onto that ticket."""
+    from django.conf import settings
+    from django.core.mail import EmailMessage
+
+    headers = ticket_thread_headers(number) if number else ticket_thread_headers("")
+    return EmailMessage(header_text(subject), body, settings.DEFAULT_FROM_EMAIL, recipients,
+                        headers=headers).send(fail_silently=fail_silently)

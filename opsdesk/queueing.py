@@ -10,16 +10,19 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from celery import current_app
 from django.db import transaction
 
 
 def task_queue(name: str, *args: Any, **kwargs: Any) -> None:
     """Queue the task registered as `name` now (e.g. "incidents.sla_notify_batch_task")."""
-    if name not in current_app.tasks:
+    # The project's app, not `current_app`: in a request thread of a threaded server (gunicorn
+    # gthread) `current_app` is Celery's per-thread fallback app, which knows none of our tasks.
+    from opsdesk.celery import app
+
+    if name not in app.tasks:
         # A web process imports no `tasks` module by itself: autodiscover them (once) as a worker does.
-        current_app.loader.import_default_modules()
-    current_app.tasks[name].delay(*args, **kwargs)
+        app.loader.import_default_modules()
+    app.tasks[name].delay(*args, **kwargs)
 
 
 def task_queue_on_commit(name: str, *args: Any, robust: bool = True, **kwargs: Any) -> None:

@@ -303,6 +303,10 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # E-mail intake (mailin/): outgoing mails about a ticket get a Message-ID recorded against it (the
 # hook), so replies thread back. MAILIN_KEY encrypts stored mailbox passwords (default: from SECRET_KEY).
 MAIL_THREAD_HOOK = "mailin.services.outbound_headers"
+# Monitoring intake: how long a process trusts an alert source it authenticated (seconds; saving the
+# source clears it in that process at once), and how often a receiver in queued mode kicks the inbox worker.
+MONITORING_AUTH_CACHE_SECONDS = float(os.environ.get("MONITORING_AUTH_CACHE_SECONDS", "30"))
+MONITORING_INBOX_KICK_SECONDS = float(os.environ.get("MONITORING_INBOX_KICK_SECONDS", "0.5"))
 MAIL_MESSAGE_ID_DOMAIN = os.environ.get("MAIL_MESSAGE_ID_DOMAIN", "")
 MAILIN_KEY = os.environ.get("MAILIN_KEY", "")
 MAILIN_OLD_KEYS: list[str] = env_list("MAILIN_OLD_KEYS")

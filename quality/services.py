@@ -11,7 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
@@ -21,7 +20,7 @@ from accounts.locale import human_datetime, organization_zone, reading_as
 from accounts.models import Contact, Organization
 from incidents.choices import IncidentStatus
 from incidents.models import Incident
-from opsdesk.mail import header_text
+from opsdesk.mail import ticket_mail_send
 from opsdesk.queueing import task_queue
 from tickets.audit import event_record
 from tickets.choices import EventAction, RequestStatus, RequestType, TicketKind
@@ -156,10 +155,13 @@ def invitations_sweep(*, now: datetime, batch: int = SWEEP_BATCH) -> dict[str, i
     return {"created": created, "queued": len(unsent) + len(unsent_surveys)}
 
 
-def _send(*, invitation: RatingInvitation | SurveyInvitation, subject: str, body: str, now: datetime) -> bool:
+def _send(*, invitation: RatingInvitation | SurveyInvitation, subject: str, body: str, now: datetime,
+          number: str = "") -> bool:
     invitation.send_attempts += 1
     try:
-        send_mail(header_text(subject), body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+        # A ticket's rating invitation threads like every mail about the ticket (a reply lands on it);
+        # a survey round's invitation is about no ticket: it still gets its own Message-ID.
+        ticket_mail_send(subject, body, [invitation.email], number=number)
     except (OSError, smtplib.SMTPException):
         invitation.save(update_fields=["send_attempts"])
         return False
@@ -189,7 +191,7 @@ def rating_invitation_send(*, invitation_id: int, now: datetime) -> bool:
         body = _("Your ticket %(number)s is closed. Please rate our service with one click (1–5 stars):\n\n"
                  "%(link)s\n\nThe link works once and expires on %(expires)s.") % {
             "number": number, "link": link, "expires": human_datetime(invitation.expires_at)}
-    return _send(invitation=invitation, subject=subject, body=body, now=now)
+    return _send(invitation=invitation, subject=subject, body=body, now=now, number=number)
 
 
 # --- call-backs ---------------------------------------------------------------------------------

@@ -28,12 +28,12 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.locale import human_datetime, organization_zone, reading_as
+from opsdesk.mail import ticket_mail_send
 from opsdesk.signals import approval_notice
 
 from .audit import event_record
@@ -245,8 +245,10 @@ def approver_link_send(*, approver_id: int, now: datetime) -> bool:
         subject = _("Your approval is requested")
         body = _("Please approve or reject here (no login needed):\n%(link)s\n\nThe link works once.") % {
             "link": approver_link(approver)}
+    number = str(kind_spec(approver.approval.ticket_kind).model.objects.filter(
+        pk=approver.approval.ticket_id).values_list("number", flat=True).first() or "")
     try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [approver.email])
+        ticket_mail_send(subject, body, [approver.email], number=number)
     except (OSError, smtplib.SMTPException):
         return False
     approver.emailed_at = now
@@ -457,7 +459,7 @@ def approval_notice_send(notice: dict[str, Any]) -> None:
         return
     recipients = sorted({r["email"] for r in notice["recipients"] if r.get("email")})
     if recipients:
-        _mail(subject=notice["subject"], body=notice["body"], recipients=recipients)
+        _mail(subject=notice["subject"], body=notice["body"], recipients=recipients, number=notice.get("number", ""))
 
 
 def _remind(*, approval_id: int, now: datetime, escalate: bool) -> bool:
@@ -489,9 +491,9 @@ def _remind(*, approval_id: int, now: datetime, escalate: bool) -> bool:
     return True
 
 
-def _mail(*, subject: str, body: str, recipients: list[str]) -> None:
+def _mail(*, subject: str, body: str, recipients: list[str], number: str = "") -> None:
     try:
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+        ticket_mail_send(subject, body, recipients, number=number)
     except (OSError, smtplib.SMTPException):
         return  # the event says it was due; the next reminder is a person's job
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import SupportGroup
+from opsdesk.signals import public_comment
 
 from .audit import event_record
 from .choices import CallOutcome, Channel, EventAction, RequestType
@@ -47,6 +49,9 @@ def ticket_comment_add(*, ticket: TicketBase, author: Any, body: str, public: bo
     )
     event_record(ticket=ticket, actor=author, action=EventAction.COMMENT, now=now, public=public,
                  data={"comment": comment.pk, "public": public, "body": body})
+    if public and not author.is_customer:
+        # A staff reply the customer may read: mailin e-mails it on tickets with a mail thread.
+        transaction.on_commit(partial(public_comment.send_robust, sender=Comment, comment_id=comment.pk), robust=True)
     return comment
 
 

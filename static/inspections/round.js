@@ -21,6 +21,10 @@
     s = s || {};
     s.answers = s.answers || {};
     s.drafts = s.drafts || {};
+    (data.counted || []).forEach(function (c) {
+      var k = "p:" + c.part;
+      if (!s.answers[k]) { s.answers[k] = { uuid: c.uuid, part: c.part, counted: String(c.counted), sent: true }; }
+    });
     (data.answered || []).forEach(function (a) {
       var k = a.ci + ":" + a.item;
       if (!s.answers[k]) {
@@ -96,9 +100,40 @@
   }
 
   // --- the CI list ----------------------------------------------------------------------------------
+  // A store check: each part of the storeroom with a count box; a count joins the same offline
+  // queue as the answers (a UUID made here, accepted once by the server).
+  function renderParts(list) {
+    (data.parts || []).forEach(function (p) {
+      var key = "p:" + p.id;
+      var a = state.answers[key];
+      var li = el("li", { "class": "insp-part card", "data-part": String(p.id) });
+      li.appendChild(el("strong", {}, p.name));
+      li.appendChild(el("span", { "class": "muted small mono" }, " " + p.part_number));
+      var row = el("div", { "class": "insp-scan-row" });
+      var input = el("input", { type: "number", min: "0", step: "1", inputmode: "numeric", "class": "insp-reading",
+        "aria-label": t("counted") + " " + p.name, id: "insp-part-" + p.id });
+      if (a) { input.value = a.counted; }
+      var b = el("button", { type: "button", "class": "btn btn-primary insp-big" }, t("save"));
+      if (a && a.sent) { input.disabled = true; b.disabled = true; }
+      b.addEventListener("click", function () {
+        var v = input.value.trim();
+        if (!/^[0-9]+$/.test(v)) { input.focus(); return; }
+        state.answers[key] = { uuid: uuid(), part: p.id, counted: v, answered_at: new Date().toISOString() };
+        save(); status(); renderList(); sync();
+      });
+      row.appendChild(input);
+      row.appendChild(b);
+      li.appendChild(row);
+      var mark = a ? (a.error ? t("error") + ": " + a.error : (a.sent ? t("sent") : t("unsent"))) : "";
+      li.appendChild(el("span", { "class": "insp-mark small" + (a && a.error ? " insp-out" : "") }, mark));
+      list.appendChild(li);
+    });
+  }
+
   function renderList() {
     var list = document.getElementById("insp-cis");
     list.textContent = "";
+    if (data.mode === "store") { renderParts(list); return; }
     data.cis.forEach(function (ci) {
       var done = answeredCount(ci);
       var li = el("li");
@@ -260,7 +295,8 @@
   function sendOne(key) {
     var a = state.answers[key];
     var form = new FormData();
-    ["uuid", "ci", "item", "choice", "text", "note", "answered_at"].forEach(function (f) {
+    var url = a.part !== undefined ? data.count_url : data.answer_url;
+    ["uuid", "ci", "item", "part", "counted", "choice", "text", "note", "answered_at"].forEach(function (f) {
       if (a[f] !== undefined && a[f] !== null) { form.append(f, a[f]); }
     });
     if (a.passed === true || a.passed === false) { form.append("passed", a.passed ? "true" : "false"); }
@@ -268,7 +304,7 @@
     var withPhoto = a.photoKey ? photoGet(a.photoKey) : Promise.resolve(null);
     return withPhoto.then(function (blob) {
       if (blob) { form.append("photo", blob, blob.name || "photo.jpg"); }
-      return fetch(data.answer_url, { method: "POST", body: form, credentials: "same-origin",
+      return fetch(url, { method: "POST", body: form, credentials: "same-origin",
         headers: { "X-CSRFToken": csrf(), "Accept": "application/json" } });
     }).then(function (resp) {
       return resp.json().catch(function () { return {}; }).then(function (body) {
@@ -315,11 +351,48 @@
   document.getElementById("insp-scan").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var code = document.getElementById("insp-code").value.trim().toLowerCase();
+    if (data.mode === "store") {
+      var part = (data.parts || []).filter(function (p) {
+        return [String(p.id), p.part_number, p.name].some(function (v) { return v && String(v).toLowerCase() === code; });
+      })[0];
+      if (part) { document.getElementById("insp-part-" + part.id).focus(); }
+      else { document.getElementById("insp-status").textContent = t("notfound"); }
+      return;
+    }
     var hit = data.cis.filter(function (c) {
       return [String(c.id), c.name, c.serial, c.asset_tag].some(function (v) { return v && String(v).toLowerCase() === code; });
     })[0];
     if (hit) { openCi(hit.id); } else { document.getElementById("insp-status").textContent = t("notfound"); }
   });
+  // Camera scan (scan.js): the decoded text goes into the code box and is looked up like a typed one.
+  var scanStop = null;
+  var scanBtn = document.getElementById("insp-scan-camera");
+  var video = document.getElementById("insp-video");
+  function scanEnd() {
+    if (scanStop) { scanStop(); scanStop = null; }
+    video.hidden = true;
+    scanBtn.textContent = t("scan");
+  }
+  if (scanBtn && window.OpsdeskScan) {
+    scanBtn.textContent = t("scan");
+    scanBtn.addEventListener("click", function () {
+      if (scanStop) { scanEnd(); return; }
+      video.hidden = false;
+      scanBtn.textContent = t("scan-stop");
+      scanStop = window.OpsdeskScan.start(video, root.getAttribute("data-scan-lib"), function (text) {
+        scanStop = null;
+        scanEnd();
+        document.getElementById("insp-code").value = text;
+        document.getElementById("insp-scan").requestSubmit();
+      }, function () {
+        scanStop = null;
+        scanEnd();
+        document.getElementById("insp-status").textContent = t("scan-none");
+      });
+    });
+  } else if (scanBtn) {
+    scanBtn.hidden = true;
+  }
   window.addEventListener("online", sync);
   window.addEventListener("offline", status);
   setInterval(sync, 5000);
@@ -340,7 +413,7 @@
   }
 
   renderList();
-  if (state.lastCi) { openCi(state.lastCi); }
+  if (state.lastCi && data.mode !== "store") { openCi(state.lastCi); }
   status();
   sync();
 })();

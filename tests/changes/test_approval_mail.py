@@ -31,7 +31,7 @@ def refuse_mail(monkeypatch, exc: Exception) -> None:
     def send(*args, **kwargs):
         raise exc
 
-    monkeypatch.setattr("changes.services.send_mail", send)
+    monkeypatch.setattr("changes.services.ticket_mail_send", send)
 
 
 def test_smtp_outage_is_retried_then_marked_failed_with_the_reason(pending, now, monkeypatch):
@@ -62,14 +62,14 @@ def test_refused_address_fails_at_once(pending, now, monkeypatch):
 def test_an_unexpected_error_marks_only_that_approval_failed(make_change, now, monkeypatch):
     first = make_change(status="customer_approval")
     second = make_change(status="customer_approval")
-    real_send = __import__("changes.services", fromlist=["send_mail"]).send_mail
+    real_send = __import__("changes.services", fromlist=["ticket_mail_send"]).ticket_mail_send
 
     def flaky(subject, *args, **kwargs):
         if first.number in subject:
             raise RuntimeError("template exploded")
         return real_send(subject, *args, **kwargs)
 
-    monkeypatch.setattr("changes.services.send_mail", flaky)
+    monkeypatch.setattr("changes.services.ticket_mail_send", flaky)
     assert customer_approvals_send_due(now=now) == 2
     broken = CustomerApproval.objects.of_change(first).get()
     assert broken.email_status == "failed" and broken.email_error == "RuntimeError: template exploded"

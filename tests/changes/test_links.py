@@ -116,14 +116,14 @@ def test_a_title_with_a_line_break_never_stops_the_approval_sweep(make_change, n
     # A record that breaks for any other reason is logged and skipped; the next one still goes.
     Approver.objects.update(emailed_at=None)  # the link rows of the approval steps
     mail.outbox.clear()
-    real_send = __import__("changes.services", fromlist=["send_mail"]).send_mail
+    real_send = __import__("changes.services", fromlist=["ticket_mail_send"]).ticket_mail_send
 
     def flaky(subject, *args, **kwargs):
         if first.number in subject:
             raise RuntimeError("boom")
         return real_send(subject, *args, **kwargs)
 
-    monkeypatch.setattr("changes.services.send_mail", flaky)
+    monkeypatch.setattr("changes.services.ticket_mail_send", flaky)
     assert customer_approvals_send_due(now=now) == 2
     assert [second.number in m.subject for m in mail.outbox] == [True]
     assert CustomerApproval.objects.of_change(first).get().emailed_at is None

@@ -161,8 +161,9 @@ def test_manager_copies_and_edits_a_template(manager, eng):
     page = client.get(copied["Location"])
     assert page.status_code == 200
     formset = page.context["formset"]
+    assert (copy.copied_from_version, copy.version) == (original.version, 1)
     data = {"t-name": copy.name, "t-name_en": copy.name_en, "t-form_name": copy.form_name,
-            "t-form_name_en": copy.form_name_en}
+            "t-form_name_en": copy.form_name_en, "t-version": str(copy.version)}
     mgmt = {"items-TOTAL_FORMS": str(len(formset.forms)), "items-INITIAL_FORMS": str(len(items)),
             "items-MIN_NUM_FORMS": "0", "items-MAX_NUM_FORMS": "1000"}
     data.update(mgmt)
@@ -196,3 +197,12 @@ def test_manager_copies_and_edits_a_template(manager, eng):
     assert ChecklistItem.objects.filter(pk=items[1].pk, is_active=False).exists()  # switched off, kept
     assert list(original.items.values_list("text", flat=True)) == before
     assert SetupChange.objects.filter(template=copy, action="updated", actor=manager).exists()
+    copy.refresh_from_db()
+    assert copy.version == 2
+    # Someone who opened the editor before that save sends version 1: 409, nothing changed, input kept.
+    data["t-name"] = "过期的名字"
+    stale = client.post(f"/inspections/templates/{copy.pk}/edit/", data)
+    assert stale.status_code == 409
+    assert "过期的名字" in stale.content.decode()
+    copy.refresh_from_db()
+    assert copy.version == 2 and copy.name != "过期的名字"

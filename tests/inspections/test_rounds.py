@@ -4,6 +4,7 @@ store check posts the counted difference as a spares movement waiting for approv
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from datetime import date, datetime
@@ -178,6 +179,25 @@ def test_overdue_round_escalates_to_the_group_lead_once(make_plan, cameras, lead
     ticket.refresh_from_db()
     assert ticket.escalated_at == late and ticket.is_overdue(late)
     assert Notification.objects.filter(user=lead, title__contains=ticket.number).count() == 1
+
+
+def test_overdue_round_notice_goes_through_the_notification_rules(make_plan, cameras, lead):
+    from notifications.choices import ChannelKind
+    from notifications.models import Delivery, NotificationChannel, NotificationRule
+
+    lead.email = "lead@desk.test"
+    lead.save()
+    channel = NotificationChannel.objects.create(name="Mail", kind=ChannelKind.EMAIL, is_active=True)
+    rule = NotificationRule.objects.create(name="Escalations to the lead", event="escalation",
+                                           recipients=["group_lead"])
+    rule.channels.set([channel])
+    ticket = _round(make_plan, cameras)
+    late = at(2026, 11, 20)
+    assert rounds_escalate_overdue(now=late) == 1
+    delivery = Delivery.objects.get(rule=rule)
+    assert delivery.user == lead and delivery.event == "escalation" and ticket.number in json.dumps(
+        delivery.payload, ensure_ascii=False)
+    assert not Notification.objects.filter(user=lead).exists()  # the rule reached the lead: no fallback
 
 
 def test_store_check_posts_the_difference_for_approval(make_plan, eng, manager, now):

@@ -15,6 +15,7 @@ import yaml
 from incidents.models import Incident
 from monitoring.choices import AlertState
 from monitoring.models import AlertRecord
+from tickets.models import Comment
 
 from .conftest import EVENTS_TOKEN, ZABBIX_PASSWORD
 
@@ -86,7 +87,8 @@ def test_nagios_notify_script(live_server, events_source, estate):
     assert problem.returncode == 0, problem.stderr
     assert json.loads(problem.stdout)["action"] == "created"
     incident = Incident.objects.get(channel="monitoring")
-    assert incident.ci == estate["switch"] and "second line" in incident.description
+    assert incident.ci == estate["switch"] and "second line" not in incident.description  # staff-only below
+    assert Comment.objects.get(ticket_kind="incident", ticket_id=incident.pk, public=False).body.count("second line") == 1
     assert notify("-H", "sw-1", "-S", "PING", "-s", "CRITICAL", "-n", "PROBLEM").returncode == 0
     assert notify("-H", "sw-1", "-S", "PING", "-s", "CRITICAL", "-n", "ACKNOWLEDGEMENT").returncode == 0
     recovery = notify("-H", "sw-1", "-S", "PING", "-s", "OK", "-o", "PING OK", "-n", "RECOVERY")
