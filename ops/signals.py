@@ -9,7 +9,7 @@ import traceback as tb
 from typing import Any
 
 from celery.signals import task_failure, task_postrun, task_prerun
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,8 @@ def record_failure(sender: Any = None, task_id: str = "", exception: BaseExcepti
     if getattr(getattr(sender, "request", None), "is_eager", False):
         return  # eager (tests, CELERY_TASK_ALWAYS_EAGER): the caller sees the exception itself
     try:
-        close_old_connections()  # a task killed by a lost connection leaves it unusable
+        if not connection.in_atomic_block:
+            close_old_connections()  # a task killed by a lost connection leaves it unusable
         text = str(getattr(einfo, "traceback", "")) if einfo is not None else "".join(tb.format_exc())
         hostname = getattr(getattr(sender, "request", None), "hostname", "") or ""
         failed_task_record(task_name=name, task_id=task_id or "", args=args, kwargs=kwargs,
