@@ -139,10 +139,10 @@ class Engineer(DeskUser):
         self._detail()
 
     @task(1)
-    def timeline(self) -> None:
+    def progress(self) -> None:
         if self.seen:
-            self.client.get(f"/api/v1/incidents/{random.choice(self.seen)}/timeline/",
-                            name="GET incidents/{id}/timeline/")
+            self.client.get(f"/api/v1/incidents/{random.choice(self.seen)}/progress/",
+                            name="GET incidents/{id}/progress/")
 
 
 class Customer(DeskUser):
