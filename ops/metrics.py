@@ -94,8 +94,8 @@ class OpsCollector(Collector):
             breaches.add_metric([row["ticket_kind"]], row["n"])
         yield breaches
         failed = CounterMetricFamily("opsdesk_failed_tasks", "Failed Celery task runs", labels=["task"])
-        for row in FailedTask.objects.values("task_name").annotate(n=Count("id")).order_by():
-            failed.add_metric([row["task_name"]], row["n"])
+        for task_name, n in FailedTask.objects.values_list("task_name").annotate(n=Count("id")).order_by():
+            failed.add_metric([task_name], n)
         yield failed
 
 

@@ -99,8 +99,8 @@ def test_queue_depth_is_read_from_redis(settings):
         client.ping()
     except Exception as exc:  # noqa: BLE001
         pytest.skip(f"Redis is not reachable at {url} ({exc})")
-    from opsdesk.celery import app
     from ops.metrics import queue_depths
+    from opsdesk.celery import app
 
     settings.CELERY_BROKER_URL = url
     saved = app.conf.task_default_queue
