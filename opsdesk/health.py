@@ -9,10 +9,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
 from .client_ip import client_ip, ip_in
+from .observability import http_metrics
 
 METRICS_CACHE_KEY = "opsdesk:metrics:v1"
 
@@ -68,7 +70,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if body is None:
         body = _metrics_render()
         cache.set(METRICS_CACHE_KEY, body, getattr(settings, "METRICS_CACHE_SECONDS", 30))
-    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+    # The latency histogram is live (no database): merged over the web processes at every scrape.
+    return HttpResponse(body + http_metrics(), content_type=CONTENT_TYPE_LATEST)
 
 
 def _metrics_render() -> bytes:
@@ -85,4 +88,6 @@ def _metrics_render() -> bytes:
         gauge.labels(row["status"], row["fault_level"]).set(row["n"])
     info = Gauge("opsdesk_info", "OpsDesk build info", ["time_zone"], registry=registry)
     info.labels(settings.TIME_ZONE).set(1)
+    for path in getattr(settings, "METRICS_COLLECTORS", []):
+        import_string(path)(registry)
     return generate_latest(registry)

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "security",
     "reports",
     "portal",
+    "ops",
 ]
 if "pytest" in sys.modules:
     # Tests-only apps: the demo ticket kind proves a new kind needs only a model, a table and its
@@ -78,6 +79,7 @@ if "pytest" in sys.modules:
     INSTALLED_APPS.append("tests.demo_kind")
 
 MIDDLEWARE = [
+    "opsdesk.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -279,6 +281,35 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Routing (docs/operations.md): every task of the project belongs to one queue class, so a long report
+# never waits in front of a breach. The router resolves a class to the deployment's queue name
+# (opsdesk.celery.queue_name); tests/ops/test_routing.py proves every registered task is listed here.
+CELERY_TASK_ROUTES = ("opsdesk.celery.route_task",)
+TASK_QUEUE_CLASSES: dict[str, str] = {
+    "incidents.sla_sweep_task": "sla",
+    "incidents.sla_notify_task": "sla",
+    "incidents.sla_notify_batch_task": "sla",
+    "tickets.approvals_sweep_task": "sla",
+    "inspections.rounds_escalate_task": "sla",
+    "notifications.delivery_send_task": "notifications",
+    "notifications.deliveries_flush_task": "notifications",
+    "notifications.digests_send_task": "notifications",
+    "changes.customer_approval_send_task": "notifications",
+    "changes.customer_approvals_send_due_task": "notifications",
+    "quality.invitations_sweep_task": "notifications",
+    "quality.rating_invitation_send_task": "notifications",
+    "quality.survey_invitation_send_task": "notifications",
+    "reports.report_email_send_task": "notifications",
+    "reports.report_generate_task": "reports",
+    "reports.schedules_sweep_task": "reports",
+    "mailin.mailboxes_poll_sweep_task": "intake",
+    "mailin.mailbox_poll_task": "intake",
+    "monitoring.inbox_process_task": "intake",
+    "quality.survey_rounds_schedule_task": "notifications",
+    "security.findings_escalate_task": "sla",
+    "tickets.audit_anchors_sweep_task": "default",
+    "inspections.rounds_generate_task": "default",
+}
 
 # --- Mail -----------------------------------------------------------------------------------
 # Django 6.1 mailers. EMAIL_BACKEND (env) picks the backend; SMTP reads EMAIL_HOST, EMAIL_PORT,
@@ -353,12 +384,27 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
 METRICS_CACHE_SECONDS = int(os.environ.get("METRICS_CACHE_SECONDS", "30"))
 
+# Logs: one JSON object per line (python-json-logger) with the request id of the request that wrote
+# it (opsdesk/observability.py); LOG_FORMAT=text gives plain lines for a developer's terminal.
+# Celery workers keep Celery's own log format (it takes over the root logger in a worker).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "opsdesk.observability.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter",
+                 "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                             "formatter": "text" if LOG_FORMAT == "text" else "json"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+# Collectors whose samples /metrics appends (computed at scrape time from the database and the broker,
+# so every web, worker and beat process on every host is counted once): see ops/metrics.py.
+METRICS_COLLECTORS: list[str] = ["ops.metrics.collect"]
 
 # Panels higher apps contribute to lower apps' pages, by URL name (loaded with htmx, so the lower app
 # never imports the higher one). Incident panels take the incident's pk; hotline panels take none and

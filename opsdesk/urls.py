@@ -43,6 +43,7 @@ urlpatterns = [
     path("monitoring/", include("monitoring.urls")),
     path("duty/", include("duty.urls")),
     path("team/", include("team.urls")),
+    path("ops/", include("ops.urls")),
     path("r/", include("portal.link_urls")),
     path("", home, name="home"),
     path("", include("incidents.urls")),
