@@ -33,6 +33,9 @@ urlpatterns = [
     path("reports/", views_reports.reports, name="reports"),
     path("history/", views_audit.audit_anchors, name="audit_anchors"),
     path("history/<int:pk>/", views_audit.audit_anchor, name="audit_anchor"),
+    path("records/", views_audit.audit_records, name="audit_records"),
+    path("records/<int:pk>/<str:section>.csv", views_audit.audit_export_csv, name="audit_export_csv"),
+    path("records/<int:pk>/export.xlsx", views_audit.audit_export_xlsx, name="audit_export_xlsx"),
     path("reports/<int:pk>/pdf/", views_reports.report_file, {"fmt": "pdf"}, name="report_pdf"),
     path("reports/<int:pk>/xlsx/", views_reports.report_file, {"fmt": "xlsx"}, name="report_xlsx"),
 ]
