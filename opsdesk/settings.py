@@ -244,6 +244,10 @@ SPECTACULAR_SETTINGS = {
         "ChangeStatusEnum": "changes.choices.ChangeStatus",
         "ChangeTypeEnum": "changes.choices.ChangeType",
         "ReleaseStatusEnum": "releases.choices.ReleaseStatus",
+        "UserRoleEnum": "accounts.choices.Role",
+        "DutyRoleEnum": "duty.choices.DutyRole",
+        "DutyRuleKindEnum": "duty.choices.RuleKind",
+        "LeaveStatusEnum": "team.choices.LeaveStatus",
     },
     # Error responses (400/401/403/404/409/413/415/429) and area tags on every operation.
     "POSTPROCESSING_HOOKS": [
