@@ -119,3 +119,28 @@ def test_scorecards_own_vs_all_adjust_and_publish(crew, now):
     assert api(mate).get(f"/api/v1/kpi/scorecards/{card.pk}/").status_code == 404
     assert api(crew["customer"]).get("/api/v1/kpi/scorecards/").json()["results"] == []
     assert Scorecard.objects.get(pk=card.pk).status == "published"
+
+
+def test_kpi_trend_is_a_server_side_svg(crew, now, client):
+    from decimal import Decimal
+
+    from team.charts import trend_svg
+
+    manager, eng = crew["manager"], crew["eng"]
+    for back in (2, 1, 0):
+        first = date(now.year, now.month, 1)
+        month = date(first.year - (first.month - 1 - back < 0), (first.month - 1 - back) % 12 + 1, 1)
+        scorecards_propose(actor=manager, month=month, now=now)
+        Scorecard.objects.filter(month=month).update(status="published", total=Decimal(3 + back))
+    client.force_login(eng)
+    page = client.get("/team/kpi/mine/")
+    html = page.content.decode()
+    assert page.status_code == 200 and "<svg" in html and "<script" not in html.split("<svg")[1].split("</svg>")[0]
+    points = html.split('<polyline points="')[1].split('"')[0].split()
+    assert len(points) == 3
+    ys = [float(p.split(",")[1]) for p in points]
+    assert ys[0] < ys[1] < ys[2]  # 5, 4, 3 oldest to newest: the line goes down (SVG y grows downwards)
+    # hostile text cannot break out: labels are escaped numbers and dates only
+    svg = trend_svg([(date(2026, 1, 1), Decimal("9"))], low=1, high=6)
+    assert 'cy="14.0"' in svg  # clamped to the top of the scale
+    assert trend_svg([], low=1, high=6) == ""
