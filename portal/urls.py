@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_audit, views_changes, views_documents, views_leave, views_reports
+from . import views, views_audit, views_changes, views_documents, views_leave, views_reports, views_support
 
 app_name = "portal"
 urlpatterns = [
@@ -26,6 +26,8 @@ urlpatterns = [
     path("leave/", views_leave.leave_list, name="leave_list"),
     path("leave/<int:pk>/", views_leave.leave_detail, name="leave"),
     path("leave/<int:pk>/decide/", views_leave.leave_decide, name="leave_decide"),
+    path("support/", views_support.support_requests, name="support"),
+    path("support/<int:pk>/withdraw/", views_support.support_withdraw, name="support_withdraw"),
     path("documents/", views_documents.documents, name="documents"),
     path("documents/<int:pk>/", views_documents.document, name="document"),
     path("documents/<int:pk>/versions/<int:version_number>/file/", views_documents.document_file,

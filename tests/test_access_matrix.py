@@ -77,6 +77,7 @@ SEGMENT_IDS = {
     "plans": "inspection_plan", "templates": "checklist_template",  # inspections/plans/<pk>/, …/templates/<pk>/
     "rounds": "inspection_round", "leave": "leave", "triage": "inbound_mail", "training": "training",
     "saved-filters": "saved_filter", "notifications": "notification", "kpi": "scorecard",
+    "scorecards": "scorecard", "rules": "duty_rule", "records": "audit_anchor",
     # panels and the hotline link name their object in the singular (e.g. changes/panels/incident/<pk>/)
     "incident": "incident", "ci": "ci", "link": "incident",
 }
