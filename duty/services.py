@@ -171,7 +171,7 @@ def support_request_create(*, actor: Any, title: str, place: str, needs: str, st
         errors["starts_at"] = [_("The support must start in the future.")]
     if ends_at is None or (starts_at is not None and ends_at <= starts_at):
         errors["ends_at"] = [_("The end must be after the start.")]
-    if errors:
+    if errors or starts_at is None or ends_at is None:
         raise ValidationError(errors)
     return SupportRequest.objects.create(
         organization_id=actor.organization_id, requested_by=actor, title=title.strip()[:200],
