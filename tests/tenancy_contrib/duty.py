@@ -1,5 +1,4 @@
-"""Organisation A's special-support booking on the roster (A's customer sees it in duty/rules/),
-and the auditor's export sections as path values (portal/records/<anchor>/<section>.csv)."""
+"""Organisation A's special-support booking on the roster (A's customer sees it in duty/rules/)."""
 
 from __future__ import annotations
 
@@ -19,5 +18,4 @@ def contribute(*, org_a: Any, customer_a: Any, ci: Any, incident: Any, contact: 
     rule = duty_entry_create(actor=manager, group=group, kind="special", people=[engineer], starts_at=now,
                              ends_at=now + timedelta(hours=4), organization=org_a,
                              reason="alpha-special-support-reason", now=now)
-    return {"ids": {"duty_rule": [rule.pk], "section": ["events"]}, "secrets": ["alpha-special-support-reason"],
-            "params": {"section": "section"}}
+    return {"ids": {"duty_rule": [rule.pk]}, "secrets": ["alpha-special-support-reason"], "params": {}}
