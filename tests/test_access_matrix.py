@@ -53,7 +53,8 @@ def _actor(role: str, org_a: Any) -> Any:
         return existing
     if role == "admin":
         return UserFactory(username="matrix-admin", role=Role.MANAGER, is_superuser=True, is_staff=True)
-    return UserFactory(username=f"matrix-{role}", role=role, organization=org_a if role == Role.CUSTOMER else None)
+    return UserFactory(username=f"matrix-{role}", role=role,
+                       organization=org_a if role in (Role.CUSTOMER, Role.AUDITOR) else None)
 
 
 def _gets_through(response: Any, login_path: str) -> bool:
