@@ -12,6 +12,9 @@ class Role(models.TextChoices):
     MANAGER = "manager", _("Project manager")
     DOC_ADMIN = "doc_admin", _("Document admin")
     CUSTOMER = "customer", _("Customer user")
+    AUDITOR = "auditor", _("Auditor (read-only, one organisation)")
 
 
-STAFF_ROLES = frozenset(r.value for r in Role if r != Role.CUSTOMER)
+# Roles bound to one organisation that see it through the customer portal (the auditor reads only).
+ORGANIZATION_ROLES = frozenset({Role.CUSTOMER.value, Role.AUDITOR.value})
+STAFF_ROLES = frozenset(r.value for r in Role if r.value not in ORGANIZATION_ROLES)

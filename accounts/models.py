@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from .choices import STAFF_ROLES, Role
+from .choices import ORGANIZATION_ROLES, STAFF_ROLES, Role
 
 
 def validate_time_zone(value: str) -> None:
@@ -73,9 +73,9 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
         constraints = [
             models.CheckConstraint(
-                condition=~models.Q(role="customer") | models.Q(organization__isnull=False),
+                condition=~models.Q(role__in=["customer", "auditor"]) | models.Q(organization__isnull=False),
                 name="customer_has_organization",
-                violation_error_message=_("A customer user must belong to an organisation."),
+                violation_error_message=_("A customer user or auditor must belong to an organisation."),
             ),
         ]
 
@@ -88,7 +88,13 @@ class User(AbstractUser):
 
     @property
     def is_customer(self) -> bool:
-        return self.role == Role.CUSTOMER
+        """Sees one organisation through the portal: a customer user, or its auditor (监理), who
+        sees what the customer sees, reads the raw records and writes nothing (accounts/readonly.py)."""
+        return self.role in ORGANIZATION_ROLES
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.role == Role.AUDITOR
 
     @property
     def is_staff_member(self) -> bool:

@@ -22,6 +22,7 @@ ROLE_RANK: dict[str, int] = {
     Role.OPERATOR: 20,
     Role.DOC_ADMIN: 20,
     Role.CUSTOMER: 0,
+    Role.AUDITOR: 0,
 }
 
 # Roles that may verify every audit chain at once (GET audit/verify/ without an id). Anyone may

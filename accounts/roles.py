@@ -27,6 +27,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
                    "accounts.*_supportgroup", "cmdb.*_ci", "cmdb.*_ciclass"],
     Role.DOC_ADMIN: ["cmdb.view_ci"],
     Role.CUSTOMER: [],
+    Role.AUDITOR: [],
 }
 
 

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .choices import Role
+from .choices import ORGANIZATION_ROLES, Role
 from .models import Contact, Organization, User
 
 
@@ -28,8 +28,8 @@ def user_create(*, username: str, password: str, role: str, name: str = "", emai
     errors: dict[str, list[str]] = {}
     if role not in Role.values:
         errors["role"] = [_("Unknown role.")]
-    if role == Role.CUSTOMER and organization is None:
-        errors["organization"] = [_("A customer user must belong to an organisation.")]
+    if role in ORGANIZATION_ROLES and organization is None:
+        errors["organization"] = [_("A customer user or auditor must belong to an organisation.")]
     if User.objects.filter(username__iexact=username).exists():
         errors["username"] = [_("This username is taken.")]
     user = User(username=username, role=role, name=name, email=email, phone=phone,
@@ -62,8 +62,8 @@ def user_update(*, user: User, data: dict[str, Any]) -> User:
         except ValidationError as exc:
             raise ValidationError({"password": list(exc.messages)}) from exc
         user.set_password(data["password"])
-    if user.role == Role.CUSTOMER and user.organization_id is None:
-        raise ValidationError({"organization": [_("A customer user must belong to an organisation.")]})
+    if user.role in ORGANIZATION_ROLES and user.organization_id is None:
+        raise ValidationError({"organization": [_("A customer user or auditor must belong to an organisation.")]})
     user.save()
     user_sync_role_group(user=user)
     return user

@@ -14,13 +14,13 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from accounts.choices import Role
+from accounts.choices import ORGANIZATION_ROLES, Role
 from tickets.approvals import approval_step_decides
 from tickets.workflow import Transition, Workflow, sources
 
 from .choices import ChangeStatus as S
 
-STAFF = frozenset(r for r in Role if r != Role.CUSTOMER)
+STAFF = frozenset(r for r in Role if r not in ORGANIZATION_ROLES)
 # Change managers: assess, send to the CAB, schedule, review, close.
 MANAGE = frozenset({Role.ANALYST, Role.REGIONAL_LEAD, Role.MANAGER})
 # Who carries a change out.

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import DutyMember, DutyRule, GroupRouting, Skill
+from .models import DutyMember, DutyRule, GroupRouting, Skill, SupportRequest
 
 
 class DutyMemberInline(admin.TabularInline):
@@ -41,3 +41,11 @@ class SkillAdmin(admin.ModelAdmin):
     list_display = ("user", "ci_class")
     list_filter = ("ci_class",)
     autocomplete_fields = ("user",)
+
+
+@admin.register(SupportRequest)
+class SupportRequestAdmin(admin.ModelAdmin):
+    list_display = ("title", "organization", "starts_at", "ends_at", "status")
+    list_filter = ("status",)
+    readonly_fields = ("organization", "requested_by", "created_at", "decided_by", "decided_at", "duty_rule",
+                       "status", "version")

@@ -38,3 +38,10 @@ class AutoAssign(models.TextChoices):
 ADDING_KINDS = frozenset({RuleKind.EVENT, RuleKind.SPECIAL})
 # Entries that replace the rotation's people for their time.
 REPLACING_KINDS = frozenset({RuleKind.OVERRIDE, RuleKind.SWAP, RuleKind.LEAVE})
+
+
+class SupportRequestStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    ACCEPTED = "accepted", _("Accepted: duty booked")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")

@@ -42,3 +42,29 @@ class EntryForm(forms.Form):
     ends_at = forms.DateTimeField(label=_("Until"), widget=IsoDateTimeLocalInput(), input_formats=DATETIME_INPUT_FORMATS)
     reason = forms.CharField(label=_("Meeting, event or reason"), required=False, max_length=2000,
                              widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SupportRequestForm(forms.Form):
+    """The customer's request for special support at a meeting or event."""
+
+    title = forms.CharField(label=_("Meeting or event"), max_length=200)
+    place = forms.CharField(label=_("Place"), max_length=200)
+    starts_at = forms.DateTimeField(label=_("From"), widget=IsoDateTimeLocalInput(), input_formats=DATETIME_INPUT_FORMATS)
+    ends_at = forms.DateTimeField(label=_("Until"), widget=IsoDateTimeLocalInput(), input_formats=DATETIME_INPUT_FORMATS)
+    needs = forms.CharField(label=_("What is needed"), required=False, max_length=4000,
+                            widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SupportAcceptForm(forms.Form):
+    group = forms.ModelChoiceField(label=_("Support group"), queryset=SupportGroup.objects.filter(is_active=True))
+    role = forms.ChoiceField(label=_("Duty role"), choices=DutyRole.choices, initial=DutyRole.PRIMARY)
+    people = StaffMultipleField(label=_("People"), queryset=get_user_model().objects.filter(
+        is_active=True).exclude(role__in=["customer", "auditor"]).exclude(username="opsdesk-system").order_by("name"))
+    note = forms.CharField(label=_("Note to the customer"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class SupportDeclineForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -12,7 +12,7 @@ from accounts.models import Organization, SupportGroup
 from cmdb.models import CIClass
 from tickets.models import WorkCalendar
 
-from .choices import AutoAssign, DutyRole, RuleKind, RuleStatus
+from .choices import AutoAssign, DutyRole, RuleKind, RuleStatus, SupportRequestStatus
 
 
 class DutyRule(models.Model):
@@ -102,3 +102,40 @@ class Skill(models.Model):
         verbose_name = _("skill")
         verbose_name_plural = _("skills")
         constraints = [models.UniqueConstraint(fields=["user", "ci_class"], name="duty_skill_unique")]
+
+
+class SupportRequest(models.Model):
+    """A customer's request for special support at a meeting or event (专项保障): when, where, what is
+    needed. Staff accept it by booking the duty (a `special` DutyRule for the organisation, through
+    `duty_entry_create`) or decline it with a reason; the customer may withdraw it while it waits.
+    A simple request with states, not a ticket kind: it has no SLA clocks, no number series, one
+    decision by one person — the booking itself is the roster's own entry."""
+
+    organization = models.ForeignKey(Organization, verbose_name=_("customer"), on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("requested by"),
+                                     on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("meeting or event"), max_length=200)
+    place = models.CharField(_("place"), max_length=200)
+    needs = models.TextField(_("what is needed"), blank=True)
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    status = models.CharField(_("status"), max_length=10, choices=SupportRequestStatus.choices,
+                              default=SupportRequestStatus.REQUESTED)
+    created_at = models.DateTimeField(_("requested at"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("note"), blank=True)
+    duty_rule = models.ForeignKey(DutyRule, verbose_name=_("booked duty"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(_("version"), default=1)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        verbose_name = _("special support request")
+        verbose_name_plural = _("special support requests")
+        indexes = [models.Index(fields=["organization", "status", "starts_at"], name="duty_support_org")]
+
+    def __str__(self) -> str:
+        return self.title

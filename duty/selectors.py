@@ -20,7 +20,7 @@ from tickets.models import CalendarDay
 from tickets.sla_config import policy_for
 
 from .choices import DutyRole, RuleStatus
-from .models import DutyMember, DutyRule
+from .models import DutyMember, DutyRule, SupportRequest
 from .roster import OnDuty, Row, resolve, row_from
 
 SAMPLE = timedelta(minutes=15)
@@ -162,3 +162,13 @@ def roster_upcoming(*, group: Any = None, start: datetime, days: int = 7, step: 
 
 
 __all__ = ["OnDuty", "duty_on_now", "duty_user_ids", "duty_lead_id", "duty_hours", "rules_visible"]
+
+
+def support_requests_visible(user: Any) -> QuerySet[SupportRequest]:
+    """Special-support requests: staff see all; a customer (or its auditor) its organisation's."""
+    qs = SupportRequest.objects.select_related("organization", "requested_by", "decided_by", "duty_rule")
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return qs.none()
+    if user.is_superuser or not user.is_customer:
+        return qs
+    return qs.filter(organization_id=user.organization_id)

@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from accounts.models import Organization, SupportGroup
+from opsdesk.errors import ConflictError
 
-from .choices import AutoAssign, DutyRole, RuleKind, RuleStatus
-from .models import DutyMember, DutyRule, GroupRouting, Skill
+from .choices import AutoAssign, DutyRole, RuleKind, RuleStatus, SupportRequestStatus
+from .models import DutyMember, DutyRule, GroupRouting, Skill, SupportRequest
 from .selectors import duty_on_now
 
 ROSTER_ROLES = frozenset({Role.SUPERVISOR, Role.REGIONAL_LEAD, Role.MANAGER, Role.DISPATCHER})
@@ -150,3 +151,85 @@ def duty_leave_record(*, engineer: Any, stand_in: Any, starts_at: datetime, ends
             DutyMember.objects.create(rule=rule, user=stand_in, position=0)
             rules.append(rule)
     return rules
+
+
+# --- special support requested by a customer (SupportRequest) ----------------------------------
+
+def support_request_create(*, actor: Any, title: str, place: str, needs: str, starts_at: datetime | None,
+                           ends_at: datetime | None, now: datetime) -> SupportRequest:
+    """A customer user asks for special support at a meeting or event of its organisation."""
+    if not getattr(actor, "is_customer", False) or not actor.organization_id or getattr(actor, "is_auditor", False):
+        raise PermissionDenied
+    errors: dict[str, list[str]] = {}
+    if not (title or "").strip():
+        errors["title"] = [_("Name the meeting or event.")]
+    if not (place or "").strip():
+        errors["place"] = [_("Say where it takes place.")]
+    if starts_at is None:
+        errors["starts_at"] = [_("Give a start time.")]
+    elif starts_at <= now:
+        errors["starts_at"] = [_("The support must start in the future.")]
+    if ends_at is None or (starts_at is not None and ends_at <= starts_at):
+        errors["ends_at"] = [_("The end must be after the start.")]
+    if errors or starts_at is None or ends_at is None:
+        raise ValidationError(errors)
+    return SupportRequest.objects.create(
+        organization_id=actor.organization_id, requested_by=actor, title=title.strip()[:200],
+        place=place.strip()[:200], needs=(needs or "").strip(), starts_at=starts_at, ends_at=ends_at, created_at=now)
+
+
+def _support_lock(request_id: int, version: int | None) -> SupportRequest:
+    req = SupportRequest.objects.select_for_update().get(pk=request_id)
+    if version is not None and int(version) != req.version:
+        raise ConflictError(current_version=req.version)
+    if req.status != SupportRequestStatus.REQUESTED:
+        raise ValidationError({"status": [_("This request has already been answered or withdrawn.")]})
+    return req
+
+
+@transaction.atomic
+def support_request_accept(*, actor: Any, request_id: int, group: SupportGroup, people: Sequence[Any],
+                           role: str = DutyRole.PRIMARY, note: str = "", version: int | None = None,
+                           now: datetime) -> SupportRequest:
+    """Staff accept: the duty is booked on the roster (a special-support entry for the customer)."""
+    if not can_manage_roster(actor, group):
+        raise PermissionDenied
+    req = _support_lock(request_id, version)
+    rule = duty_entry_create(actor=actor, group=group, kind=RuleKind.SPECIAL, role=role, people=people,
+                             starts_at=req.starts_at, ends_at=req.ends_at, organization=req.organization,
+                             reason=f"{req.title} · {req.place}", now=now)
+    req.status, req.duty_rule = SupportRequestStatus.ACCEPTED, rule
+    req.decided_by, req.decided_at, req.decision_note = actor, now, (note or "").strip()
+    req.version += 1
+    req.save()
+    return req
+
+
+@transaction.atomic
+def support_request_decline(*, actor: Any, request_id: int, reason: str, version: int | None = None,
+                            now: datetime) -> SupportRequest:
+    if not can_manage_roster(actor):
+        raise PermissionDenied
+    if not (reason or "").strip():
+        raise ValidationError({"reason": [_("Say why the request is declined.")]})
+    req = _support_lock(request_id, version)
+    req.status = SupportRequestStatus.DECLINED
+    req.decided_by, req.decided_at, req.decision_note = actor, now, reason.strip()
+    req.version += 1
+    req.save()
+    return req
+
+
+@transaction.atomic
+def support_request_withdraw(*, actor: Any, request_id: int, now: datetime) -> SupportRequest:
+    """The customer withdraws its own organisation's request while it waits."""
+    req = SupportRequest.objects.select_for_update().filter(pk=request_id).first()
+    if req is None or not getattr(actor, "is_customer", False) or req.organization_id != actor.organization_id:
+        raise SupportRequest.DoesNotExist
+    if getattr(actor, "is_auditor", False):
+        raise PermissionDenied
+    req = _support_lock(request_id, None)
+    req.status, req.decided_at = SupportRequestStatus.WITHDRAWN, now
+    req.version += 1
+    req.save()
+    return req

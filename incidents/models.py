@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from cmdb.models import CI
+from opsdesk.search_index import TrigramIndex
 from tickets.choices import TicketKind
 from tickets.models import TicketBase
 
@@ -76,6 +77,10 @@ class Incident(TicketBase):
             models.Index(fields=["status", "reported_at"], name="inc_status_rep"),
             models.Index(fields=["-reported_at", "-id"], name="inc_reported_desc"),
             models.Index(fields=["ci", "status"], name="inc_ci_status"),
+            # The search box's words over every organisation (search/selectors.py): icontains by index.
+            TrigramIndex(fields=["number"], name="inc_trgm_number"),
+            TrigramIndex(fields=["title"], name="inc_trgm_title"),
+            TrigramIndex(fields=["description"], name="inc_trgm_description"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(escalation_level__lte=4), name="inc_escalation_0_4"),

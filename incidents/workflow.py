@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import Role
+from accounts.choices import ORGANIZATION_ROLES, Role
 from tickets.workflow import Transition, Workflow, sources
 
 from .checklist import observation_outstanding
@@ -16,7 +16,7 @@ from .choices import IncidentStatus as S
 DISPATCH = frozenset({Role.DISPATCHER, Role.REGIONAL_LEAD, Role.MANAGER})
 WORK = frozenset({Role.ENGINEER, Role.ANALYST, Role.REGIONAL_LEAD, Role.MANAGER})
 DESK = frozenset({Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.REGIONAL_LEAD, Role.MANAGER})
-STAFF = frozenset(r for r in Role if r != Role.CUSTOMER)
+STAFF = frozenset(r for r in Role if r not in ORGANIZATION_ROLES)
 
 
 def assigned_to_user_or_group(incident: Any, user: Any) -> bool:

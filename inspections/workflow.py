@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import Role
+from accounts.choices import ORGANIZATION_ROLES, Role
 from tickets.workflow import Transition, Workflow, sources
 
 from .choices import RoundStatus as S
 
-STAFF = frozenset(r for r in Role if r != Role.CUSTOMER)
+STAFF = frozenset(r for r in Role if r not in ORGANIZATION_ROLES)
 ROUND_WORK = frozenset({Role.ENGINEER, Role.REGIONAL_LEAD, Role.MANAGER, Role.SUPERVISOR, Role.DISPATCHER,
                         Role.ANALYST})
 ROUND_DECIDE = frozenset({Role.REGIONAL_LEAD, Role.MANAGER, Role.SUPERVISOR})

@@ -34,6 +34,7 @@ AREAS: dict[str, str] = {
     "notifications": "notifications", "me": "notifications",
     "quality": "quality",
     "sla": "sla", "calendars": "sla",
+    "duty": "team", "leave": "team", "kpi": "team",
 }
 
 TAGS: list[dict[str, str]] = [
@@ -55,6 +56,8 @@ TAGS: list[dict[str, str]] = [
     {"name": "quality", "description": "Satisfaction ratings, call-backs, questionnaires."},
     {"name": "sla", "description": "SLA policies and work calendars."},
     {"name": "audit", "description": "Verification of the tamper-evident ticket history."},
+    {"name": "team", "description": "Duty roster (who is on duty now, entries), leave requests and their "
+                                    "approval, monthly KPI scorecards."},
 ]
 
 # PATCH of these refuses an empty body ("Send at least one field to change."): the body needs a field.

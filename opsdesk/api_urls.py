@@ -59,6 +59,8 @@ urlpatterns = [
     path("", include("cmdb.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("monitoring.api.urls")),
+    path("", include("duty.api.urls")),
+    path("", include("team.api.urls")),
     # Last: any other path under /api/v1/ is a JSON 404 like the API's own (not Django's HTML page),
     # e.g. `/api/v1/cis/0.5/`, which no route's id pattern matches.
     path("<path:unmatched>/", api_not_found, name="api-not-found"),

@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.readonly.AuditorReadOnlyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -196,7 +197,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.readonly.ReadOnlyAuditorTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -246,6 +247,10 @@ SPECTACULAR_SETTINGS = {
         "ChangeStatusEnum": "changes.choices.ChangeStatus",
         "ChangeTypeEnum": "changes.choices.ChangeType",
         "ReleaseStatusEnum": "releases.choices.ReleaseStatus",
+        "UserRoleEnum": "accounts.choices.Role",
+        "DutyRoleEnum": "duty.choices.DutyRole",
+        "DutyRuleKindEnum": "duty.choices.RuleKind",
+        "LeaveStatusEnum": "team.choices.LeaveStatus",
     },
     # Error responses (400/401/403/404/409/413/415/429) and area tags on every operation.
     "POSTPROCESSING_HOOKS": [

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_audit, views_changes, views_documents, views_leave, views_reports
+from . import views, views_audit, views_changes, views_documents, views_leave, views_reports, views_support
 
 app_name = "portal"
 urlpatterns = [
@@ -26,6 +26,8 @@ urlpatterns = [
     path("leave/", views_leave.leave_list, name="leave_list"),
     path("leave/<int:pk>/", views_leave.leave_detail, name="leave"),
     path("leave/<int:pk>/decide/", views_leave.leave_decide, name="leave_decide"),
+    path("support/", views_support.support_requests, name="support"),
+    path("support/<int:pk>/withdraw/", views_support.support_withdraw, name="support_withdraw"),
     path("documents/", views_documents.documents, name="documents"),
     path("documents/<int:pk>/", views_documents.document, name="document"),
     path("documents/<int:pk>/versions/<int:version_number>/file/", views_documents.document_file,
@@ -33,6 +35,10 @@ urlpatterns = [
     path("reports/", views_reports.reports, name="reports"),
     path("history/", views_audit.audit_anchors, name="audit_anchors"),
     path("history/<int:pk>/", views_audit.audit_anchor, name="audit_anchor"),
+    path("records/", views_audit.audit_records, name="audit_records"),
+    *(path(f"records/<int:pk>/{section}.csv", views_audit.audit_export_csv, {"section": section},
+           name=f"audit_export_{section}") for section in ("events", "tickets", "clocks", "worklogs")),
+    path("records/<int:pk>/export.xlsx", views_audit.audit_export_xlsx, name="audit_export_xlsx"),
     path("reports/<int:pk>/pdf/", views_reports.report_file, {"fmt": "pdf"}, name="report_pdf"),
     path("reports/<int:pk>/xlsx/", views_reports.report_file, {"fmt": "xlsx"}, name="report_xlsx"),
 ]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import Role
+from accounts.choices import ORGANIZATION_ROLES, Role
 from tickets.workflow import Transition, Workflow, sources
 
 from .choices import ProblemStatus as S
@@ -25,7 +25,7 @@ from .choices import ProblemStatus as S
 PROBLEM_WORK = frozenset({Role.ANALYST, Role.ENGINEER, Role.REGIONAL_LEAD, Role.MANAGER})
 PROBLEM_OPEN = PROBLEM_WORK | {Role.DISPATCHER, Role.SUPERVISOR}
 PROBLEM_DECIDE = frozenset({Role.ANALYST, Role.REGIONAL_LEAD, Role.MANAGER})
-STAFF = frozenset(r for r in Role if r != Role.CUSTOMER)
+STAFF = frozenset(r for r in Role if r not in ORGANIZATION_ROLES)
 
 # Actions the UI does not draw as buttons (they are taken by other parts of the system).
 UI_HIDDEN_ACTIONS = frozenset({"fix"})

@@ -5,8 +5,13 @@ number's unique index; a phone number is an exact match on the contact's indexed
 calls); a serial or asset tag is an exact match on the CI's indexes. Words then go through each
 kind's own search (incidents: incidents/filtersets.py, the same on SQLite and PostgreSQL; problems
 and known errors: the bigram search of problems/search.py, Chinese included), each limited to
-PER_KIND rows and, for the large ticket tables, to the last TEXT_WINDOW (the list's own search,
-one click away, has no window).
+PER_KIND rows. Incidents and requests are searched complete — no row cap, no time window
+(`_newest`): first the newest SEARCH_RECENT_ROWS rows newest-first (a frequent word stops after
+PER_KIND); when they hold fewer than PER_KIND matches, every older row too, by a query whose order
+cannot walk the time index, so PostgreSQL answers it from the trigram GIN indexes on UPPER(number /
+title / description) (migrations `*_search_trigram`): a word found nowhere costs a few index probes
+at 1,000,000 incidents. docs/search.md shows the plans. SQLite (the small install) scans. Changes keep
+the TEXT_WINDOW (a small table without such an index).
 
 A customer searches its own organisation's incidents and requests only (what the portal shows),
 and the hits open in the portal."""
@@ -18,7 +23,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db import connection
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
@@ -39,7 +46,6 @@ from tickets.numbering import format_number
 PER_KIND = 8
 MAX_QUERY = 200
 TEXT_WINDOW = timedelta(days=400)
-STAFF_SCAN_ROWS = 30_000  # words over all organisations: the newest this many incidents / requests
 CALL_WINDOW = timedelta(days=90)
 NUMBER_RE = re.compile(r"^(INC|REQ|PRB|KE|CHG)-?(\d{1,12})$", re.IGNORECASE)
 DIGITS_RE = re.compile(r"^\d{1,12}$")
@@ -106,15 +112,27 @@ class _Search:
     def requests(self) -> QuerySet[ServiceRequest]:
         return ServiceRequest.objects.visible_to(self.user).select_related("organization")
 
-    def recent(self, qs: QuerySet[Any]) -> QuerySet[Any]:
-        """Staff words search every organisation: bound the scan to the newest STAFF_SCAN_ROWS rows (a
-        range of the primary key, found by an index-only scan), so a word found nowhere costs the same
-        at 1,000,000 incidents as at 30,000. A customer's search is bounded by its organisation's index."""
-        if self.customer:
-            return qs
-        floor = qs.model.objects.order_by("-pk").values_list("pk", flat=True)[STAFF_SCAN_ROWS:STAFF_SCAN_ROWS + 1]
-        first = next(iter(floor), None)
-        return qs if first is None else qs.filter(pk__gt=first)
+    def newest(self, qs: QuerySet[Any]) -> list[Any]:
+        """The newest PER_KIND rows of `qs` (already filtered by the words), over the whole table.
+
+        On PostgreSQL for staff: the newest SEARCH_RECENT_ROWS rows first (a range of the primary key);
+        if they hold fewer than PER_KIND matches, the older rows ordered by `reported_at + 0` — an order
+        no index gives, so the planner does not walk the time index through every row hoping for a
+        match but collects the matches from the trigram indexes and sorts the few it found."""
+        order = ("-reported_at", "-id")
+        recent_rows = int(getattr(settings, "SEARCH_RECENT_ROWS", 30_000))
+        if self.customer or connection.vendor != "postgresql":
+            return list(qs.order_by(*order)[:PER_KIND])
+        floor = next(iter(qs.model.objects.order_by("-pk").values_list("pk", flat=True)[recent_rows:recent_rows + 1]),
+                     None)
+        if floor is None:
+            return list(qs.order_by(*order)[:PER_KIND])
+        found = list(qs.filter(pk__gt=floor).order_by(*order)[:PER_KIND])
+        if len(found) < PER_KIND:
+            unindexed = ExpressionWrapper(F("reported_at") + Value(timedelta(0)), output_field=DateTimeField())
+            found += list(qs.filter(pk__lte=floor).annotate(search_order=unindexed)
+                          .order_by("-search_order", "-id")[:PER_KIND - len(found)])
+        return found
 
     # --- exact lookups ---
     def by_number(self, prefix: str, digits: str) -> None:
@@ -176,14 +194,12 @@ class _Search:
         since = self.now - TEXT_WINDOW
         callers = {hit.url for hit in self.groups["caller"].hits} if "caller" in self.groups else set()
         if not callers:  # a phone number that found its callers' incidents needs no second list of them
-            incidents = incident_text_search(self.recent(self.incidents().filter(reported_at__gte=since)), self.q)
-            for inc in incidents.order_by("-reported_at", "-id")[:PER_KIND]:
+            for inc in self.newest(incident_text_search(self.incidents(), self.q)):
                 self.add("incident", _ticket_hit(inc, _incident_url(inc, self.customer)))
         q_words = Q()
         for word in self.q.split()[:8]:
             q_words &= Q(number__icontains=word) | Q(title__icontains=word) | Q(description__icontains=word)
-        requests = self.recent(self.requests().filter(reported_at__gte=since)).filter(q_words)
-        for req in requests.order_by("-reported_at", "-id")[:PER_KIND]:
+        for req in self.newest(self.requests().filter(q_words)):
             self.add("request", _ticket_hit(req, _request_url(req, self.customer)))
         if self.customer:
             return

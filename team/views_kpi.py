@@ -23,6 +23,7 @@ from duty.selectors import duty_hours
 from opsdesk.errors import ConflictError
 from tickets.forms import error_text
 
+from .charts import trend_svg
 from .choices import DIMENSIONS
 from .exports import dimension_labels, scorecards_pdf, scorecards_xlsx
 from .kpi import can_manage_kpi, kpi_config, month_bounds, scorecard_adjust, scorecards_propose, scorecards_publish
@@ -187,7 +188,9 @@ def my_scorecards(request: HttpRequest) -> HttpResponse:
     """The engineer's own published scorecards, the newest first, with the trend of the total."""
     cards = list(scorecards_visible(user=request.user).filter(user=request.user, status="published")
                  .order_by("-month")[:24])
-    return render(request, "team/kpi_mine.html", {"cards": cards, "config": kpi_config()})
+    config = kpi_config()
+    chart = trend_svg([(c.month, c.total) for c in reversed(cards)], low=config.scale_min, high=config.scale_max)
+    return render(request, "team/kpi_mine.html", {"cards": cards, "config": config, "chart": chart})
 
 
 @require_GET

@@ -8,13 +8,13 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import Role
+from accounts.choices import ORGANIZATION_ROLES, Role
 from tickets.approvals import approval_step_decides
 from tickets.workflow import Transition, Workflow, sources
 
 from .choices import LeaveStatus as S
 
-STAFF = frozenset(r for r in Role if r != Role.CUSTOMER)
+STAFF = frozenset(r for r in Role if r not in ORGANIZATION_ROLES)
 EVERYONE = frozenset(Role)
 MANAGERS = frozenset({Role.SUPERVISOR, Role.REGIONAL_LEAD, Role.MANAGER})
 APPROVING = sources(S.COMPANY_APPROVAL, S.CUSTOMER_APPROVAL)

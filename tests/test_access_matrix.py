@@ -53,7 +53,8 @@ def _actor(role: str, org_a: Any) -> Any:
         return existing
     if role == "admin":
         return UserFactory(username="matrix-admin", role=Role.MANAGER, is_superuser=True, is_staff=True)
-    return UserFactory(username=f"matrix-{role}", role=role, organization=org_a if role == Role.CUSTOMER else None)
+    return UserFactory(username=f"matrix-{role}", role=role,
+                       organization=org_a if role in (Role.CUSTOMER, Role.AUDITOR) else None)
 
 
 def _gets_through(response: Any, login_path: str) -> bool:
@@ -78,6 +79,7 @@ SEGMENT_IDS = {
     "rounds": "inspection_round", "leave": "leave", "triage": "inbound_mail", "training": "training",
     "saved-filters": "saved_filter", "notifications": "notification", "kpi": "scorecard",
     "findings": "security_finding", "imports": "scan_import", "unmatched": "unmatched_row", "rmas": "rma",
+    "scorecards": "scorecard", "rules": "duty_rule", "records": "audit_anchor",
     # panels and the hotline link name their object in the singular (e.g. changes/panels/incident/<pk>/)
     "incident": "incident", "ci": "ci", "link": "incident",
 }

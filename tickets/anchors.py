@@ -10,6 +10,7 @@ anchor of a past day does not change as the chains grow."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -52,12 +53,10 @@ def anchor_cutoff(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
-def anchor_compute(*, organization_id: int, day: date, prev_digest: str) -> AnchorFigures:
-    """The digest of one organisation's chain heads at the end of `day`, streamed from the event table."""
+def anchor_heads(*, organization_id: int, day: date) -> Iterator[tuple[str, int, int, str]]:
+    """(kind, ticket id, seq, hash) of the head of every chain of one organisation at the end of
+    `day`, in the order the digest reads them (kind, then ticket id)."""
     cutoff = anchor_cutoff(day)
-    digest = hashlib.sha256(
-        f"{ANCHOR_FORMAT}\norganization:{organization_id}\nday:{day.isoformat()}\nprev:{prev_digest}\n".encode())
-    tickets = events = 0
     for kind, model in ticket_models().items():
         last_seq = (TicketEvent.objects.filter(ticket_kind=kind, ticket_id=OuterRef("ticket_id"), created_at__lt=cutoff)
                     .order_by("-seq").values("seq")[:1])
@@ -68,10 +67,27 @@ def anchor_compute(*, organization_id: int, day: date, prev_digest: str) -> Anch
             ).filter(seq=Subquery(last_seq)).order_by("ticket_id").values_list("ticket_id", "seq", "hash")
         )
         for ticket_id, seq, head in heads.iterator(chunk_size=5000):
-            digest.update(f"{kind}:{ticket_id}:{seq}:{head}\n".encode())
-            tickets += 1
-            events += seq
+            yield kind, ticket_id, seq, head
+
+
+def anchor_digest(*, organization_id: int, day: date, prev_digest: str,
+                  heads: Iterable[tuple[str, int, int, str]]) -> AnchorFigures:
+    """The anchor's digest over `heads` (anchor_heads). Needs no key: anyone holding the heads (an
+    auditor's export) recomputes it — docs/auditor.md shows the same in ten lines of Python."""
+    digest = hashlib.sha256(
+        f"{ANCHOR_FORMAT}\norganization:{organization_id}\nday:{day.isoformat()}\nprev:{prev_digest}\n".encode())
+    tickets = events = 0
+    for kind, ticket_id, seq, head in heads:
+        digest.update(f"{kind}:{ticket_id}:{seq}:{head}\n".encode())
+        tickets += 1
+        events += seq
     return AnchorFigures(digest=digest.hexdigest(), tickets=tickets, events=events)
+
+
+def anchor_compute(*, organization_id: int, day: date, prev_digest: str) -> AnchorFigures:
+    """The digest of one organisation's chain heads at the end of `day`, streamed from the event table."""
+    return anchor_digest(organization_id=organization_id, day=day, prev_digest=prev_digest,
+                         heads=anchor_heads(organization_id=organization_id, day=day))
 
 
 def _previous(*, organization_id: int, day: date) -> AuditAnchor | None:

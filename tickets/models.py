@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Contact, Organization, SupportGroup
+from opsdesk.search_index import TrigramIndex
 
 from .choices import (
     ApprovalDecision,
@@ -110,6 +111,10 @@ class ServiceRequest(TicketBase):
             models.Index(fields=["organization", "status", "reported_at"], name="req_org_status_rep"),
             models.Index(fields=["assignee", "status", "reported_at"], name="req_assignee_status"),
             models.Index(fields=["-reported_at", "-id"], name="req_reported_desc"),
+            # The search box's words over every organisation (search/selectors.py): icontains by index.
+            TrigramIndex(fields=["number"], name="req_trgm_number"),
+            TrigramIndex(fields=["title"], name="req_trgm_title"),
+            TrigramIndex(fields=["description"], name="req_trgm_description"),
         ]
 
 

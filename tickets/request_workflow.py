@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import Role
+from accounts.choices import ORGANIZATION_ROLES, Role
 
 from .choices import RequestStatus as S
 from .workflow import Transition, Workflow, sources
 
-STAFF = frozenset(r for r in Role if r != Role.CUSTOMER)
+STAFF = frozenset(r for r in Role if r not in ORGANIZATION_ROLES)
 DISPATCH = frozenset({Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.REGIONAL_LEAD, Role.MANAGER})
 
 REQUEST_WORKFLOW = Workflow((

@@ -26,7 +26,8 @@ NON_TICKET_WRITERS = {
     ("reports/services.py", "email"),
     ("documents/services.py", "document"),
     ("incidents/followups.py", "report"),
-    ("duty/services.py", "rule"),  # a DutyRule (roster entry: pending / approved / rejected / withdrawn)
+    ("duty/services.py", "rule"),
+    ("duty/services.py", "req"),  # a SupportRequest (requested / accepted / declined / withdrawn)  # a DutyRule (roster entry: pending / approved / rejected / withdrawn)
     ("team/training.py", "attendee"),  # a TrainingAttendee (invited / attended / absent)
     ("mailin/services.py", "inbound"),  # an InboundMail (received / ticket / comment / triage / ignored / failed)
     ("security/services.py", "finding"),  # a vulnerability Finding (open / fixed / accepted / false positive)

@@ -12,7 +12,8 @@ import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
-MODULES = ["tests/problems/test_search_cjk.py", "tests/search/test_incident_search.py"]
+MODULES = ["tests/problems/test_search_cjk.py", "tests/search/test_incident_search.py",
+           "tests/search/test_search_complete.py"]
 
 
 @pytest.mark.django_db

@@ -101,6 +101,7 @@ class Cast:
     groups: dict[str, SupportGroup]
     cis: dict[int, list[CI]] = field(default_factory=dict)
     contacts: dict[int, list[Contact]] = field(default_factory=dict)
+    auditor: User | None = None
 
 
 class Command(BaseCommand):
@@ -160,6 +161,9 @@ class Command(BaseCommand):
             orgs.append(org)
             customers[org.pk] = self.user(username=f"{code}-user", role=Role.CUSTOMER, name=f"{name}用户",
                                           organization=org)
+            if index == 0:  # the auditor (监理) of the first organisation: read-only, its raw records
+                cast.auditor = self.user(username=f"{code}-auditor", role=Role.AUDITOR, name=f"{name}监理",
+                                         organization=org)
             cast.cis[org.pk] = self.cis(org, devices, classes)
             contacts = list(Contact.objects.filter(organization=org).order_by("pk"))
             for n in range(len(contacts), 4):
@@ -361,6 +365,9 @@ class Command(BaseCommand):
         rows = [(name, role, "") for name, role, _n, _r in STAFF]
         rows += [(c.username, Role.CUSTOMER, c.organization.name if c.organization else "")
                  for c in cast.customers.values()]
+        if cast.auditor is not None:
+            rows.append((cast.auditor.username, Role.AUDITOR,
+                         cast.auditor.organization.name if cast.auditor.organization else ""))
         rows.append(("admin", "superuser", ""))
         self.stdout.write("")
         self.stdout.write(f"{'username':<18} {'role':<15} {'password':<20} organisation")
