@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,7 +25,7 @@ from ..choices import DutyRole, RuleKind
 from ..filtersets import DutyRuleFilterSet
 from ..models import DutyRule
 from ..selectors import duty_on_now, rules_visible
-from ..services import duty_entry_create
+from ..services import can_manage_roster, duty_entry_create
 
 
 class OnDutySerializer(serializers.Serializer):
@@ -133,6 +133,9 @@ class DutyRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         _staff(request.user)
+        # Who may book at all is known before the body is read: 403, never a 400 that probes the form.
+        if not (can_manage_roster(request.user) or SupportGroup.objects.filter(lead=request.user).exists()):
+            raise PermissionDenied
         serializer = DutyEntryInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         rule = duty_entry_create(actor=request.user, now=timezone.now(), **serializer.validated_data)

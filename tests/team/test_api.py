@@ -80,6 +80,7 @@ def test_duty_now_rules_and_override(crew, org_a, now):
     assert api(mate).post("/api/v1/duty/rules/", {
         "group": crew["group"].pk, "kind": "override", "people": [mate.pk], "starts_at": start.isoformat(),
         "ends_at": end.isoformat()}, format="json").status_code == 403
+    assert api(mate).post("/api/v1/duty/rules/", {"kind": "nonsense"}, format="json").status_code == 403  # before the body
     customer = crew["customer"]
     assert [r["id"] for r in api(customer).get("/api/v1/duty/rules/").json()["results"]] == [made.json()["id"]]
     assert api(customer).get("/api/v1/duty/now/").status_code == 404
