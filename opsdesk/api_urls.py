@@ -55,6 +55,7 @@ urlpatterns = [
     path("", include("documents.api.urls")),
     path("", include("releases.api.urls")),
     path("", include("inspections.api.urls")),
+    path("", include("assurance.api.urls")),
     path("", include("cmdb.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("monitoring.api.urls")),

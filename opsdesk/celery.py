@@ -36,4 +36,7 @@ app.conf.beat_schedule = {
     # Inspections: each active plan's rounds a week ahead (once per plan and period); overdue rounds escalated once.
     "inspections-generate": {"task": "inspections.rounds_generate_task", "schedule": 3600.0},
     "inspections-escalate": {"task": "inspections.rounds_escalate_task", "schedule": 300.0},
+    # Assurance: failed/missed backups → one incident per job; overdue plan reviews and drill records escalated once.
+    "assurance-backups": {"task": "assurance.backups_sweep_task", "schedule": 600.0},
+    "assurance-escalate": {"task": "assurance.overdue_escalate_task", "schedule": 900.0},
 }

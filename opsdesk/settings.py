@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "monitoring",
     "team",
     "inspections",
+    "assurance",
     "reports",
     "portal",
 ]
@@ -375,11 +376,13 @@ CI_PANELS: list[str] = [
     "documents:ci_panel",
     "spares:ci_panel",
     "changes:ci_panel",
+    "assurance:ci_panel",
 ]
 # Change panels take the change's pk and show on the change page (the releases that carry it).
 # Entries of higher apps on the change calendar (releases/selectors.py calendar_entries).
 CALENDAR_SOURCES: list[str] = [
     "inspections.calendar.calendar_round_entries",
+    "assurance.calendar.calendar_drill_entries",
 ]
 CHANGE_PANELS: list[str] = [
     "releases:change_panel",
@@ -393,6 +396,7 @@ DEMO_SEEDERS: list[str] = [
     "changes.seed_data.seed",
     "releases.seed_data.seed",
     "inspections.seed_data.seed",
+    "assurance.seed_data.seed",
     "reports.seed_data.seed",
     "mailin.seed_data.seed",
     "notifications.seed_data.seed",
@@ -420,3 +424,9 @@ AUDIT_EXTRA_CHAINS: list[str] = [
 ]
 # Idempotency-Key of API creates: how long a key replays its first response (tickets/idempotency.py).
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+
+# --- Assurance (assurance/) ------------------------------------------------------------------------
+# A backup job whose last passed restore test is older than this (days) is flagged (per job: its own setting).
+ASSURANCE_RESTORE_MAX_AGE_DAYS = int(os.environ.get("ASSURANCE_RESTORE_MAX_AGE_DAYS", "90"))
+# A drill must be recorded within this many working days after its window (the SLA calendar).
+ASSURANCE_DRILL_RECORD_WORKING_DAYS = int(os.environ.get("ASSURANCE_DRILL_RECORD_WORKING_DAYS", "3"))

@@ -37,6 +37,7 @@ urlpatterns = [
     path("documents/", include("documents.urls")),
     path("releases/", include("releases.urls")),
     path("inspections/", include("inspections.urls")),
+    path("assurance/", include("assurance.urls")),
     path("reports/", include("reports.urls")),
     path("mail/", include("mailin.urls")),
     path("monitoring/", include("monitoring.urls")),
