@@ -337,7 +337,7 @@ def _clean_step_results(errors: dict[str, list[str]], plan: EmergencyPlan, resul
 def drill_record(*, drill_id: int, actor: Any, version: int | None, participants: str, step_results: Any,
                  recovery_minutes: int | None, summary: str = "", findings: Iterable[str] = (),
                  now: datetime) -> Drill:
-    drill = Drill.objects.select_for_update().select_related("plan").get(pk=drill_id)
+    drill = Drill.objects.select_for_update(of=("self",)).select_related("plan").get(pk=drill_id)
     _require_edit(actor, drill.plan.group)
     _version_check(drill, version)
     errors: dict[str, list[str]] = {}
@@ -369,7 +369,7 @@ def drill_record(*, drill_id: int, actor: Any, version: int | None, participants
 
 @transaction.atomic
 def drill_cancel(*, drill_id: int, actor: Any, version: int | None, reason: str, now: datetime) -> Drill:
-    drill = Drill.objects.select_for_update().select_related("plan").get(pk=drill_id)
+    drill = Drill.objects.select_for_update(of=("self",)).select_related("plan").get(pk=drill_id)
     _require_edit(actor, drill.plan.group)
     _version_check(drill, version)
     errors: dict[str, list[str]] = {}
@@ -387,7 +387,7 @@ def drill_cancel(*, drill_id: int, actor: Any, version: int | None, reason: str,
 
 @transaction.atomic
 def finding_add(*, drill_id: int, actor: Any, text: str, now: datetime) -> DrillFinding:
-    drill = Drill.objects.select_for_update().select_related("plan").get(pk=drill_id)
+    drill = Drill.objects.select_for_update(of=("self",)).select_related("plan").get(pk=drill_id)
     _require_edit(actor, drill.plan.group)
     errors: dict[str, list[str]] = {}
     text = _text(errors, "text", text, required=True)
@@ -404,7 +404,7 @@ def finding_problem_open(*, finding_id: int, actor: Any, priority: str = Problem
     """Open a problem for a drill finding through the problems services (once: a second call returns
     the linked problem). The link is kept both ways: the finding points at the problem, the problem's
     description and an event on it name the drill."""
-    finding = DrillFinding.objects.select_for_update().select_related("drill__plan").get(pk=finding_id)
+    finding = DrillFinding.objects.select_for_update(of=("self",)).select_related("drill__plan").get(pk=finding_id)
     drill = finding.drill
     _require_edit(actor, drill.plan.group)
     if finding.problem_id is not None:
@@ -471,7 +471,7 @@ def backup_job_create(*, actor: Any, ci: CI, name: str, method: str = BackupMeth
 
 @transaction.atomic
 def backup_job_update(*, job_id: int, actor: Any, version: int | None, changes: dict[str, Any], now: datetime) -> BackupJob:
-    job = BackupJob.objects.select_for_update().select_related("ci").get(pk=job_id)
+    job = BackupJob.objects.select_for_update(of=("self",)).select_related("ci").get(pk=job_id)
     _require_edit(actor, job.group)
     if "group" in changes:
         _require_edit(actor, changes["group"])
@@ -587,7 +587,7 @@ def backup_failure_handle(*, run_id: int, now: datetime) -> Incident | None:
     """A failed run → the job's incident (opened or counted). Idempotent per run."""
     with transaction.atomic():
         run = BackupRun.objects.select_related("job").get(pk=run_id)
-        job = BackupJob.objects.select_for_update().select_related("ci", "organization", "group").get(pk=run.job_id)
+        job = BackupJob.objects.select_for_update(of=("self",)).select_related("ci", "organization", "group").get(pk=run.job_id)
         run = BackupRun.objects.select_for_update().get(pk=run_id)
         if run.handled_at is not None or run.outcome != RunOutcome.FAILED:
             return None
@@ -604,7 +604,7 @@ def backup_failure_handle(*, run_id: int, now: datetime) -> Incident | None:
 
 def _missed_one(*, job_id: int, now: datetime) -> bool:
     with transaction.atomic():
-        job = BackupJob.objects.select_for_update().select_related("ci", "organization", "group").get(pk=job_id)
+        job = BackupJob.objects.select_for_update(of=("self",)).select_related("ci", "organization", "group").get(pk=job_id)
         baseline = job.last_success_at or job.created_at
         if not job.is_active or baseline + timedelta(hours=job.interval_hours + job.grace_hours) >= now:
             return False
@@ -668,7 +668,7 @@ def restore_test_schedule(*, actor: Any, job: BackupJob, scheduled_for: date, no
 def restore_test_record(*, test_id: int, actor: Any, passed: bool, restored_what: str, check_method: str,
                         duration_minutes: int | None, performed_at: datetime, notes: str = "",
                         now: datetime) -> RestoreTest:
-    test = RestoreTest.objects.select_for_update().select_related("job").get(pk=test_id)
+    test = RestoreTest.objects.select_for_update(of=("self",)).select_related("job").get(pk=test_id)
     _require_edit(actor, test.job.group)
     errors: dict[str, list[str]] = {}
     if test.status != RestoreStatus.SCHEDULED:
@@ -709,7 +709,7 @@ def _recipients(group: SupportGroup | None, organization_id: int) -> list[int]:
 
 def _plan_escalate_one(*, plan_id: int, now: datetime) -> bool:
     with transaction.atomic():
-        plan = EmergencyPlan.objects.select_for_update().select_related("group").get(pk=plan_id)
+        plan = EmergencyPlan.objects.select_for_update(of=("self",)).select_related("group").get(pk=plan_id)
         today = local_today(plan.organization_id, now)
         if plan.review_escalated_at is not None or not plan.is_active or plan.next_review_due is None \
                 or plan.next_review_due >= today:
@@ -732,7 +732,7 @@ def _plan_escalate_one(*, plan_id: int, now: datetime) -> bool:
 
 def _drill_escalate_one(*, drill_id: int, now: datetime) -> bool:
     with transaction.atomic():
-        drill = Drill.objects.select_for_update().select_related("plan__group").get(pk=drill_id)
+        drill = Drill.objects.select_for_update(of=("self",)).select_related("plan__group").get(pk=drill_id)
         if drill.escalated_at is not None or drill.status != DrillStatus.SCHEDULED or drill.record_due_at >= now:
             return False
         drill.escalated_at = now
