@@ -110,8 +110,8 @@ class PlanViewSet(_Base):
     queryset = EmergencyPlan.objects.none()
     serializer_class = PlanSerializer
     filterset_class = PlanFilterSet
-    ordering = ("next_review_due", "id")
-    ordering_fields = ("next_review_due", "name", "id")
+    ordering = ("id",)
+    ordering_fields = ("name", "updated_at", "id")
 
     def get_queryset(self) -> QuerySet[EmergencyPlan]:
         return plan_base(user=self.request.user).select_related("organization").prefetch_related("cis")
