@@ -101,7 +101,7 @@ def plan_list_view(request: HttpRequest) -> HttpResponse:
     params = _params(request)
     try:
         rows, cursor = keyset_page(plan_list(user=request.user, filters=params or None, now=now),
-                                   after=request.GET.get("after"), fields=("id",))
+                                   after=request.GET.get("after"), fields=("updated_at", "id"))
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         rows, cursor = [], None
@@ -342,7 +342,7 @@ def job_list_view(request: HttpRequest) -> HttpResponse:
     params = _params(request)
     try:
         rows, cursor = keyset_page(job_list(user=request.user, filters=params or None, now=now),
-                                   after=request.GET.get("after"), fields=("id",))
+                                   after=request.GET.get("after"), fields=("created_at", "id"))
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         rows, cursor = [], None
