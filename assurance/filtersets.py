@@ -7,7 +7,7 @@ from typing import Any
 
 import django_filters as filters
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +30,7 @@ def restore_stale_q(now: datetime) -> Q:
     default_cut = now - timedelta(days=restore_max_age_days())
     own = Q(restore_max_age_days__isnull=False) & (
         Q(last_restore_ok_at__isnull=True)
-        | Q(last_restore_ok_at__lt=now - timedelta(days=1) * F("restore_max_age_days")))
+        | Q(last_restore_ok_at__lt=now - Value(timedelta(days=1)) * F("restore_max_age_days")))
     site = Q(restore_max_age_days__isnull=True) & (Q(last_restore_ok_at__isnull=True)
                                                     | Q(last_restore_ok_at__lt=default_cut))
     return Q(is_active=True) & (own | site)
@@ -116,7 +116,7 @@ class BackupJobFilterSet(filters.FilterSet):
 
 def late_q(now: datetime) -> Q:
     """Active jobs with no successful run within interval + grace (since the last success or creation)."""
-    hour = timedelta(hours=1)
+    hour = Value(timedelta(hours=1))
     return Q(is_active=True) & (
         Q(last_success_at__isnull=False, last_success_at__lt=now - hour * (F("interval_hours") + F("grace_hours")))
         | Q(last_success_at__isnull=True, created_at__lt=now - hour * (F("interval_hours") + F("grace_hours"))))

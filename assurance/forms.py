@@ -21,10 +21,11 @@ def _lines(value: str) -> list[str]:
 
 
 class PlanForm(forms.Form):
-    organization = forms.ModelChoiceField(label=_("Organisation"), queryset=None)  # type: ignore[arg-type]
+    organization: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Organisation"), queryset=None)  # type: ignore[arg-type]
     name = forms.CharField(label=_("Name"), max_length=200)
-    cis = forms.ModelMultipleChoiceField(label=_("Configuration items"), queryset=None, required=False,  # type: ignore[arg-type]
-                                         help_text=_("The core system's CIs (of the plan's organisation)."))
+    cis: forms.ModelMultipleChoiceField[Any] = forms.ModelMultipleChoiceField(  # type: ignore[arg-type]
+        label=_("Configuration items"), queryset=None, required=False,
+        help_text=_("The core system's CIs (of the plan's organisation)."))
     scenario = forms.CharField(label=_("Scenario"), widget=forms.Textarea(attrs={"rows": 3}), max_length=8000)
     steps = forms.CharField(label=_("Steps"), widget=forms.Textarea(attrs={"rows": 6}), required=False,
                             help_text=_("One step per line, in order."), max_length=20000)
@@ -115,7 +116,7 @@ class FindingForm(forms.Form):
 
 
 class JobForm(forms.Form):
-    ci = forms.ModelChoiceField(label=_("Configuration item"), queryset=None)  # type: ignore[arg-type]
+    ci: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("Configuration item"), queryset=None)  # type: ignore[arg-type]
     name = forms.CharField(label=_("Name"), max_length=200)
     method = forms.ChoiceField(label=_("Method"), choices=BackupMethod.choices)
     interval_hours = forms.IntegerField(label=_("Expected every (hours)"), min_value=1, max_value=24 * 366, initial=24)

@@ -20,7 +20,7 @@ VERSION_HELP = _("The version you read; a stale one is refused with 409.")
 
 class PlanSerializer(serializers.ModelSerializer[EmergencyPlan]):
     organization_name = serializers.CharField(source="organization.name", read_only=True)
-    cis = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    cis: Any = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
         model = EmergencyPlan

@@ -88,7 +88,7 @@ def _input(serializer_class: Any, request: Request, **context: Any) -> dict[str,
 
 class _Base(mixins.ListModelMixin, viewsets.GenericViewSet):  # type: ignore[type-arg]
     http_method_names = ["get", "post", "patch", "head", "options"]
-    ordering_fields = ("id",)
+    ordering_fields: tuple[str, ...] = ("id",)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -165,10 +165,6 @@ class DrillViewSet(_Base):
     def get_queryset(self) -> QuerySet[Drill]:
         return drill_base(user=self.request.user).prefetch_related("findings__problem")
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
-        return context
-
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         return Response(DrillSerializer(drill_get(user=request.user, pk=self._pk())).data)
 
@@ -222,13 +218,6 @@ class BackupJobViewSet(_Base):
 
     def get_queryset(self) -> QuerySet[BackupJob]:
         return with_flags(job_base(user=self.request.user).select_related("ci", "incident"), now=self.now)
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context()}
-
-    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        qs = super().filter_queryset(queryset)
-        return qs
 
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         return Response(JobSerializer(job_get(user=request.user, pk=self._pk(), now=self.now)).data)

@@ -67,6 +67,7 @@ def test_overdue_review_escalated_once_in_the_readers_language(plan, lead, eng):
 
 
 def test_unrecorded_drill_escalated_once_and_a_recorded_one_never(plan, lead, eng):
+    plan_review_record(plan_id=plan.pk, actor=eng, reviewed_on=date(2026, 9, 1), now=at(2026, 9, 1))  # review not due
     late = drill_schedule(actor=eng, plan=plan, title="未记录演练", scheduled_start=at(2026, 9, 30, 9),
                           scheduled_end=at(2026, 9, 30, 11), now=at(2026, 9, 1))
     done = drill_schedule(actor=eng, plan=plan, title="已记录演练", scheduled_start=at(2026, 9, 30, 13),
