@@ -77,6 +77,8 @@ SEGMENT_IDS = {
     "plans": "inspection_plan", "templates": "checklist_template",  # inspections/plans/<pk>/, …/templates/<pk>/
     "rounds": "inspection_round", "leave": "leave", "triage": "inbound_mail", "training": "training",
     "saved-filters": "saved_filter", "notifications": "notification", "kpi": "scorecard",
+    "emergency-plans": "emergency_plan", "drills": "drill", "backups": "backup_job", "backup-jobs": "backup_job",
+    "restore-tests": "restore_test",  # assurance/…
     # panels and the hotline link name their object in the singular (e.g. changes/panels/incident/<pk>/)
     "incident": "incident", "ci": "ci", "link": "incident",
 }

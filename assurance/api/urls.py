@@ -6,7 +6,7 @@ from rest_framework.routers import SimpleRouter
 from .views import BackupJobViewSet, DrillViewSet, PlanViewSet, RestoreTestViewSet, RunReportView
 
 router = SimpleRouter()
-router.register("assurance/plans", PlanViewSet, basename="assurance-plan")
+router.register("assurance/emergency-plans", PlanViewSet, basename="assurance-plan")
 router.register("assurance/drills", DrillViewSet, basename="assurance-drill")
 router.register("assurance/backup-jobs", BackupJobViewSet, basename="assurance-backup-job")
 router.register("assurance/restore-tests", RestoreTestViewSet, basename="assurance-restore-test")

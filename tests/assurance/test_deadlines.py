@@ -60,7 +60,7 @@ def test_overdue_review_escalated_once_in_the_readers_language(plan, lead, eng):
     en = Notification.objects.get(user=english_boss)
     assert "应急预案" in zh.title and plan.name in zh.title
     assert en.title.startswith("Emergency plan review overdue")
-    assert zh.link == f"/assurance/plans/{plan.pk}/"
+    assert zh.link == f"/assurance/emergency-plans/{plan.pk}/"
     # A new review sets a new deadline, which may be escalated again when it passes.
     plan = plan_review_record(plan_id=plan.pk, actor=eng, reviewed_on=date(2026, 10, 9), now=at(2026, 10, 9, 11))
     assert plan.review_escalated_at is None and plan.next_review_due == date(2027, 4, 9)

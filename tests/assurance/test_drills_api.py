@@ -71,15 +71,15 @@ def test_only_the_groups_engineers_and_managers_edit(plan, outsider, boss, org, 
 
 def test_api_tenancy_customer_reads_own_org_only_and_never_writes(api_as, plan, customer, other_customer, job):
     client = api_as(customer)
-    assert client.get(f"{API}/plans/{plan.pk}/").status_code == 200
-    assert [p["id"] for p in client.get(f"{API}/plans/").json()["results"]] == [plan.pk]
+    assert client.get(f"{API}/emergency-plans/{plan.pk}/").status_code == 200
+    assert [p["id"] for p in client.get(f"{API}/emergency-plans/").json()["results"]] == [plan.pk]
     assert client.get(f"{API}/backup-jobs/{job.pk}/").status_code == 200
-    assert client.post(f"{API}/plans/{plan.pk}/review/", {"reviewed_on": "2026-02-01"}, format="json").status_code == 404
+    assert client.post(f"{API}/emergency-plans/{plan.pk}/review/", {"reviewed_on": "2026-02-01"}, format="json").status_code == 404
     other = api_as(other_customer)
-    assert other.get(f"{API}/plans/{plan.pk}/").status_code == 404
+    assert other.get(f"{API}/emergency-plans/{plan.pk}/").status_code == 404
     assert other.get(f"{API}/backup-jobs/{job.pk}/").status_code == 404
     assert other.get(f"{API}/backup-jobs/{job.pk}/runs/").status_code == 404
-    assert other.get(f"{API}/plans/").json()["results"] == []
+    assert other.get(f"{API}/emergency-plans/").json()["results"] == []
     assert other.post(f"{API}/backup-jobs/{job.pk}/runs/", {"outcome": "ok", "started_at": "2026-03-01T00:00:00Z"},
                       format="json").status_code == 404
 
@@ -87,12 +87,12 @@ def test_api_tenancy_customer_reads_own_org_only_and_never_writes(api_as, plan, 
 def test_customer_staff_pages_are_404(client, customer, plan):
     client.force_login(customer)
     assert client.get("/assurance/").status_code == 404
-    assert client.get(f"/assurance/plans/{plan.pk}/").status_code == 404
+    assert client.get(f"/assurance/emergency-plans/{plan.pk}/").status_code == 404
 
 
 def test_api_writes_and_bad_input_is_400(api_as, eng, org, other_server, server, grp, plan):
     client = api_as(eng)
-    made = client.post(f"{API}/plans/", {"organization": org.pk, "name": "数据库预案", "scenario": "主库损坏",
+    made = client.post(f"{API}/emergency-plans/", {"organization": org.pk, "name": "数据库预案", "scenario": "主库损坏",
                                          "steps": ["切换从库", "校验"], "rto_minutes": 30, "group": grp.pk,
                                          "cis": [server.pk]}, format="json")
     assert made.status_code == 201, made.content
@@ -105,7 +105,7 @@ def test_api_writes_and_bad_input_is_400(api_as, eng, org, other_server, server,
                 {"organization": "abc", "name": "x", "scenario": "y", "rto_minutes": 5},
                 {"organization": org.pk, "name": "", "scenario": "y", "rto_minutes": 5},
                 {"organization": org.pk, "name": "x", "scenario": "y", "rto_minutes": 5, "steps": "not a list"}):
-        response = client.post(f"{API}/plans/", bad, format="json")
+        response = client.post(f"{API}/emergency-plans/", bad, format="json")
         assert response.status_code == 400, (bad, response.status_code, response.content)
     drill = client.post(f"{API}/drills/", {"plan": plan.pk, "scheduled_start": "2026-05-12T09:00:00+08:00",
                                            "scheduled_end": "2026-05-12T11:00:00+08:00"}, format="json")
@@ -130,7 +130,7 @@ def test_api_writes_and_bad_input_is_400(api_as, eng, org, other_server, server,
     assert client.post(f"{API}/drills/{drill_id}/findings/999999/problem/", {}, format="json").status_code == 404
     assert client.get(f"{API}/drills/?overdue=maybe").status_code == 400
     assert client.get(f"{API}/backup-jobs/?late=perhaps").status_code == 400
-    assert client.get(f"{API}/plans/abc/").status_code == 404
+    assert client.get(f"{API}/emergency-plans/abc/").status_code == 404
     job = client.post(f"{API}/backup-jobs/", {"ci": server.pk, "name": "每日备份", "method": "rsync",
                                               "interval_hours": 24, "group": grp.pk}, format="json")
     assert job.status_code == 201 and len(job.json()["token"]) > 20

@@ -23,30 +23,30 @@ def test_pages_render_and_forms_save(staff, plan, job, eng, org, server, grp):
     drill = drill_schedule(actor=eng, plan=plan, title="演练一", scheduled_start=at(2026, 5, 12, 9),
                            scheduled_end=at(2026, 5, 12, 11), now=at(2026, 5, 1))
     test = restore_test_schedule(actor=eng, job=job, scheduled_for=at(2026, 3, 5).date(), now=at(2026, 3, 1))
-    for url in ("/assurance/", "/assurance/plans/", "/assurance/plans/?review_overdue=true", "/assurance/drills/",
+    for url in ("/assurance/", "/assurance/emergency-plans/", "/assurance/emergency-plans/?review_overdue=true", "/assurance/drills/",
                 "/assurance/drills/?overdue=true", "/assurance/backups/", "/assurance/backups/?restore_stale=true",
-                f"/assurance/plans/{plan.pk}/", f"/assurance/plans/{plan.pk}/edit/", "/assurance/plans/new/",
+                f"/assurance/emergency-plans/{plan.pk}/", f"/assurance/emergency-plans/{plan.pk}/edit/", "/assurance/emergency-plans/new/",
                 f"/assurance/drills/{drill.pk}/", f"/assurance/backups/{job.pk}/", f"/assurance/backups/{job.pk}/edit/",
                 "/assurance/backups/new/", f"/assurance/restore-tests/{test.pk}/record/",
                 f"/assurance/ci/{server.pk}/panel/", f"/cmdb/{server.pk}/"):
         response = staff.get(url)
         assert response.status_code == 200, url
-    assert "应急预案" in staff.get("/assurance/plans/").content.decode() or True  # filled by the catalog
+    assert "应急预案" in staff.get("/assurance/emergency-plans/").content.decode() or True  # filled by the catalog
     # A bad filter is a message, not a 500.
     assert staff.get("/assurance/backups/?late=perhaps").status_code == 200
 
-    bad = staff.post("/assurance/plans/new/", {"organization": org.pk, "name": "", "scenario": "", "rto_minutes": 0})
+    bad = staff.post("/assurance/emergency-plans/new/", {"organization": org.pk, "name": "", "scenario": "", "rto_minutes": 0})
     assert bad.status_code == 400 and EmergencyPlan.objects.count() == 1
-    good = staff.post("/assurance/plans/new/", {
+    good = staff.post("/assurance/emergency-plans/new/", {
         "organization": org.pk, "name": "数据库预案", "scenario": "主库损坏", "steps": "切换从库\n\n校验数据",
         "rto_minutes": 30, "review_interval_months": 12, "group": grp.pk, "cis": [server.pk]})
     assert good.status_code == 302
     made = EmergencyPlan.objects.get(name="数据库预案")
     assert made.steps == ["切换从库", "校验数据"] and made.next_review_due is not None
 
-    assert staff.post(f"/assurance/plans/{plan.pk}/drills/new/", {"scheduled_start": "2026-06-01T09:00",
+    assert staff.post(f"/assurance/emergency-plans/{plan.pk}/drills/new/", {"scheduled_start": "2026-06-01T09:00",
                                                                    "scheduled_end": "2026-06-01T08:00"}).status_code == 400
-    assert staff.post(f"/assurance/plans/{plan.pk}/drills/new/", {"title": "夜间演练", "scheduled_start": "2026-06-01T21:00",
+    assert staff.post(f"/assurance/emergency-plans/{plan.pk}/drills/new/", {"title": "夜间演练", "scheduled_start": "2026-06-01T21:00",
                                                                    "scheduled_end": "2026-06-01T23:00"}).status_code == 302
     assert Drill.objects.filter(title="夜间演练").exists()
 
@@ -83,8 +83,8 @@ def test_pages_render_and_forms_save(staff, plan, job, eng, org, server, grp):
 @pytest.mark.django_db
 def test_an_engineer_outside_the_group_cannot_edit(client, outsider, plan, job):
     client.force_login(outsider)
-    assert client.get(f"/assurance/plans/{plan.pk}/").status_code == 200
-    assert client.get(f"/assurance/plans/{plan.pk}/edit/").status_code == 403
+    assert client.get(f"/assurance/emergency-plans/{plan.pk}/").status_code == 200
+    assert client.get(f"/assurance/emergency-plans/{plan.pk}/edit/").status_code == 403
     assert client.post(f"/assurance/backups/{job.pk}/runs/", {"outcome": "ok", "started_at": "2026-03-02T02:00"}).status_code == 403
 
 
@@ -103,10 +103,10 @@ def test_pages_fit_a_phone_in_chinese(browser, live_server, work_calendar, plan,
                  step_results=[{"step": 0, "done": True}], recovery_minutes=75, findings=["恢复脚本缺少校验步骤"],
                  now=at(2026, 9, 30, 12))
     page = login(browser, live_server.url, "eng", locale="zh-CN", viewport=PHONE)
-    for name, path in (("overview", "/assurance/"), ("plans", "/assurance/plans/"),
-                       ("plan", f"/assurance/plans/{plan.pk}/"), ("drills", "/assurance/drills/"),
+    for name, path in (("overview", "/assurance/"), ("plans", "/assurance/emergency-plans/"),
+                       ("plan", f"/assurance/emergency-plans/{plan.pk}/"), ("drills", "/assurance/drills/"),
                        ("drill", f"/assurance/drills/{drill.pk}/"), ("jobs", "/assurance/backups/"),
-                       ("job", f"/assurance/backups/{job.pk}/"), ("plan-new", "/assurance/plans/new/")):
+                       ("job", f"/assurance/backups/{job.pk}/"), ("plan-new", "/assurance/emergency-plans/new/")):
         page.goto(f"{live_server.url}{path}")
         assert page.evaluate(OVERFLOW), path
         assert page.evaluate(CUT_OFF) == [], path
