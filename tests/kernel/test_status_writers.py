@@ -29,6 +29,8 @@ NON_TICKET_WRITERS = {
     ("duty/services.py", "rule"),  # a DutyRule (roster entry: pending / approved / rejected / withdrawn)
     ("team/training.py", "attendee"),  # a TrainingAttendee (invited / attended / absent)
     ("mailin/services.py", "inbound"),  # an InboundMail (received / ticket / comment / triage / ignored / failed)
+    ("assurance/services.py", "drill"),  # a Drill (scheduled / recorded / cancelled)
+    ("assurance/services.py", "test"),  # a RestoreTest (scheduled / passed / failed / cancelled)
 }
 # Synthetic-volume generators for benchmarks write finished tickets in bulk (scratch databases only).
 BULK_GENERATORS = {"problems/management/commands/problems_bench.py"}
