@@ -236,6 +236,7 @@ SPECTACULAR_SETTINGS = {
         "ReplacementDecisionEnum": "spares.choices.ReplacementDecision",
         "MovementKindEnum": "spares.choices.MovementKind",
         "CallbackOutcomeEnum": "quality.choices.CallbackOutcome",
+        "BackupRunOutcomeEnum": "assurance.choices.RunOutcome",
         "CIStatusEnum": "cmdb.choices.CIStatus",
         "RelationTypeEnum": "cmdb.choices.RelationType",
         "ProblemStatusEnum": "problems.choices.ProblemStatus",

@@ -11,6 +11,7 @@ from accounts.selectors import organization_list
 from cmdb.models import CI
 from cmdb.selectors import ci_list
 from opsdesk import serializers
+from problems.choices import ProblemPriority
 
 from ..choices import BackupMethod, RunOutcome
 from ..models import AssuranceEvent, BackupJob, BackupRun, Drill, DrillFinding, EmergencyPlan, RestoreTest
@@ -185,7 +186,7 @@ class DrillRecordSerializer(serializers.Serializer[Any]):
 
 
 class ProblemInputSerializer(serializers.Serializer[Any]):
-    priority = serializers.ChoiceField(choices=["1", "2", "3", "4"], required=False, default="3")
+    priority = serializers.ChoiceField(choices=ProblemPriority.choices, required=False, default=ProblemPriority.MEDIUM)
 
 
 class JobInputSerializer(_Scoped):

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed, ParseError, PermissionDenied
@@ -160,6 +160,7 @@ class PlanViewSet(_Base):
     record=extend_schema(request=DrillRecordSerializer, responses={200: DrillSerializer, 409: OpenApiTypes.OBJECT},
                          description="Record the drill: participants, steps done, time to recover, findings."),
     problem=extend_schema(request=ProblemInputSerializer, responses={201: DrillSerializer},
+                          parameters=[OpenApiParameter("finding_id", int, OpenApiParameter.PATH)],
                           description="Open a problem for one finding (once; linked both ways)."),
     events=extend_schema(responses=EventSerializer(many=True)),
 )
