@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -139,7 +140,7 @@ class PlanViewSet(_Base):
         data = _input(PlanUpdateSerializer, request)
         version = data.pop("version", None)
         if not data:
-            raise ParseError("Send at least one field to change.")
+            raise ParseError(_("Send at least one field to change."))
         plan = plan_update(plan_id=plan.pk, actor=request.user, version=version, changes=data, now=self.now)
         return Response(PlanSerializer(plan).data)
 
@@ -244,7 +245,7 @@ class BackupJobViewSet(_Base):
         data = _input(JobUpdateSerializer, request)
         version = data.pop("version", None)
         if not data:
-            raise ParseError("Send at least one field to change.")
+            raise ParseError(_("Send at least one field to change."))
         backup_job_update(job_id=job.pk, actor=request.user, version=version, changes=data, now=self.now)
         return Response(JobSerializer(job_get(user=request.user, pk=job.pk, now=self.now)).data)
 
@@ -277,7 +278,7 @@ class RunReportView(APIView):
         scheme, _sep, token = header.partition(" ")
         job = backup_job_by_token(token.strip()) if scheme.lower() == "bearer" else None
         if job is None:
-            raise AuthenticationFailed("Unknown or inactive backup job token.")
+            raise AuthenticationFailed(_("Unknown or inactive backup job token."))
         now = timezone.now()
         payload = request.data if isinstance(request.data, dict) else {}
         if "started_at" not in payload:
