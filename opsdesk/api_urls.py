@@ -56,6 +56,7 @@ urlpatterns = [
     path("", include("releases.api.urls")),
     path("", include("inspections.api.urls")),
     path("", include("security.api.urls")),
+    path("", include("assurance.api.urls")),
     path("", include("cmdb.api.urls")),
     path("", include("reports.api.urls")),
     path("", include("monitoring.api.urls")),

@@ -89,4 +89,7 @@ app.conf.beat_schedule = {
     "inspections-escalate": {"task": "inspections.rounds_escalate_task", "schedule": every("inspections-escalate", 300.0)},
     # Security: open vulnerability findings past their due date escalated once.
     "security-escalate": {"task": "security.findings_escalate_task", "schedule": every("security-escalate", 900.0)},
+    # Assurance: failed/missed backups → one incident per job; overdue plan reviews and drill records escalated once.
+    "assurance-backups": {"task": "assurance.backups_sweep_task", "schedule": every("assurance-backups", 600.0)},
+    "assurance-escalate": {"task": "assurance.overdue_escalate_task", "schedule": every("assurance-escalate", 900.0)},
 }

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "team",
     "inspections",
     "security",
+    "assurance",
     "reports",
     "portal",
     "ops",
@@ -239,6 +240,7 @@ SPECTACULAR_SETTINGS = {
         "ReplacementDecisionEnum": "spares.choices.ReplacementDecision",
         "MovementKindEnum": "spares.choices.MovementKind",
         "CallbackOutcomeEnum": "quality.choices.CallbackOutcome",
+        "BackupRunOutcomeEnum": "assurance.choices.RunOutcome",
         "CIStatusEnum": "cmdb.choices.CIStatus",
         "RelationTypeEnum": "cmdb.choices.RelationType",
         "ProblemStatusEnum": "problems.choices.ProblemStatus",
@@ -312,6 +314,9 @@ TASK_QUEUE_CLASSES: dict[str, str] = {
     "monitoring.inbox_process_task": "intake",
     "quality.survey_rounds_schedule_task": "notifications",
     "security.findings_escalate_task": "sla",
+    "assurance.backup_failure_task": "intake",
+    "assurance.backups_sweep_task": "sla",
+    "assurance.overdue_escalate_task": "sla",
     "tickets.audit_anchors_sweep_task": "default",
     "inspections.rounds_generate_task": "default",
 }
@@ -431,11 +436,13 @@ CI_PANELS: list[str] = [
     "documents:ci_panel",
     "spares:ci_panel",
     "changes:ci_panel",
+    "assurance:ci_panel",
 ]
 # Change panels take the change's pk and show on the change page (the releases that carry it).
 # Entries of higher apps on the change calendar (releases/selectors.py calendar_entries).
 CALENDAR_SOURCES: list[str] = [
     "inspections.calendar.calendar_round_entries",
+    "assurance.calendar.calendar_drill_entries",
 ]
 CHANGE_PANELS: list[str] = [
     "releases:change_panel",
@@ -449,6 +456,7 @@ DEMO_SEEDERS: list[str] = [
     "changes.seed_data.seed",
     "releases.seed_data.seed",
     "inspections.seed_data.seed",
+    "assurance.seed_data.seed",
     "reports.seed_data.seed",
     "mailin.seed_data.seed",
     "notifications.seed_data.seed",
@@ -476,3 +484,9 @@ AUDIT_EXTRA_CHAINS: list[str] = [
 ]
 # Idempotency-Key of API creates: how long a key replays its first response (tickets/idempotency.py).
 IDEMPOTENCY_KEY_TTL_HOURS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24"))
+
+# --- Assurance (assurance/) ------------------------------------------------------------------------
+# A backup job whose last passed restore test is older than this (days) is flagged (per job: its own setting).
+ASSURANCE_RESTORE_MAX_AGE_DAYS = int(os.environ.get("ASSURANCE_RESTORE_MAX_AGE_DAYS", "90"))
+# A drill must be recorded within this many working days after its window (the SLA calendar).
+ASSURANCE_DRILL_RECORD_WORKING_DAYS = int(os.environ.get("ASSURANCE_DRILL_RECORD_WORKING_DAYS", "3"))

@@ -38,6 +38,7 @@ urlpatterns = [
     path("releases/", include("releases.urls")),
     path("inspections/", include("inspections.urls")),
     path("security/", include("security.urls")),
+    path("assurance/", include("assurance.urls")),
     path("reports/", include("reports.urls")),
     path("mail/", include("mailin.urls")),
     path("monitoring/", include("monitoring.urls")),

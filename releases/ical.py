@@ -81,7 +81,7 @@ def _status(entry: Entry) -> str | None:
 
 
 CATEGORY = {"change": "Change", "release": "Release", "freeze": "Freeze", "maintenance": "Maintenance",
-            "inspection": "Inspection"}
+            "inspection": "Inspection", "drill": "Drill"}
 
 
 def calendar_ics(entries: Iterable[Entry], *, name: str, now: datetime) -> bytes:

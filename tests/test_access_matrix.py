@@ -80,6 +80,8 @@ SEGMENT_IDS = {
     "saved-filters": "saved_filter", "notifications": "notification", "kpi": "scorecard",
     "findings": "security_finding", "imports": "scan_import", "unmatched": "unmatched_row", "rmas": "rma",
     "scorecards": "scorecard", "rules": "duty_rule", "records": "audit_anchor",
+    "emergency-plans": "emergency_plan", "drills": "drill", "backups": "backup_job", "backup-jobs": "backup_job",
+    "restore-tests": "restore_test",  # assurance/…
     # panels and the hotline link name their object in the singular (e.g. changes/panels/incident/<pk>/)
     "incident": "incident", "ci": "ci", "link": "incident",
 }

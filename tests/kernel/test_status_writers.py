@@ -33,6 +33,8 @@ NON_TICKET_WRITERS = {
     ("security/services.py", "finding"),  # a vulnerability Finding (open / fixed / accepted / false positive)
     ("security/services.py", "scan"),  # a ScanImport (preview / applied / discarded)
     ("spares/services.py", "rma"),  # a WarrantyReturn (sent / with the vendor / returned / replaced / refused)
+    ("assurance/services.py", "drill"),  # a Drill (scheduled / recorded / cancelled)
+    ("assurance/services.py", "test"),  # a RestoreTest (scheduled / passed / failed / cancelled)
 }
 # Synthetic-volume generators for benchmarks write finished tickets in bulk (scratch databases only).
 BULK_GENERATORS = {"problems/management/commands/problems_bench.py"}
