@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
@@ -15,3 +16,9 @@ class Role(models.TextChoices):
 
 
 STAFF_ROLES = frozenset(r.value for r in Role if r != Role.CUSTOMER)
+
+
+class AuthSource(models.TextChoices):
+    LOCAL = "local", _("Local password")
+    LDAP = "ldap", _("Company directory (LDAP)")
+    OIDC = "oidc", pgettext_lazy("sign-in source", "Single sign-on (OpenID Connect)")
