@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
@@ -87,7 +87,7 @@ class TwoFactorMiddleware:
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=gettext_lazy("Code"), max_length=16, strip=True,
+        label=pgettext_lazy("one-time password", "Code"), max_length=16, strip=True,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
         help_text=gettext_lazy("The 6 digits your authenticator app shows, or one of your recovery codes."))
 

@@ -5,12 +5,14 @@ primary gets afterwards is visible on the primary only, until replay resumes."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
 from datetime import timedelta
 
 import django
+from openpyxl import load_workbook
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opsdesk.settings")
 django.setup()
@@ -63,9 +65,6 @@ out["dashboard_open_total_paused"] = page.context["d"]["open_total"]
 out["dashboard_as_of"] = page.context["data_as_of"] is not None
 out["dashboard_says_as_of"] = "data-as-of" in page.content.decode()
 export = client.get("/reports/export/incidents.xlsx")
-from openpyxl import load_workbook  # noqa: E402
-import io  # noqa: E402
-
 rows = list(load_workbook(io.BytesIO(b"".join(export.streaming_content)), read_only=True).active.iter_rows(
     values_only=True))
 out["export_rows_paused"] = len(rows) - 1  # without the header

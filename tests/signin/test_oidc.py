@@ -17,7 +17,7 @@ from tests.factories import CustomerFactory
 pytestmark = pytest.mark.django_db
 
 IDP = "https://idp.example.org"
-SECRET = "client-secret-0123456789"
+SECRET = "client-secret-0123456789-abcdefghijklmnopqrstuv"
 
 
 @pytest.fixture
