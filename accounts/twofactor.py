@@ -20,7 +20,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
 from django.dispatch import receiver
@@ -97,7 +96,7 @@ def _next_url(request: HttpRequest) -> str:
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                                    require_https=request.is_secure()):
         return target
-    return reverse("home") if request.user.is_staff_member else reverse("portal:home")  # type: ignore[union-attr]
+    return reverse("home")
 
 
 def _qr_svg(uri: str) -> str:
@@ -134,7 +133,7 @@ def _recovery_codes(user: Any) -> list[str]:
     return [f"{c[:4]}-{c[4:]}" for c in codes]
 
 
-@login_required
+@staff_required
 @require_http_methods(["GET", "POST"])
 def enrol(request: HttpRequest) -> HttpResponse:
     """Add an authenticator app: a QR code (inline SVG) and the key to type, then one code to confirm."""
@@ -166,7 +165,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
-@login_required
+@staff_required
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
     """The second step of a sign-in: a code from the app or a recovery code."""
