@@ -7,7 +7,11 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt .
-RUN pip install -r requirements.txt
+# python-ldap (directory sign-in) compiles against the OpenLDAP/SASL headers; the build tools leave again.
+RUN apt-get update && apt-get install -y --no-install-recommends libldap2-dev libsasl2-dev gcc \
+    && pip install -r requirements.txt \
+    && apt-get purge -y --auto-remove libldap2-dev libsasl2-dev gcc && apt-get install -y --no-install-recommends libldap-2.5-0 libsasl2-2 \
+    && rm -rf /var/lib/apt/lists/*
 COPY . .
 RUN mkdir -p /var/lib/opsdesk && SECRET_KEY=build python manage.py collectstatic --noinput -v0
 EXPOSE 8000

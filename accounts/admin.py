@@ -38,11 +38,11 @@ class OrganizationAdmin(admin.ModelAdmin):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "name", "role", "organization", "phone", "is_active")
-    list_filter = ("role", "is_active", "organization")
+    list_filter = ("role", "is_active", "auth_source", "organization")
     search_fields = ("username", "name", "email", "phone")
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("OpsDesk"), {"fields": ("name", "role", "organization", "phone", "language")}),
+        (_("OpsDesk"), {"fields": ("name", "role", "organization", "phone", "language", "auth_source")}),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,

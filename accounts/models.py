@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from .choices import ORGANIZATION_ROLES, STAFF_ROLES, Role
+from .choices import ORGANIZATION_ROLES, STAFF_ROLES, AuthSource, Role
 
 
 def validate_time_zone(value: str) -> None:
@@ -66,6 +66,10 @@ class User(AbstractUser):
     language = models.CharField(
         _("preferred language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans",
         help_text=_("The language of the messages and e-mails this person receives."))
+    auth_source = models.CharField(
+        _("sign-in source"), max_length=10, choices=AuthSource.choices, default=AuthSource.LOCAL,
+        help_text=_("Where the password is checked. Directory accounts get their role from their groups at "
+                    "each sign-in."))
 
     class Meta:
         ordering = ["username"]

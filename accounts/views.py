@@ -9,6 +9,7 @@ from functools import wraps
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -116,3 +117,12 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and request.user.is_authenticated:
         user_language_set(user=request.user, language=request.POST.get("language", ""))  # type: ignore[arg-type]
     return response
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page, with the single sign-on button when OpenID Connect is configured."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        from django.conf import settings
+
+        return {**super().get_context_data(**kwargs), "oidc_enabled": settings.OIDC_ENABLED}

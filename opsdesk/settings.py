@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "cmdb",
     "notifications",
@@ -90,6 +93,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.readonly.AuditorReadOnlyMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.twofactor.TwoFactorMiddleware",
+    "opsdesk.replica.ReplicaPinMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -125,6 +131,14 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+# A read replica for reports, dashboards and exports (opsdesk/replica.py): a streaming standby of the
+# primary. Writes always go to the primary; in tests the replica alias mirrors the test database.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["opsdesk.replica.ReplicaRouter"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + IMMEDIATE transactions: web, worker and beat share one file without "database is locked".
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -140,6 +154,48 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# --- Enterprise sign-in (docs/operations.md, "Sign-in") ------------------------------------------
+# Staff may sign in with the company directory (LDAP / Active Directory, django-auth-ldap): on when
+# LDAP_SERVER_URI is set. Each login maps the user's directory groups to an OpsDesk role
+# (LDAP_ROLE_MAP "group DN=role;group DN=role", first match wins; "admin" = superuser + manager).
+# Customers (portal) keep local accounts and are never looked up in the directory.
+LDAP_SERVER_URI = os.environ.get("LDAP_SERVER_URI", "").strip()
+LDAP_ROLE_MAP: list[tuple[str, str]] = []
+if LDAP_SERVER_URI:
+    from .signin_settings import ldap_settings
+
+    globals().update(ldap_settings(os.environ))
+    AUTHENTICATION_BACKENDS.insert(1, "accounts.directory.DirectoryBackend")
+
+# OpenID Connect (mozilla-django-oidc): on when OIDC_RP_CLIENT_ID is set, with the provider's endpoints.
+# OIDC_ROLE_MAP "group=role;…" maps the groups claim (OIDC_GROUPS_CLAIM) to roles like LDAP_ROLE_MAP.
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+OIDC_ROLE_MAP: list[tuple[str, str]] = []
+if OIDC_ENABLED:
+    from .signin_settings import role_map_parse
+
+    OIDC_ROLE_MAP = role_map_parse(os.environ.get("OIDC_ROLE_MAP", ""), variable="OIDC_ROLE_MAP")
+    OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+    OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+    OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+    OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+    OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+    OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid email profile")
+    OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username")
+    OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+    LOGIN_REDIRECT_URL_FAILURE = "/login/"
+    AUTHENTICATION_BACKENDS.insert(1, "accounts.oidc.OIDCBackend")
+
+# Two-factor sign-in (django-otp, TOTP): required for superusers and the roles below before any staff
+# page; others may enrol in their settings. API token authentication is not affected. Enforced by
+# default in the production profile; the local demo (scripts/run) leaves it optional so the printed
+# demo logins work at once (OTP_ENFORCED=1 turns it on anywhere).
+OTP_ENFORCED = env_bool("OTP_ENFORCED", PRODUCTION)
+OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", "manager")
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "OpsDesk")
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},

@@ -21,8 +21,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("opsdesk.api_urls")),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", account_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("oidc/", include("accounts.oidc_urls")),  # single sign-on, when configured (404 otherwise)
     path("accounts/", include("accounts.urls")),
     path("requests/", include("tickets.urls")),
     path("cmdb/", include("cmdb.urls")),

@@ -25,6 +25,7 @@ from accounts.models import Organization
 from incidents.models import Incident
 from opsdesk.mail import header_text
 from opsdesk.queueing import task_queue_on_commit
+from opsdesk.replica import reporting_as_of, reporting_reads
 
 from .choices import PUBLISH_ROLES, EmailStatus, RunStatus
 from .excel import tables_xlsx_bytes
@@ -201,8 +202,9 @@ def report_input(run: ReportRun, *, now: datetime) -> ReportInput:
 def report_build(run: ReportRun, *, now: datetime) -> tuple[ReportKind, dict[str, Any]]:
     """The kind's context for `run` (figures aggregated in SQL), built in the run's language."""
     report_kind = kind_get(run.kind)
-    with translation.override(run.language):
+    with translation.override(run.language), reporting_reads():  # the replica, when there is one
         context = report_kind.build(report_input(run, now=now))
+        context.setdefault("data_as_of", reporting_as_of())
     return report_kind, context
 
 

@@ -21,6 +21,19 @@ find_python() {
   return 1
 }
 
+# python-ldap (directory sign-in) has no wheel on PyPI: it compiles against the OpenLDAP and SASL headers.
+ensure_ldap_build_deps() {
+  [ -f /usr/include/ldap.h ] && [ -f /usr/include/sasl/sasl.h ] && command -v gcc >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "==> installing libldap2-dev libsasl2-dev gcc (apt-get, to build python-ldap)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libldap2-dev libsasl2-dev gcc >/dev/null) \
+      || { echo "Could not install libldap2-dev libsasl2-dev gcc; install them and run again." >&2; return 1; }
+  else
+    echo "python-ldap needs libldap2-dev libsasl2-dev gcc (as root: apt-get install libldap2-dev libsasl2-dev gcc)." >&2
+    return 1
+  fi
+}
+
 ensure_venv() {
   local req="$1"
   if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then
@@ -30,6 +43,7 @@ ensure_venv() {
   local stamp=".venv/.installed-$(basename "$req")"
   if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ requirements.txt -nt "$stamp" ]; then
     echo "==> installing Python packages ($req)"
+    ensure_ldap_build_deps
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -r "$req"
     touch "$stamp"

@@ -27,6 +27,8 @@ from .factories import (
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.AXES_ENABLED = False
+    # Two-factor sign-in is required of managers and superusers in the product; tests/signin turns it on.
+    settings.OTP_ENFORCED = False
 
 
 @pytest.fixture
