@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
@@ -45,6 +46,27 @@ def assignable_users() -> QuerySet[User]:
     groups = Prefetch("support_groups", queryset=SupportGroup.objects.filter(is_active=True).only("id"))
     return (User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES).prefetch_related(groups)
             .order_by("name", "username"))
+
+
+def engineer_picker_options() -> SafeString:
+    """The `<option>`s of every assignable engineer, each with data-groups, rendered once per page
+    into `<template id="engineer-options">` (templates/includes/engineer_options.html): a page with
+    many assign forms fills each engineer `<select data-options-from>` from it on demand
+    (static/js/app.js) instead of carrying a copy of the people list per row. Two queries, no models."""
+    from django.utils.html import format_html_join  # noqa: PLC0415
+
+    engineers = list(User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES).order_by("name", "username")
+                     .values_list("pk", "name", "first_name", "last_name", "username"))
+    memberships: dict[int, list[str]] = {}
+    through = SupportGroup.members.through
+    rows = (through.objects.filter(supportgroup__is_active=True, user__is_active=True,
+                                   user__role__in=ASSIGNABLE_ROLES)
+            .order_by("supportgroup_id").values_list("user_id", "supportgroup_id"))
+    for user_id, group_id in rows:
+        memberships.setdefault(user_id, []).append(str(group_id))
+    return format_html_join("", '<option value="{}" data-groups="{}">{}</option>', (
+        (pk, " ".join(memberships.get(pk, ())), name or f"{first} {last}".strip() or username)
+        for pk, name, first, last, username in engineers))
 
 
 def group_ids(user: Any) -> str:
