@@ -97,11 +97,11 @@ def main() -> None:
     from django.conf import settings
     from django.db import connection
     from django.test import Client
+    from rest_framework.authtoken.models import Token
 
     from accounts.models import User
     from incidents.models import Incident
     from opsdesk.wsgi import application
-    from rest_framework.authtoken.models import Token
 
     assert not settings.DEBUG
     users = {role: User.objects.get(username=name) for role, name in (
