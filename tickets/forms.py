@@ -52,21 +52,21 @@ def engineer_picker_options() -> SafeString:
     """The `<option>`s of every assignable engineer, each with data-groups, rendered once per page
     into `<template id="engineer-options">` (templates/includes/engineer_options.html): a page with
     many assign forms fills each engineer `<select data-options-from>` from it on demand
-    (static/js/app.js) instead of carrying a copy of the people list per row. Two queries, no models."""
+    (static/js/app.js) instead of carrying a copy of the people list per row. One query, no models."""
+    from django.db.models import FilteredRelation, Q  # noqa: PLC0415
     from django.utils.html import format_html_join  # noqa: PLC0415
 
-    engineers = list(User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES).order_by("name", "username")
-                     .values_list("pk", "name", "first_name", "last_name", "username"))
-    memberships: dict[int, list[str]] = {}
-    through = SupportGroup.members.through
-    rows = (through.objects.filter(supportgroup__is_active=True, user__is_active=True,
-                                   user__role__in=ASSIGNABLE_ROLES)
-            .order_by("supportgroup_id").values_list("user_id", "supportgroup_id"))
-    for user_id, group_id in rows:
-        memberships.setdefault(user_id, []).append(str(group_id))
+    rows = (User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES)
+            .annotate(active_group=FilteredRelation("support_groups", condition=Q(support_groups__is_active=True)))
+            .order_by("name", "username", "pk", "active_group__id")
+            .values_list("pk", "name", "first_name", "last_name", "username", "active_group__id"))
+    engineers: dict[int, tuple[str, list[str]]] = {}
+    for pk, name, first, last, username, group_id in rows:  # one row per active membership
+        entry = engineers.setdefault(pk, (name or f"{first} {last}".strip() or username, []))
+        if group_id is not None:
+            entry[1].append(str(group_id))
     return format_html_join("", '<option value="{}" data-groups="{}">{}</option>', (
-        (pk, " ".join(memberships.get(pk, ())), name or f"{first} {last}".strip() or username)
-        for pk, name, first, last, username in engineers))
+        (pk, " ".join(groups), label) for pk, (label, groups) in engineers.items()))
 
 
 def group_ids(user: Any) -> str:
