@@ -22,8 +22,9 @@ from django.http import Http404
 
 from cmdb.models import CI
 from tickets.choices import ClockState, SLATargetName, TicketKind
-from tickets.models import CalendarYear, SLAClock, SLAPolicy
+from tickets.models import CalendarYear, SLAClock
 from tickets.selectors import ticket_timeline
+from tickets.sla_config import policy_for
 
 from .choices import OPEN_STATUSES, QUEUE_STATUSES, FaultLevel, IncidentStatus
 from .filtersets import IncidentFilterSet
@@ -219,19 +220,22 @@ def ci_fault_count_this_month(ci: CI, *, now: datetime) -> int:
     return _counted_faults(Incident.objects.filter(ci=ci, reported_at__gte=start, reported_at__lt=end)).count()
 
 
-def sla_unconfirmed_years(*, incident: Incident, years: Any) -> list[int]:
+def sla_unconfirmed_years(*, incident: Incident, years: Any, now: datetime) -> list[int]:
     """Years among `years` whose holidays are not confirmed official data in the calendar of the
     incident's SLA policy (its organisation's, else the default): business-hour deadlines in such a
-    year may still move, and the page says so instead of pretending."""
+    year may still move, and the page says so instead of pretending. From the cached policy
+    (tickets.sla_config.policy_for), whose window covers this year and the next."""
     wanted = {int(y) for y in years}
     if not wanted:
         return []
-    policy = (SLAPolicy.objects.filter(organization_id=incident.organization_id, is_active=True).first()
-              or SLAPolicy.objects.filter(organization__isnull=True, is_active=True).first())
-    if policy is None:
+    policy = policy_for(organization_id=incident.organization_id, now=now)
+    if policy.policy_id is None or policy.calendar_id is None:
         return []
-    confirmed = set(CalendarYear.objects.filter(calendar_id=policy.calendar_id, confirmed=True, year__in=wanted)
-                    .values_list("year", flat=True))
+    confirmed = set(policy.confirmed_years & wanted)
+    outside = wanted - set(policy.window_years)
+    if outside:  # a year the cached window does not cover (an old incident): ask the database
+        confirmed |= set(CalendarYear.objects.filter(calendar_id=policy.calendar_id, confirmed=True,
+                                                     year__in=outside).values_list("year", flat=True))
     return sorted(wanted - confirmed)
 
 

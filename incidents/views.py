@@ -27,7 +27,7 @@ from tickets.choices import CallOutcome, Channel
 from tickets.forms import (
     TransitionForm,
     active_groups,
-    assignable_users,
+    engineer_picker_options,
     form_add_service_errors,
 )
 from tickets.models import Comment, WorkLog
@@ -240,7 +240,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     incidents, sla_filter = _sla_filtered(request, incident_dispatch_queue(user=request.user))
     return render(request, "incidents/queue.html", {
         "incidents": list(incidents[:QUEUE_SIZE]), "sla_filter": sla_filter,
-        "groups": list(active_groups()), "engineers": list(assignable_users()),
+        "groups": list(active_groups().only("id", "name")), "engineer_options": engineer_picker_options(),
         "can_assign": request.user.is_superuser or request.user.role in INCIDENT_WORKFLOW.by_action["assign"].roles,
         "now": timezone.now(),
     })
@@ -261,16 +261,11 @@ def incident_list_view(request: HttpRequest) -> HttpResponse:
     form, rows, cursor = filtered_page(request, filterset_class=IncidentFilterSet, select=incident_list)
     return render(request, "incidents/incident_list.html", {
         "incidents": rows, "filter_form": form, "next_cursor": cursor, "bulk": True,
-        "bulk_groups": active_groups(), "bulk_engineers": bulk_engineers(),
+        "bulk_groups": active_groups().only("id", "name"), "bulk_engineer_options": engineer_picker_options(),
         "organizations": organization_list(user=request.user).only("id", "name"),
         "selected_org": request.GET.get("organization", ""),
         "base_query": querystring_without(request, "after"), "now": timezone.now(),
     })
-
-
-def bulk_engineers() -> Any:
-    """The engineers the bulk bar offers (without the per-group data the single assign form filters by)."""
-    return assignable_users().prefetch_related(None).only("id", "name", "username")
 
 
 BULK_ACTIONS = {"assign": gettext_lazy("Assign"), "comment": gettext_lazy("Add comment")}
@@ -330,7 +325,7 @@ def sla_detail_context(request: HttpRequest, incident: Any, *, now: Any) -> dict
     report = fault_report_get(user=request.user, incident=incident)
     return {
         "sla_targets": targets,
-        "sla_unconfirmed_years": sla_unconfirmed_years(incident=incident, years=years),
+        "sla_unconfirmed_years": sla_unconfirmed_years(incident=incident, years=years, now=now),
         "progress_updates": list(progress_update_list(user=request.user, incident=incident)),
         "progress_allowed": progress_update_allowed(incident),
         "progress_due": progress_due,

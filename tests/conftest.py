@@ -31,6 +31,17 @@ def _media_root(settings, tmp_path):
     settings.OTP_ENFORCED = False
 
 
+@pytest.fixture(autouse=True)
+def _sla_config_cache():
+    """Each test starts with an empty SLA configuration cache: a rolled-back test's policies were
+    announced by signals but never committed (tickets.sla_config)."""
+    from tickets.sla_config import sla_config_cache_clear
+
+    sla_config_cache_clear()
+    yield
+    sla_config_cache_clear()
+
+
 @pytest.fixture
 def now() -> datetime:
     return timezone.now()

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
@@ -45,6 +46,27 @@ def assignable_users() -> QuerySet[User]:
     groups = Prefetch("support_groups", queryset=SupportGroup.objects.filter(is_active=True).only("id"))
     return (User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES).prefetch_related(groups)
             .order_by("name", "username"))
+
+
+def engineer_picker_options() -> SafeString:
+    """The `<option>`s of every assignable engineer, each with data-groups, rendered once per page
+    into `<template id="engineer-options">` (templates/includes/engineer_options.html): a page with
+    many assign forms fills each engineer `<select data-options-from>` from it on demand
+    (static/js/app.js) instead of carrying a copy of the people list per row. One query, no models."""
+    from django.db.models import FilteredRelation, Q  # noqa: PLC0415
+    from django.utils.html import format_html_join  # noqa: PLC0415
+
+    rows = (User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES)
+            .annotate(active_group=FilteredRelation("support_groups", condition=Q(support_groups__is_active=True)))
+            .order_by("name", "username", "pk", "active_group__id")
+            .values_list("pk", "name", "first_name", "last_name", "username", "active_group__id"))
+    engineers: dict[int, tuple[str, list[str]]] = {}
+    for pk, name, first, last, username, group_id in rows:  # one row per active membership
+        entry = engineers.setdefault(pk, (name or f"{first} {last}".strip() or username, []))
+        if group_id is not None:
+            entry[1].append(str(group_id))
+    return format_html_join("", '<option value="{}" data-groups="{}">{}</option>', (
+        (pk, " ".join(groups), label) for pk, (label, groups) in engineers.items()))
 
 
 def group_ids(user: Any) -> str:

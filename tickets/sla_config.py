@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .choices import CalendarDayKind, CalendarDaySource, ClockKind, SLATargetName
@@ -66,6 +66,9 @@ class ResolvedPolicy:
     escalation_step: timedelta | None = None
     targets: dict[str, dict[str, TargetSpec]] = field(default_factory=dict)
     unconfirmed_years: tuple[int, ...] = ()
+    # The years of the loaded window and those of them the calendar has confirmed holidays for.
+    window_years: tuple[int, ...] = ()
+    confirmed_years: frozenset[int] = frozenset()
 
     def level_targets(self, level: str) -> dict[str, TargetSpec]:
         configured = self.targets.get(level)
@@ -83,6 +86,13 @@ class ResolvedPolicy:
 def calendar_load(calendar: WorkCalendar, *, around: datetime) -> tuple[BusinessCalendar, tuple[int, ...]]:
     """The calendar's week plus its dated exceptions near `around`; and which of the years in that
     window have no confirmed (official) holiday data."""
+    built, unconfirmed, _years, _confirmed = calendar_load_years(calendar, around=around)
+    return built, unconfirmed
+
+
+def calendar_load_years(calendar: WorkCalendar, *, around: datetime) -> tuple[
+        BusinessCalendar, tuple[int, ...], tuple[int, ...], frozenset[int]]:
+    """calendar_load, plus the window's years and the confirmed ones among them."""
     first = (around - WINDOW_BEFORE).date()
     last = (around + WINDOW_AFTER).date()
     holidays: list[date] = []
@@ -97,7 +107,7 @@ def calendar_load(calendar: WorkCalendar, *, around: datetime) -> tuple[Business
     week: dict[str | int, Any] = {str(k): v for k, v in (calendar.week or default_week()).items()}
     built = from_config(week=week, holidays=holidays, makeup_workdays=workdays,
                         tz=calendar.time_zone or "Asia/Shanghai", makeup_weekday=calendar.makeup_weekday)
-    return built, unconfirmed
+    return built, unconfirmed, tuple(sorted(years)), frozenset(confirmed)
 
 
 def _policy_row(organization_id: int | None) -> SLAPolicy | None:
@@ -110,7 +120,7 @@ def _policy_row(organization_id: int | None) -> SLAPolicy | None:
 
 
 def policy_from_row(policy: SLAPolicy, *, around: datetime) -> ResolvedPolicy:
-    calendar, unconfirmed = calendar_load(policy.calendar, around=around)
+    calendar, unconfirmed, window, confirmed = calendar_load_years(policy.calendar, around=around)
     targets: dict[str, dict[str, TargetSpec]] = {}
     for row in policy.targets.all():
         targets.setdefault(row.fault_level, {})[row.target] = TargetSpec(
@@ -122,11 +132,85 @@ def policy_from_row(policy: SLAPolicy, *, around: datetime) -> ResolvedPolicy:
         calendar=calendar, policy_id=policy.pk, name=policy.name, calendar_id=policy.calendar_id,
         warn_thresholds=thresholds, observation_days=policy.observation_days,
         escalation_step=policy.escalation_step, targets=targets, unconfirmed_years=unconfirmed,
+        window_years=window, confirmed_years=confirmed,
     )
 
 
+# --- the in-process cache of resolved policies (issue 19) ------------------------------------------
+# Every incident create needs its organisation's policy, targets and calendar: three to five SELECTs
+# and a calendar build per request before. Resolved policies are kept per process, keyed by the
+# organisation and the UTC day of the instant (the calendar window is laid around that day).
+# Invalidation across workers: a version counter in the shared Django cache (Redis in production,
+# settings.CACHES), bumped on save/delete of a policy, target, calendar, calendar day or year (signals
+# in tickets/apps.py) and by calendar_sync; every lookup reads the counter (one cache GET, no SQL)
+# and drops the process's entries when it moved. Entries also expire after CONFIG_CACHE_SECONDS, which
+# bounds staleness when the cache is process-local (LocMemCache without Redis, several workers).
+CONFIG_VERSION_KEY = "opsdesk:sla-config-version"
+CONFIG_CACHE_SECONDS = 300.0
+_resolved_cache: dict[tuple[int | None, date], tuple[float, ResolvedPolicy]] = {}
+_cache_state: dict[str, Any] = {"version": None}
+
+
+def _config_version() -> Any:
+    from django.core.cache import cache
+
+    try:
+        return cache.get(CONFIG_VERSION_KEY, 0)
+    except Exception:  # noqa: BLE001 - a cache outage must not stop creates: read the database
+        return None
+
+
+def sla_config_changed(**_kwargs: Any) -> None:
+    """An admin changed SLA configuration: every worker re-reads it on its next lookup. Called by
+    the model signals now and again when the transaction commits (a reader in between may have
+    cached the old rows)."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    def bump() -> None:
+        _resolved_cache.clear()
+        try:
+            cache.incr(CONFIG_VERSION_KEY)
+        except ValueError:  # no counter yet
+            cache.set(CONFIG_VERSION_KEY, 1, timeout=None)
+        except Exception:  # noqa: BLE001, S110 - entries still expire after CONFIG_CACHE_SECONDS
+            pass
+
+    bump()
+    transaction.on_commit(bump)
+
+
+def sla_config_cache_clear() -> None:
+    """Forget this process's resolved policies (tests roll back what signals announced)."""
+    _resolved_cache.clear()
+    _cache_state["version"] = None
+
+
 def policy_for(*, organization_id: int | None, now: datetime) -> ResolvedPolicy:
-    """The organisation's own active policy, else the default one, else the code defaults."""
+    """The organisation's own active policy, else the default one, else the code defaults; from the
+    process cache while the configuration version has not moved."""
+    import time
+
+    version = _config_version()
+    if version is None or version != _cache_state["version"]:
+        _resolved_cache.clear()
+        _cache_state["version"] = version
+    key = (organization_id, now.astimezone(UTC).date())
+    hit = _resolved_cache.get(key)
+    clock = time.monotonic()
+    if hit is not None and clock - hit[0] < CONFIG_CACHE_SECONDS:
+        return hit[1]
+    day_start = datetime.combine(key[1], datetime.min.time(), tzinfo=UTC)
+    resolved = policy_load(organization_id=organization_id, now=day_start)
+    if version is not None:
+        if len(_resolved_cache) > 1000:
+            _resolved_cache.clear()
+        _resolved_cache[key] = (clock, resolved)
+    return resolved
+
+
+def policy_load(*, organization_id: int | None, now: datetime) -> ResolvedPolicy:
+    """policy_for from the database (no cache)."""
     row = _policy_row(organization_id)
     if row is None:
         calendar_row = WorkCalendar.objects.filter(code=DEFAULT_CALENDAR_CODE).first()
@@ -240,4 +324,5 @@ def calendar_sync(*, calendar: Any, years: Iterable[int], day_model: Any = Calen
         year_model.objects.update_or_create(calendar=calendar, year=year,
                                             defaults={"confirmed": data.confirmed, "note": data.note[:200]})
         results.append(SyncResult(year, data.confirmed, len(data.holidays), len(data.workdays), data.note))
+    sla_config_changed()
     return results

@@ -106,8 +106,10 @@ def incident_sla_start(*, incident: Incident, prepared: Prepared, actor: Any, no
     """After the first save and its `created` event: store the clocks; a level I incident is a
     major incident and the regional leads hear of it at once."""
     # A new incident has no clocks yet: one INSERT for all of them.
-    clocks_start_new(ticket_kind=KIND, ticket_id=incident.pk, organization_id=incident.organization_id,
-                     plans=prepared.plans.values())
+    started = clocks_start_new(ticket_kind=KIND, ticket_id=incident.pk, organization_id=incident.organization_id,
+                               plans=prepared.plans.values())
+    # The create's response shows these clocks: it need not read them back (presentation.py).
+    incident.fresh_sla_clocks = {c.target: c for c in started}  # type: ignore[attr-defined]
     if incident.fault_level == "I":
         _major_incident(incident, actor=actor, now=now)
 

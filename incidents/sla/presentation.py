@@ -35,7 +35,8 @@ def incident_sla_view(*, incident: Incident, now: datetime) -> list[dict[str, An
     """One dict per target, in the order respond, on site, restore, resolve, progress, report.
     `seconds_left`: wall-clock seconds to the due time while running (negative once overdue, so a
     countdown can tick), the time left on the clock's kind while paused, None once met."""
-    clocks = clocks_of(ticket_kind=KIND, ticket_id=incident.pk)
+    fresh = incident.__dict__.pop("fresh_sla_clocks", None)  # just written by incident_sla_start
+    clocks = fresh if fresh is not None else clocks_of(ticket_kind=KIND, ticket_id=incident.pk)
     calendar: BusinessCalendar | None = None
     out: list[dict[str, Any]] = []
     for target in TARGET_ORDER:

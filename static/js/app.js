@@ -72,11 +72,30 @@
     update();
   }
 
+  // Pages with an assign form per row (the dispatch queue, the list's bulk bar) carry the people
+  // list once, in <template id="…">; a select with data-options-from="…" gets a copy of those
+  // options when it is first used (focus, pointer, or its group chosen), not one per row in the HTML.
+  function fillOptions(select) {
+    var id = select.getAttribute("data-options-from");
+    if (!id || select.hasAttribute("data-filled")) return;
+    var source = document.getElementById(id);
+    if (!source || !source.content) return;
+    select.setAttribute("data-filled", "");
+    select.appendChild(source.content.cloneNode(true));
+    var value = select.getAttribute("data-value");
+    if (value) select.value = value;
+  }
+  function isUnfilled(select) {
+    return select.hasAttribute("data-options-from") && !select.hasAttribute("data-filled");
+  }
+
   // The engineer picker offers only the members of the support group chosen in the same form.
-  function filterEngineers(groupSelect) {
+  function filterEngineers(groupSelect, fill) {
     var form = groupSelect.form;
     if (!form) return;
     form.querySelectorAll("select[data-engineer-select]").forEach(function (select) {
+      if (fill) fillOptions(select);
+      if (isUnfilled(select)) return;  // filtered when it is filled
       Array.prototype.forEach.call(select.options, function (option) {
         if (!option.value) return;
         var groups = (option.getAttribute("data-groups") || "").split(" ");
@@ -87,12 +106,22 @@
       });
     });
   }
+  function engineerWanted(event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-engineer-select]") || !isUnfilled(select)) return;
+    fillOptions(select);
+    var group = select.form && select.form.querySelector("select[data-group-select]");
+    if (group) filterEngineers(group, false);
+  }
+  document.addEventListener("focusin", engineerWanted);
+  document.addEventListener("pointerdown", engineerWanted, true);
   document.addEventListener("change", function (event) {
-    if (event.target.matches("select[data-group-select]")) filterEngineers(event.target);
+    if (event.target.matches("select[data-group-select]")) filterEngineers(event.target, true);
   });
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("select[data-group-select]").forEach(filterEngineers);
+    document.querySelectorAll("select[data-group-select][data-options-from]").forEach(fillOptions);
+    document.querySelectorAll("select[data-group-select]").forEach(function (g) { filterEngineers(g, false); });
     var matrix = levelMatrix();
     document.querySelectorAll("[data-level-form]").forEach(function (c) { setupLevelForm(c, matrix); });
     setupCallType();
