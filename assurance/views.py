@@ -92,23 +92,30 @@ def overview_view(request: HttpRequest) -> HttpResponse:
     return render(request, "assurance/overview.html", {**assurance_overview(user=request.user, now=now), "now": now})
 
 
+def _list_page(request: HttpRequest, selector: Any, *, order: tuple[str, str], filterset: Any,
+               rows_name: str) -> tuple[dict[str, Any], Any]:
+    """One keyset page of a record list with its filter form: what the three list pages share."""
+    now = timezone.now()
+    params = _params(request)
+    try:
+        rows, cursor = keyset_page(selector(user=request.user, filters=params or None, now=now),
+                                   after=request.GET.get("after"), fields=order)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        rows, cursor = [], None
+    return {rows_name: rows, "next_cursor": cursor, "base_query": querystring_without(request, "after"),
+            "filter_form": filterset(params).form, "organizations": organization_list(user=request.user).order_by("name"),
+            "selected_org": request.GET.get("organization", "")}, now
+
+
 # --- plans --------------------------------------------------------------------------------------
 
 @require_GET
 @staff_required
 def plan_list_view(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    params = _params(request)
-    try:
-        rows, cursor = keyset_page(plan_list(user=request.user, filters=params or None, now=now),
-                                   after=request.GET.get("after"), fields=("updated_at", "id"))
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-        rows, cursor = [], None
+    context, now = _list_page(request, plan_list, order=("updated_at", "id"), filterset=PlanFilterSet, rows_name="plans")
     return render(request, "assurance/plan_list.html", {
-        "plans": rows, "next_cursor": cursor, "base_query": querystring_without(request, "after"), "filter_form": PlanFilterSet(params).form, "today": timezone.localdate(now),
-        "organizations": organization_list(user=request.user).order_by("name"),
-        "selected_org": request.GET.get("organization", ""), "can_create": can_edit(request.user)})
+        **context, "today": timezone.localdate(now), "can_create": can_edit(request.user)})
 
 
 @require_http_methods(["GET", "POST"])
@@ -228,18 +235,8 @@ def drill_create_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @staff_required
 def drill_list_view(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    params = _params(request)
-    try:
-        rows, cursor = keyset_page(drill_list(user=request.user, filters=params or None, now=now),
-                                   after=request.GET.get("after"), fields=("scheduled_start", "id"))
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-        rows, cursor = [], None
-    return render(request, "assurance/drill_list.html", {
-        "drills": rows, "next_cursor": cursor, "base_query": querystring_without(request, "after"), "filter_form": DrillFilterSet(params).form, "now": now,
-        "statuses": DrillStatus.choices, "organizations": organization_list(user=request.user).order_by("name"),
-        "selected_org": request.GET.get("organization", "")})
+    context, now = _list_page(request, drill_list, order=("scheduled_start", "id"), filterset=DrillFilterSet, rows_name="drills")
+    return render(request, "assurance/drill_list.html", {**context, "now": now, "statuses": DrillStatus.choices})
 
 
 def _drill_page(request: HttpRequest, drill: Any, *, record_form: Any = None, status: int = 200) -> HttpResponse:
@@ -338,18 +335,9 @@ def finding_problem_view(request: HttpRequest, pk: int, finding_id: int) -> Http
 @require_GET
 @staff_required
 def job_list_view(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    params = _params(request)
-    try:
-        rows, cursor = keyset_page(job_list(user=request.user, filters=params or None, now=now),
-                                   after=request.GET.get("after"), fields=("created_at", "id"))
-    except ValidationError as exc:
-        messages.error(request, error_text(exc))
-        rows, cursor = [], None
+    context, now = _list_page(request, job_list, order=("created_at", "id"), filterset=BackupJobFilterSet, rows_name="jobs")
     return render(request, "assurance/job_list.html", {
-        "jobs": rows, "next_cursor": cursor, "base_query": querystring_without(request, "after"), "filter_form": BackupJobFilterSet(params).form, "now": now,
-        "methods": BackupMethod.choices, "organizations": organization_list(user=request.user).order_by("name"),
-        "selected_org": request.GET.get("organization", ""), "can_create": can_edit(request.user)})
+        **context, "now": now, "methods": BackupMethod.choices, "can_create": can_edit(request.user)})
 
 
 def _job_form_data(data: dict[str, Any]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ class PlanSerializer(serializers.ModelSerializer[EmergencyPlan]):
         read_only_fields = fields
 
 
-class FindingSerializer(serializers.ModelSerializer[DrillFinding]):
+class DrillFindingSerializer(serializers.ModelSerializer[DrillFinding]):
     problem_number = serializers.SerializerMethodField()
 
     class Meta:
@@ -44,7 +44,7 @@ class FindingSerializer(serializers.ModelSerializer[DrillFinding]):
 
 
 class DrillSerializer(serializers.ModelSerializer[Drill]):
-    findings = FindingSerializer(many=True, read_only=True)
+    findings = DrillFindingSerializer(many=True, read_only=True)
 
     class Meta:
         model = Drill
