@@ -32,10 +32,12 @@ class FindingDecisionSerializer(serializers.Serializer[Any]):
 
 class AntivirusSerializer(serializers.ModelSerializer[AntivirusStatus]):
     ci_name = serializers.CharField(source="ci.name", read_only=True)
+    # Not "detail": that key is the error envelope's message (a 400 would carry a list under it).
+    scan_detail = serializers.CharField(source="detail", read_only=True)
 
     class Meta:
         model = AntivirusStatus
-        fields = ["ci", "ci_name", "product", "signature_date", "last_scan_at", "last_scan_result", "detail",
+        fields = ["ci", "ci_name", "product", "signature_date", "last_scan_at", "last_scan_result", "scan_detail",
                   "source", "updated_at"]
         read_only_fields = fields
 
@@ -46,7 +48,8 @@ class AntivirusInputSerializer(serializers.Serializer[Any]):
     signature_date = serializers.DateField(required=False, allow_null=True)
     last_scan_at = serializers.DateTimeField(required=False, allow_null=True)
     last_scan_result = serializers.ChoiceField(choices=ScanResult.choices, required=False, default=ScanResult.UNKNOWN)
-    detail = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+    scan_detail = serializers.CharField(source="detail", required=False, allow_blank=True, max_length=500,
+                                        default="")
 
 
 class ScanImportSerializer(serializers.ModelSerializer[ScanImport]):
