@@ -29,6 +29,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"User {n}")
     role = Role.ENGINEER
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    # An auditor is bound to one organisation (the model's check constraint); tests that walk every
+    # role get one of its own unless they name it.
+    organization = factory.Maybe(factory.LazyAttribute(lambda u: u.role == Role.AUDITOR),
+                                 yes_declaration=factory.SubFactory(OrganizationFactory), no_declaration=None)
 
     @factory.post_generation
     def password(obj, create, extracted, **kwargs):  # noqa: N805

@@ -69,7 +69,9 @@ class OrganizationSerializer(serializers.ModelSerializer[Organization]):
 
     @extend_schema_field(ServiceContractSerializer(allow_null=True))
     def get_current_contract(self, obj: Organization) -> dict[str, Any] | None:
-        contract = current_contract(obj.pk, timezone.localdate())
+        prefetched = getattr(obj, "current_contracts", None)  # the list view prefetches today's periods
+        contract = prefetched[0] if prefetched else (None if prefetched is not None
+                                                     else current_contract(obj.pk, timezone.localdate()))
         return ServiceContractSerializer(contract).data if contract is not None else None
 
 

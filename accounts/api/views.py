@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import authenticate
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Prefetch, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -22,7 +23,7 @@ from opsdesk.lockout import lockout_response
 from opsdesk.throttling import ScopedRateThrottle
 
 from ..filtersets import ContactFilterSet, OrganizationFilterSet, UserFilterSet
-from ..models import Contact, Organization, User
+from ..models import Contact, Organization, ServiceContract, User
 from ..permissions import can_change_account, can_grant_role, can_manage_accounts
 from ..selectors import contact_list, organization_list, user_list
 from ..services import contact_create, organization_create, user_create, user_update
@@ -159,7 +160,11 @@ class OrganizationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     ordering_fields = ("name", "code", "id")
 
     def get_queryset(self) -> QuerySet[Organization]:
-        return organization_list(user=self.request.user)
+        # Today's contract period per organisation in one query for the whole page (no N+1).
+        today = timezone.localdate()
+        current = ServiceContract.objects.filter(starts_on__lte=today, ends_on__gte=today).order_by("-starts_on", "-id")
+        return organization_list(user=self.request.user).prefetch_related(
+            Prefetch("service_contracts", queryset=current, to_attr="current_contracts"))
 
     def get_object(self) -> Organization:
         return visible_or_404(self.get_queryset(), self.kwargs["pk"])

@@ -292,6 +292,14 @@ class RunReportView(APIView):
     def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="backup-job"'
 
+    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Anonymous reads learn nothing about the route (401 before 405, like every API route).
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        scheme, _sep, token = header.partition(" ")
+        if scheme.lower() != "bearer" or backup_job_by_token(token.strip()) is None:
+            raise AuthenticationFailed(_("Unknown or inactive backup job token."))
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
 
 @extend_schema_view(
     list=extend_schema(description="Restore tests, newest first."),

@@ -71,7 +71,7 @@ def test_superuser_resets_a_managers_password(api_as, manager):
 @pytest.mark.parametrize("role", [r for r in Role.values if r != Role.MANAGER])
 def test_no_other_role_manages_accounts(api_as, role, engineer, org_a):
     actor = UserFactory(username=f"actor-{role}", role=role,
-                        organization=org_a if role == Role.CUSTOMER else None)
+                        organization=org_a if role in (Role.CUSTOMER, Role.AUDITOR) else None)
     client = api_as(actor)
     assert client.post("/api/v1/users/", _new_user(Role.CUSTOMER, organization=org_a.pk),
                        format="json").status_code in (403, 404)
@@ -97,7 +97,7 @@ def test_rank_rules():
 @pytest.mark.parametrize("role", Role.values)
 def test_full_audit_verification_only_for_managers_and_analysts(api_as, role, org_a, make_incident):
     inc = make_incident(organization=org_a)
-    actor = UserFactory(username=f"v-{role}", role=role, organization=org_a if role == Role.CUSTOMER else None)
+    actor = UserFactory(username=f"v-{role}", role=role, organization=org_a if role in (Role.CUSTOMER, Role.AUDITOR) else None)
     client = api_as(actor)
     full = client.get("/api/v1/audit/verify/")
     kind_only = client.get("/api/v1/audit/verify/", {"kind": "incident"})

@@ -30,7 +30,7 @@ OPEN = frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.PENDING})
 DISPATCH = frozenset({Role.DISPATCHER, Role.REGIONAL_LEAD, Role.MANAGER})
 WORK = frozenset({Role.ENGINEER, Role.ANALYST, Role.REGIONAL_LEAD, Role.MANAGER})
 DESK = frozenset({Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.REGIONAL_LEAD, Role.MANAGER})
-EVERYONE = frozenset(Role)
+EVERYONE = frozenset(r for r in Role if r != Role.AUDITOR)  # the auditor reads only
 
 # action -> (statuses it may start from, status it leads to (None: stays), roles that may take it)
 SPEC: dict[str, tuple[frozenset[str], str | None, frozenset[str]]] = {
@@ -48,7 +48,7 @@ SPEC: dict[str, tuple[frozenset[str], str | None, frozenset[str]]] = {
 }
 REQUIRED = {"pend": ["reason"], "restore": ["workaround"], "resolve": ["cause_category", "resolution"],
             "reopen": ["reason"], "cancel": ["reason"]}
-ROLES = list(Role)
+ROLES = [r for r in Role if r != Role.AUDITOR]  # the auditor writes nothing: tests/auditor
 
 
 def spec_allowed(status: str, role: str) -> list[str]:

@@ -19,7 +19,7 @@ from tickets.services import request_create, request_transition
 pytestmark = pytest.mark.django_db
 
 OPEN = frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.PENDING})
-STAFF = frozenset(r for r in Role if r != Role.CUSTOMER)
+STAFF = frozenset(r for r in Role if r not in (Role.CUSTOMER, Role.AUDITOR))  # the auditor reads only
 DISPATCH = frozenset({Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.REGIONAL_LEAD, Role.MANAGER})
 SPEC: dict[str, tuple[frozenset[str], str, frozenset[str]]] = {
     "assign": (OPEN, S.ASSIGNED, DISPATCH),

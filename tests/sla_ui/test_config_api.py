@@ -54,6 +54,8 @@ def test_thresholds_must_be_ascending_percentages(api_as, manager, calendar, org
     ({"fault_level": "I", "target": "respond", "duration": 0}, "duration"),
     ({"fault_level": "I", "target": "respond", "duration": "PT0S"}, "duration"),
     ({"fault_level": "I", "target": "respond", "duration": "soon"}, "duration"),
+    ({"fault_level": "I", "target": "respond", "duration": 17926708091896993939456}, "duration"),  # was a 500
+    ({"fault_level": "I", "target": "respond", "duration": "99999999999999999999"}, "duration"),
     ({"fault_level": "I", "target": "respond", "duration": 60, "business_days": 1, "clock": "business"},
      "business_days"),
     ({"fault_level": "V", "target": "respond", "duration": 60}, "fault_level"),

@@ -54,15 +54,18 @@ class FlexibleDurationField(serializers.Field[timedelta, Any, Any, Any]):
     def to_internal_value(self, data: Any) -> timedelta:
         if isinstance(data, bool):
             self.fail("invalid")
-        if isinstance(data, int | float):
-            value = timedelta(seconds=data)
-        elif isinstance(data, str) and data.strip():
-            text = data.strip()
-            value = timedelta(seconds=int(text)) if text.isdigit() else (parse_duration(text)
-                                                                         if ISO_DURATION.match(text) else None)
-            if value is None:
+        try:  # a number too large for a timedelta is bad input, not a server error
+            if isinstance(data, int | float):
+                value = timedelta(seconds=data)
+            elif isinstance(data, str) and data.strip():
+                text = data.strip()
+                value = timedelta(seconds=int(text)) if text.isdigit() else (parse_duration(text)
+                                                                             if ISO_DURATION.match(text) else None)
+                if value is None:
+                    self.fail("invalid")
+            else:
                 self.fail("invalid")
-        else:
+        except (OverflowError, ValueError):
             self.fail("invalid")
         if value < timedelta(seconds=1):
             self.fail("too_short")
