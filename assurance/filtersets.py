@@ -7,6 +7,7 @@ from typing import Any
 
 import django_filters as filters
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +29,13 @@ def restore_max_age_days() -> int:
 def restore_stale_q(now: datetime) -> Q:
     """Jobs whose last passed restore test is older than their limit (or the site default), or never done."""
     default_cut = now - timedelta(days=restore_max_age_days())
+    if connection.vendor != "postgresql":
+        # SQLite (the local demo) cannot multiply a duration: decide in Python over the active jobs.
+        from .models import BackupJob
+
+        rows = BackupJob.objects.filter(is_active=True).values_list("pk", "last_restore_ok_at", "restore_max_age_days")
+        return Q(pk__in=[pk for pk, ok_at, days in rows
+                         if ok_at is None or ok_at < (now - timedelta(days=days) if days is not None else default_cut)])
     own = Q(restore_max_age_days__isnull=False) & (
         Q(last_restore_ok_at__isnull=True)
         | Q(last_restore_ok_at__lt=now - Value(timedelta(days=1)) * F("restore_max_age_days")))
@@ -116,6 +124,14 @@ class BackupJobFilterSet(filters.FilterSet):
 
 def late_q(now: datetime) -> Q:
     """Active jobs with no successful run within interval + grace (since the last success or creation)."""
+    if connection.vendor != "postgresql":
+        # SQLite (the local demo) cannot multiply a duration: decide in Python over the active jobs.
+        from .models import BackupJob
+
+        rows = BackupJob.objects.filter(is_active=True).values_list(
+            "pk", "last_success_at", "created_at", "interval_hours", "grace_hours")
+        return Q(pk__in=[pk for pk, last, created, interval, grace in rows
+                         if (last or created) < now - timedelta(hours=interval + grace)])
     hour = Value(timedelta(hours=1))
     return Q(is_active=True) & (
         Q(last_success_at__isnull=False, last_success_at__lt=now - hour * (F("interval_hours") + F("grace_hours")))
