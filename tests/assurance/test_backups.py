@@ -131,6 +131,10 @@ def test_report_endpoint_takes_the_jobs_token_and_refuses_bad_input(api_client, 
         response = api_client.post(REPORT, bad, format="json", HTTP_AUTHORIZATION=f"Bearer {token}")
         assert response.status_code == 400, (bad, response.status_code, response.content)
     assert BackupRun.objects.filter(job=job).count() == 1
+    # Undeclared methods: 401 without credentials (like every API route), 405 with any (schemathesis ST204).
+    assert api_client.get(REPORT).status_code == 401
+    assert api_client.generic("TRACE", REPORT, HTTP_AUTHORIZATION="Token whatever").status_code == 405
+    assert api_client.get(REPORT, HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 405
 
 
 @pytest.mark.django_db(transaction=True)
