@@ -16,6 +16,7 @@ from typing import IO, Any
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -116,9 +117,11 @@ def tables_xlsx_bytes(tables: Sequence[Table]) -> bytes:
 
 
 def rows_workbook(*, title: Any, headers: Sequence[Any], rows: Iterable[Sequence[Any]], out: IO[bytes],
-                  cap: int = EXPORT_ROW_CAP, widths: Sequence[int] | None = None) -> int:
+                  cap: int = EXPORT_ROW_CAP, widths: Sequence[int] | None = None,
+                  about: Sequence[Any] = ()) -> int:
     """Stream `rows` into a one-sheet workbook written to `out`; stops after `cap` rows and then adds a
-    last row saying the list was cut. Returns the number of data rows written."""
+    last row saying the list was cut. `about` lines (e.g. "data as of", from the reporting replica) go to
+    a second sheet, so the data sheet stays rows only. Returns the number of data rows written."""
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet_title(title, set()))
     for i, w in enumerate(widths or []):
@@ -132,5 +135,10 @@ def rows_workbook(*, title: Any, headers: Sequence[Any], rows: Iterable[Sequence
             break
         ws.append(xlsx_row(ws, [cell_value(v) for v in row]))
         written += 1
+    if about:
+        info = wb.create_sheet(sheet_title(pgettext("export sheet", "About"), {ws.title}))
+        info.column_dimensions["A"].width = 80
+        for line in about:
+            info.append(xlsx_row(info, [cell_value(line)]))
     wb.save(out)
     return written

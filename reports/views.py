@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -300,8 +300,12 @@ def export_incidents(request: HttpRequest) -> HttpResponse:
 
     out = tempfile.TemporaryFile()
     with reporting_reads():  # the rows stream from the reporting replica, when there is one
+        as_of = reporting_as_of()
+        about = [_("Data as of %(t)s (reporting copy; the last few seconds may be missing).") % {
+            "t": formats.date_format(timezone.localtime(as_of), "DATETIME_FORMAT")}] if as_of else []
         rows_workbook(title=_("Incidents"), headers=_export_headers(), rows=(readable(r) for r in rows), out=out,
-                      widths=[16, 40, 14, 12, 10, 24, 24, 14, 16, 17, 17, 17, 17, 17, 17, 17, 17, 18, 8])
+                      widths=[16, 40, 14, 12, 10, 24, 24, 14, 16, 17, 17, 17, 17, 17, 17, 17, 17, 18, 8],
+                      about=about)
     out.seek(0)
     stamp = timezone.localtime(timezone.now()).strftime("%Y%m%d-%H%M")
     return FileResponse(out, as_attachment=True, filename=f"incidents-{stamp}.xlsx",

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def clusters(django_db_setup, django_db_blocker):
+def clusters(django_db_setup, django_db_blocker, db):  # db: the test database exists even when run alone
     from django.db import connection
 
     # The test database pytest-django made (its name, with any xdist suffix, from Django's TEST settings).
@@ -54,10 +54,16 @@ def test_reports_read_the_replica_and_writes_go_to_the_primary(clusters, tmp_pat
            "DJANGO_SETTINGS_MODULE": "opsdesk.settings", "OTP_ENFORCED": "0", "AXES_ENABLED": "0",
            "CELERY_TASK_ALWAYS_EAGER": "1", "OPSDESK_VAR_DIR": str(tmp_path), "DB_CONN_MAX_AGE": "0"}
     env.pop("PYTEST_XDIST_WORKER", None)
-    result = subprocess.run([sys.executable, "-m", "tests.replica.probe"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-4000:]
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    # Health re-checked on every reporting read, so the probe sees a change of state at once.
+    env["REPLICA_HEALTH_SECONDS"] = "0"
+
+    def probe(*args: str) -> dict:
+        result = subprocess.run([sys.executable, "-m", "tests.replica.probe", *args], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-4000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    seen = probe()
     assert seen["replica_in_recovery"] is True and seen["primary_in_recovery"] is False
     # Replay paused: the incident is on the primary only, and the report pages do not show it yet.
     assert seen["incident_on_primary"] is True and seen["incident_on_replica"] is False
@@ -65,6 +71,8 @@ def test_reports_read_the_replica_and_writes_go_to_the_primary(clusters, tmp_pat
     assert seen["dashboard_open_total_paused"] == 0
     assert seen["dashboard_as_of"] is True and seen["dashboard_says_as_of"] is True
     assert seen["export_rows_paused"] == 0
+    # The export's second sheet and the PDF say how fresh the copy is.
+    assert seen["export_says_as_of"] is True and seen["pdf_says_as_of"] is True
     assert seen["alias_outside_request"] == "replica" and seen["reporting_read_sees_incident"] is False
     # Writes (even inside reporting_reads) go to the primary.
     assert seen["write_on_primary"] is True and seen["write_on_replica"] is False
@@ -72,8 +80,19 @@ def test_reports_read_the_replica_and_writes_go_to_the_primary(clusters, tmp_pat
     assert seen["alias_in_transaction"] == "default" and seen["transaction_read_sees_incident"] is True
     assert seen["alias_in_request_before_write"] == "replica"
     assert seen["alias_in_request_after_write"] == "default" and seen["after_write_read_sees_incident"] is True
+    # Lagging more than REPLICA_MAX_LAG_SECONDS: the primary is read (the incident counts, no "as of").
+    assert seen["lagging_alias"] == "default"
+    assert seen["lagging_open_total"] == 1 and seen["lagging_as_of_none"] is True
     # Replay resumed: the dashboard catches up, and says how fresh it is.
     assert seen["dashboard_open_total_resumed"] == 1 and seen["as_of_recent"] is True
+
+    # The replica goes away: reports, dashboards and exports fall back to the primary, nothing fails.
+    replica.stop()
+    down = probe("down")
+    assert down["down_dashboard_status"] == 200 and down["down_alias"] == "default"
+    assert down["down_dashboard_open_total"] == 1 and down["down_as_of_none"] is True
+    assert down["down_export_rows"] == 1 and down["down_export_about"] == []
+    assert down["down_seconds"] < 30
 
 
 def test_without_a_replica_everything_reads_the_primary(settings):
