@@ -9,10 +9,15 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.choices import Role
-from accounts.models import Organization, SupportGroup
+from accounts.models import Organization, SupportGroup, User
+from notifications.choices import NotificationEvent
+from notifications.messages import msg, when
+from notifications.services import notification_emit
 from opsdesk.errors import ConflictError
 
 from .choices import AutoAssign, DutyRole, RuleKind, RuleStatus, SupportRequestStatus
@@ -173,9 +178,45 @@ def support_request_create(*, actor: Any, title: str, place: str, needs: str, st
         errors["ends_at"] = [_("The end must be after the start.")]
     if errors or starts_at is None or ends_at is None:
         raise ValidationError(errors)
-    return SupportRequest.objects.create(
-        organization_id=actor.organization_id, requested_by=actor, title=title.strip()[:200],
-        place=place.strip()[:200], needs=(needs or "").strip(), starts_at=starts_at, ends_at=ends_at, created_at=now)
+    with transaction.atomic():
+        req = SupportRequest.objects.create(
+            organization_id=actor.organization_id, requested_by=actor, title=title.strip()[:200],
+            place=place.strip()[:200], needs=(needs or "").strip(), starts_at=starts_at, ends_at=ends_at,
+            created_at=now)
+        _support_notify_staff(req, now=now)
+    return req
+
+
+def _support_notify_staff(req: SupportRequest, *, now: datetime) -> None:
+    """The people who book duty hear of a new request: the notification rules for the event, else (no rule
+    reaches anyone) the roster managers in their in-app inbox."""
+    deciders = list(User.objects.filter(is_active=True, role__in=ROSTER_ROLES).order_by("pk")
+                    .values_list("pk", flat=True)[:50])
+    notification_emit(
+        event=NotificationEvent.SUPPORT_REQUESTED, fault_level=None, organization_id=req.organization_id,
+        context={
+            "title": msg(gettext_noop("Special support requested: %(title)s"), title=req.title),
+            "body": msg(gettext_noop("%(organization)s asks for support at %(place)s from %(start)s to %(end)s."),
+                        organization=req.organization.name, place=req.place, start=when(req.starts_at),
+                        end=when(req.ends_at)),
+            "link": reverse("duty:support_detail", args=[req.pk]), "fallback_user_ids": deciders},
+        dedup_key=f"support:{req.pk}:requested", now=now)
+
+
+def _support_notify_requester(req: SupportRequest, *, now: datetime) -> None:
+    """The customer who asked hears the answer (in-app, and by the rules for the event)."""
+    if req.status == SupportRequestStatus.ACCEPTED:
+        title = msg(gettext_noop("Special support confirmed: %(title)s"), title=req.title)
+        body = msg(gettext_noop("Duty is booked from %(start)s to %(end)s."), start=when(req.starts_at),
+                   end=when(req.ends_at))
+    else:
+        title = msg(gettext_noop("Special support declined: %(title)s"), title=req.title)
+        body = msg(gettext_noop("Reason: %(reason)s"), reason=req.decision_note)
+    notification_emit(
+        event=NotificationEvent.SUPPORT_ANSWERED, fault_level=None, organization_id=req.organization_id,
+        context={"title": title, "body": body, "link": reverse("portal:support"),
+                 "contact_user_id": req.requested_by_id, "fallback_user_ids": [req.requested_by_id]},
+        dedup_key=f"support:{req.pk}:{req.status}", now=now)
 
 
 def _support_lock(request_id: int, version: int | None) -> SupportRequest:
@@ -202,6 +243,7 @@ def support_request_accept(*, actor: Any, request_id: int, group: SupportGroup, 
     req.decided_by, req.decided_at, req.decision_note = actor, now, (note or "").strip()
     req.version += 1
     req.save()
+    _support_notify_requester(req, now=now)
     return req
 
 
@@ -217,6 +259,7 @@ def support_request_decline(*, actor: Any, request_id: int, reason: str, version
     req.decided_by, req.decided_at, req.decision_note = actor, now, reason.strip()
     req.version += 1
     req.save()
+    _support_notify_requester(req, now=now)
     return req
 
 

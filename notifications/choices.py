@@ -35,6 +35,8 @@ class NotificationEvent(models.TextChoices):
     CI_REPLACEMENT = "ci.replacement", _("Device flagged for replacement")
     APPROVAL_REMINDER = "approval.reminder", _("Approval overdue: reminder to the approvers")
     APPROVAL_ESCALATION = "approval.escalation", _("Approval overdue: escalated")
+    SUPPORT_REQUESTED = "support.requested", _("Special support requested by a customer")
+    SUPPORT_ANSWERED = "support.answered", _("Special support request accepted or declined")
     DIGEST = "digest", _("Digest of merged notifications")
 
 

@@ -12,6 +12,7 @@ from django.test import Client
 from accounts.choices import Role
 from duty.models import DutyRule, SupportRequest
 from duty.selectors import duty_on_now
+from notifications.models import Notification
 from tests.factories import PASSWORD, CustomerFactory, SupportGroupFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +54,12 @@ def test_request_accept_books_the_duty(people, org_a, now):
     assert ask(cust, now).status_code == 302
     req = SupportRequest.objects.get()
     assert req.organization == org_a and req.status == "requested"
+    # The roster's deciders hear of it in their inbox (no rule configured: the in-app fall-back), with a
+    # human date in the organisation's time zone, and a link to the request; the engineer does not.
+    heard = Notification.objects.get(user=people["dispatcher"], event="support.requested")
+    assert "年度工作会议" in heard.title and heard.link == f"/duty/support/{req.pk}/"
+    assert "+00:00" not in heard.body and "三楼会议室" in heard.body
+    assert not Notification.objects.filter(user=people["eng"]).exists()
     staff = login(people["dispatcher"])
     page = staff.get(f"/duty/support/{req.pk}/")
     assert page.status_code == 200 and "三楼会议室" in page.content.decode()
@@ -66,6 +73,9 @@ def test_request_accept_books_the_duty(people, org_a, now):
     assert done.status_code == 302
     req.refresh_from_db()
     assert req.status == "accepted" and req.duty_rule.kind == "special"
+    answer = Notification.objects.get(user=people["cust_a"], event="support.answered")
+    assert "年度工作会议" in answer.title and answer.link == "/portal/support/"
+    assert not Notification.objects.filter(user=people["cust_b"]).exists()
     assert req.duty_rule.organization_id == org_a.pk
     at = req.starts_at + timedelta(hours=1)
     assert [(d.user_id, d.kind) for d in duty_on_now(people["group"], at=at)] == [(people["eng"].pk, "special")]
@@ -91,6 +101,8 @@ def test_decline_needs_a_reason_and_withdraw(people, now):
                                                              "version": first.version}).status_code == 302
     first.refresh_from_db()
     assert first.status == "declined" and "no staff that day" in cust.get("/portal/support/").content.decode()
+    declined = Notification.objects.get(user=people["cust_a"], event="support.answered")
+    assert "no staff that day" in declined.body
     # the auditor sees the requests but can neither ask nor withdraw
     auditor = login(people["auditor_a"])
     assert "second" in auditor.get("/portal/support/").content.decode()
