@@ -42,3 +42,38 @@ class FiguresForm(forms.Form):
         choices=[("organization", _("Organisation")), ("assignee", _("Engineer")), ("month", _("Month"))])
     date_from = forms.DateField(label=_("From"), required=False, widget=IsoDateInput())
     date_to = forms.DateField(label=_("To"), required=False, widget=IsoDateInput())
+
+
+CDR_MAX_BYTES = 20 * 2**20
+
+
+class CallImportForm(forms.Form):
+    """Upload of a phone system's call-detail records (CDR CSV) for one organisation."""
+
+    organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.none())
+    file = forms.FileField(label=_("Call records (CDR CSV)"),
+                           help_text=_("The phone system's CSV export (Asterisk Master.csv or a CSV with a header "
+                                       "row: call id, start, caller, dialled, disposition, duration, talk time); "
+                                       "at most 20 MB. Importing the same file again changes nothing."))
+
+    def __init__(self, *args: Any, organizations: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        o: Any = self.fields["organization"]
+        o.queryset = organizations if organizations is not None else Organization.objects.filter(is_active=True)
+
+    def clean_file(self):  # type: ignore[no-untyped-def]
+        upload = self.cleaned_data["file"]
+        if upload.size > CDR_MAX_BYTES:
+            raise forms.ValidationError(_("The file is larger than the limit of %(mb)s MB.")
+                                        % {"mb": CDR_MAX_BYTES // 2**20})
+        return upload
+
+
+class ConnectRateForm(forms.Form):
+    organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.none(),
+                                          required=False)
+
+    def __init__(self, *args: Any, organizations: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        o: Any = self.fields["organization"]
+        o.queryset = organizations if organizations is not None else Organization.objects.filter(is_active=True)

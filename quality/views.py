@@ -17,7 +17,7 @@ from accounts.views import staff_required
 from incidents.models import Incident
 from tickets.forms import error_text, form_add_service_errors
 
-from .forms import CallbackForm, FiguresForm, RoundForm
+from .forms import CallbackForm, CallImportForm, ConnectRateForm, FiguresForm, RoundForm
 from .models import Callback
 from .selectors import (
     callback_incident_get,
@@ -31,7 +31,7 @@ from .selectors import (
     survey_round_results,
     survey_yearly_stats,
 )
-from .services import callback_follow_up_close, callback_record, survey_round_send
+from .services import callback_follow_up_close, callback_record, phone_calls_import, survey_round_send
 
 PAGE = 100
 
@@ -145,3 +145,41 @@ def survey_round(request: HttpRequest, pk: int) -> HttpResponse:
     _quality_staff(request)
     survey = survey_round_get(user=request.user, pk=pk)
     return render(request, "quality/survey_round.html", {"round": survey, **survey_round_results(round=survey)})
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def calls(request: HttpRequest) -> HttpResponse:
+    """The hotline connect rate (接通率) per month against its target, and the upload of the phone system's
+    call records (CDR CSV) it is computed from (the same import as `manage.py import_cdr`)."""
+    from accounts.selectors import organization_list
+
+    from .figures import connect_rate_by_month, month_back
+
+    _quality_staff(request)
+    now = timezone.now()
+    orgs = organization_list(user=request.user).filter(is_active=True).order_by("name")
+    upload = CallImportForm(request.POST or None, request.FILES or None, organizations=orgs)
+    status = 200
+    if request.method == "POST":
+        if upload.is_valid():
+            f = upload.cleaned_data["file"]
+            org = upload.cleaned_data["organization"]
+            result = phone_calls_import(actor=request.user, organization=org, data=f.read(), filename=f.name, now=now)
+            messages.success(request, _("%(org)s: %(read)s calls read, %(created)s new, %(unchanged)s already "
+                                        "imported, %(errors)s lines not read.") % {
+                "org": org.name, "read": result["read"], "created": result["created"],
+                "unchanged": result["unchanged"], "errors": len(result["errors"])})
+            for err in result["errors"][:20]:
+                messages.warning(request, _("Line %(line)s: %(message)s") % err)
+            return redirect(f"{request.path}?organization={org.pk}")
+        status = 400
+    pick = ConnectRateForm(request.GET or None, organizations=orgs)
+    org = pick.cleaned_data.get("organization") if pick.is_valid() else None
+    org = org or orgs.first()  # one organisation at a time: a regional lead sees only their region's
+    months = (connect_rate_by_month(organization_id=org.pk, start=month_back(now, 11), end=now)
+              if org is not None else [])
+    if org is not None and not pick.is_bound:
+        pick = ConnectRateForm(initial={"organization": org.pk}, organizations=orgs)
+    return render(request, "quality/calls.html", {"upload": upload, "pick": pick, "months": months[::-1]},
+                  status=status)

@@ -201,3 +201,35 @@ def test_admin_pages_of_the_targets_and_calls(client, org_calls):
     assert client.get("/admin/quality/phonecall/add/").status_code == 403  # evidence: never added or edited by hand
     bad = client.post("/admin/quality/hotlinetarget/add/", {"organization": org_calls.pk, "target_pct": "120"})
     assert bad.status_code == 200 and not HotlineTarget.objects.exists()  # a field error, not a 500
+
+
+def test_connect_rate_page_imports_a_cdr_upload_and_shows_the_month(client, org_calls):
+    """The manager uploads the phone system's export in the browser (not only `manage.py import_cdr`): counts
+    and unreadable lines are said, a second upload changes nothing, the month's rate is shown against the
+    target; an engineer gets a 404, and a bad upload is a 400 with a field error."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    manager = UserFactory(username="cdr-manager", role=Role.MANAGER)
+    day = timezone.localtime(timezone.now(), ZoneInfo("Asia/Shanghai")).replace(day=1, hour=9, minute=0)
+    rows = "".join(f"u{i},{day:%Y-%m-%d} 09:{i:02d}:00,1380000000{i},12345,{'answered' if i < 3 else 'no answer'},60\n"
+                   for i in range(4))
+    data = ("call_id,calldate,src,dst,disposition,billsec\n" + rows + "u9,not a date,1,2,answered,1\n").encode()
+    client.force_login(manager)
+    page = client.get("/quality/calls/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 200 and "接通率" in page.content.decode()
+    for _ in range(2):
+        done = client.post("/quality/calls/", {"organization": org_calls.pk,
+                                               "file": SimpleUploadedFile("calls.csv", data, "text/csv")}, follow=True)
+        assert done.status_code == 200
+    text = done.content.decode()
+    assert "0 new" in text and "4 already imported" in text and "1 lines not read" in text
+    assert PhoneCall.objects.filter(organization=org_calls).count() == 4
+    assert f"{day:%Y-%m}" in text and "75.0 %" in text and "below target" in text
+    bad = client.post("/quality/calls/", {"organization": org_calls.pk})
+    assert bad.status_code == 400 and PhoneCall.objects.count() == 4
+    engineer = UserFactory(username="cdr-eng", role=Role.ENGINEER)
+    client.force_login(engineer)
+    assert client.get("/quality/calls/").status_code == 404
+    assert client.post("/quality/calls/", {"organization": org_calls.pk,
+                                           "file": SimpleUploadedFile("c.csv", data, "text/csv")}).status_code == 404
