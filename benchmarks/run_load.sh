@@ -9,6 +9,9 @@
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/opsdesk_bench benchmarks/run_load.sh
 #   DURATION=30s USERS=10 DATABASE_URL=... REDIS_URL=redis://127.0.0.1:6379/5 benchmarks/run_load.sh
 #
+# LIVE_CLOCKS (default 600) restore clocks of open incidents are made to breach evenly during the run
+# (benchmarks/load_clocks.sql), so the sweep has real work while the lag is sampled.
+#
 # Needs: locust (pip install -r benchmarks/requirements.txt), psql, a Redis server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -81,6 +84,12 @@ for _ in $(seq 1 120); do
   sleep 1
 done
 echo "== SLA backlog before the run: ${backlog}s of lag; now ${now_lag}s"
+LIVE_CLOCKS=${LIVE_CLOCKS:-600}
+if (( LIVE_CLOCKS > 0 )); then
+  case "$DURATION" in *m) secs=$(( ${DURATION%m} * 60 ));; *s) secs=${DURATION%s};; *h) secs=$(( ${DURATION%h} * 3600 ));; *) secs=$DURATION;; esac
+  live=$(psql "$DATABASE_URL" -q -At -v n="$LIVE_CLOCKS" -v seconds="$secs" -f benchmarks/load_clocks.sql)
+  echo "== live SLA clocks: $LIVE_CLOCKS restore clocks breach during the ${secs}s run (benchmarks/load_clocks.sql); running and not yet due: $live"
+fi
 echo "== SLA sweep lag sampled every ${LAG_EVERY}s into $OUT/lag.csv"
 (
   echo "time,lag_seconds"
