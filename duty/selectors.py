@@ -4,7 +4,7 @@ calendar's holidays near the instant as array subqueries; the rest is arithmetic
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from .choices import DutyRole, RuleStatus
 from .models import DutyMember, DutyRule, SupportRequest
 from .roster import OnDuty, Row, resolve, row_from
 
-SAMPLE = timedelta(minutes=15)
+MIN_SHIFT = timedelta(minutes=1)  # shorter rotation steps are not real shifts (and would be millions of points)
 
 
 def _tz() -> ZoneInfo:
@@ -109,28 +109,60 @@ class DutyHours:
         return round(self.holiday.total_seconds() / 3600, 2)
 
 
+def _change_points(rows: list[Row], *, start: datetime, end: datetime, zones: set[ZoneInfo]) -> list[datetime]:
+    """Every instant in (start, end) at which who is on duty, or the kind of hour, may change: a rule's
+    start and end, each rotation hand-over, each daily window's opening and closing, and local midnight
+    (holidays are whole local days). Between two of them the roster is constant."""
+    points: set[datetime] = set()
+    days: list[Any] = []
+    for tz in zones:
+        d = start.astimezone(tz).date() - timedelta(days=1)
+        while d <= end.astimezone(tz).date() + timedelta(days=1):
+            days.append((tz, d))
+            points.add(datetime.combine(d, time.min, tzinfo=tz))
+            d += timedelta(days=1)
+    for row in rows:
+        points.add(row.starts_at)
+        if row.ends_at is not None:
+            points.add(row.ends_at)
+        if row.shift_length and row.shift_length >= MIN_SHIFT:
+            k = max(0, (start - row.starts_at) // row.shift_length)
+            t = row.starts_at + k * row.shift_length
+            while t < end:
+                points.add(t)
+                t += row.shift_length
+        for edge in (row.window_start, row.window_end):
+            if edge is not None:
+                points.update(datetime.combine(d, edge, tzinfo=tz) for tz, d in days)
+    return sorted(p for p in points if start < p < end)
+
+
 def duty_hours(*, start: datetime, end: datetime, group: Any = None,
                roles: tuple[str, ...] = (DutyRole.PRIMARY, DutyRole.LEAD, DutyRole.STANDBY)) -> list[DutyHours]:
     """On-call time per person in [start, end), split into business hours, off-hours and holidays
-    of the default work calendar (for pay), sampled every 15 minutes from the roster."""
+    of the default work calendar (for pay). Exact: the span is cut at every instant the roster or the
+    day can change (`_change_points`), the roster is resolved once per piece, and each piece's business
+    time comes from the calendar's own arithmetic (lunch breaks and make-up working days included)."""
     rows = _rows(start=start, end=end, group=group)
     calendar = policy_for(organization_id=None, now=start).calendar
     tz = _tz()
     totals: dict[int, DutyHours] = {}
-    t = start
-    while t < end:
-        local = t.astimezone(calendar.tz)
-        if local.date() in calendar.holidays:
-            bucket = "holiday"
-        elif calendar.between(t, t + SAMPLE) > timedelta(0):
-            bucket = "business"
+    edges = [start, *_change_points(rows, start=start, end=end, zones={tz, calendar.tz}), end]
+    for a, b in zip(edges, edges[1:], strict=False):
+        on = {d.user_id: d for d in resolve(rows, a, tz=tz) if d.role in roles}
+        if not on:
+            continue
+        span = b - a
+        if a.astimezone(calendar.tz).date() in calendar.holidays:
+            parts = {"holiday": span}
         else:
-            bucket = "off_hours"
-        for duty in {d.user_id: d for d in resolve(rows, t, tz=tz) if d.role in roles}.values():
+            business = calendar.between(a, b)
+            parts = {"business": business, "off_hours": span - business}
+        for duty in on.values():
             entry = totals.setdefault(duty.user_id, DutyHours(duty.user_id, duty.name, timedelta(0), timedelta(0),
                                                               timedelta(0)))
-            setattr(entry, bucket, getattr(entry, bucket) + SAMPLE)
-        t += SAMPLE
+            for bucket, amount in parts.items():
+                setattr(entry, bucket, getattr(entry, bucket) + amount)
     return sorted(totals.values(), key=lambda h: h.name)
 
 

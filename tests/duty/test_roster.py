@@ -170,6 +170,23 @@ def test_on_call_hours_split_business_off_hours_and_holidays(team):
                                                           timedelta(hours=20))
 
 
+def test_on_call_hours_are_exact_to_the_minute_not_sampled(team):
+    """Hand-overs off the quarter hour and a night window across midnight: the hours are cut at every
+    change of the roster, not sampled (a 15-minute sample would give 12 h 8 min / 3 h 52 min here)."""
+    WorkCalendar.objects.create(code="cn-default", name="Default")
+    rotation(team["group"], [team["a"], team["b"]], starts_at=sh(2026, 12, 30, 8, 7),
+             ends_at=sh(2026, 12, 31, 8, 7))  # 12-hour turns: Ann 08:07-20:07, Bo 20:07-08:07
+    rotation(team["group"], [team["lead"]], starts_at=sh(2026, 12, 29), shift=None, role=DutyRole.LEAD,
+             window_start=time(22, 10), window_end=time(6, 20))  # the lead's nights only
+    hours = {h.name: h for h in duty_hours(start=sh(2026, 12, 30), end=sh(2026, 12, 31))}
+    # Wednesday 30 Dec: business 09:00-12:00 and 13:30-18:00 (7.5 h).
+    assert (hours["Ann"].business, hours["Ann"].off_hours) == (timedelta(hours=7.5), timedelta(hours=4.5))
+    assert (hours["Bo"].business, hours["Bo"].off_hours) == (timedelta(0), timedelta(hours=3, minutes=53))
+    # 00:00-06:20 and 22:10-24:00 = 8 h 10 min, all off-hours.
+    assert (hours["Lead Li"].business, hours["Lead Li"].off_hours) == (timedelta(0), timedelta(hours=8, minutes=10))
+    assert sum((h.total for h in hours.values()), timedelta(0)) == timedelta(hours=12 + 3, minutes=53 + 8 * 60 + 10)
+
+
 # --- routing -------------------------------------------------------------------------------------
 
 def test_level_one_pages_the_on_duty_engineer_and_lead(team, operator, org_a, now):
