@@ -71,7 +71,7 @@ class CallImportForm(forms.Form):
 
 class ConnectRateForm(forms.Form):
     organization = forms.ModelChoiceField(label=_("Organisation"), queryset=Organization.objects.none(),
-                                          required=False)
+                                          required=False, empty_label=None)
 
     def __init__(self, *args: Any, organizations: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

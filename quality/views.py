@@ -159,7 +159,9 @@ def calls(request: HttpRequest) -> HttpResponse:
     _quality_staff(request)
     now = timezone.now()
     orgs = organization_list(user=request.user).filter(is_active=True).order_by("name")
-    upload = CallImportForm(request.POST or None, request.FILES or None, organizations=orgs)
+    shown = request.GET.get("organization", "")
+    upload = CallImportForm(request.POST or None, request.FILES or None, organizations=orgs,
+                            initial={"organization": shown} if shown.isdigit() else None)
     status = 200
     if request.method == "POST":
         if upload.is_valid():
