@@ -183,5 +183,7 @@ def calls(request: HttpRequest) -> HttpResponse:
               if org is not None else [])
     if org is not None and not pick.is_bound:
         pick = ConnectRateForm(initial={"organization": org.pk}, organizations=orgs)
-    return render(request, "quality/calls.html", {"upload": upload, "pick": pick, "months": months[::-1]},
+    # Newest first, months without a single call left out (a phone shows one card per month).
+    months = [m for m in reversed(months) if m["offered"]]
+    return render(request, "quality/calls.html", {"upload": upload, "pick": pick, "months": months},
                   status=status)
