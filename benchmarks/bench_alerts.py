@@ -171,6 +171,7 @@ def http_single_alerts(args: Any) -> None:
     import subprocess
     import urllib.request
 
+    from django.conf import settings
     from django.db import close_old_connections
 
     from monitoring.choices import IngestMode
@@ -198,13 +199,15 @@ def http_single_alerts(args: Any) -> None:
             except OSError:
                 time.sleep(0.2)
         run = f"{time.time():.0f}"
+        print(f"inbox insert: synchronous_commit "
+              f"{'off (MONITORING_INBOX_ASYNC_COMMIT)' if settings.MONITORING_INBOX_ASYNC_COMMIT else 'on'}")
         with open("/proc/loadavg") as fh:
             print(f"load average before: {' '.join(fh.read().split()[:3])} on {os.cpu_count()} CPUs; gunicorn "
                   f"{args.workers} workers × {args.threads} threads (gthread), {args.concurrency} client threads")
-        hosts = [f"ev-{run}-{n}" for n in range(args.distinct)]
-
-        def bodies(state: str) -> list[bytes]:
+        def bodies(state: str, prefix: str) -> list[bytes]:
             # The check output varies (as a real one does), so every request is its own inbox item.
+            # Each mode has its own hosts: the processor opens the queued run's incidents itself.
+            hosts = [f"{prefix}-{run}-{n}" for n in range(args.distinct)]
             return [json.dumps({"host": hosts[n % len(hosts)], "service": "ping", "state": state,
                                 "severity": "warning", "output": f"rtt {n % 97} ms"}).encode()
                     for n in range(args.http)]
@@ -213,7 +216,7 @@ def http_single_alerts(args: Any) -> None:
             AlertSource.objects.filter(pk=source.pk).update(ingest_mode=mode)
             time.sleep(2.5)  # the receivers' auth cache (2 s here) expires: they see the mode
             before = Incident.objects.count()
-            rate, statuses = _http_run(args.port, bodies("CRITICAL"), args.concurrency, token=token)
+            rate, statuses = _http_run(args.port, bodies("CRITICAL", f"ev-{mode}"), args.concurrency, token=token)
             print(f"single-alert requests, {mode} mode: {args.http} requests ({args.distinct} distinct alerts, "
                   f"the rest repeats): {rate:,.0f} requests/s, statuses {statuses}; "
                   f"incidents opened in the request {Incident.objects.count() - before}")
@@ -243,7 +246,7 @@ def http_single_alerts(args: Any) -> None:
         start = time.perf_counter()
         drainer = threading.Thread(target=drain)
         drainer.start()
-        rate, statuses = _http_run(args.port, bodies("CRITICAL"), args.concurrency, token=token)
+        rate, statuses = _http_run(args.port, bodies("CRITICAL", "ev-e2e"), args.concurrency, token=token)
         done.set()
         drainer.join()
         elapsed = time.perf_counter() - start

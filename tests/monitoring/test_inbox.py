@@ -30,7 +30,8 @@ def test_queued_request_is_one_insert_answered_202_then_processed(queued, estate
     InboxItem.objects.all().delete()
     with django_assert_max_num_queries(1):
         response = post("alertmanager", body)
-    assert response.status_code == 202 and response.json() == {"status": "queued", "alerts": 1, "queued": True}
+    assert response.status_code == 202 and response.json() == {"status": "queued", "alerts": 1, "queued": True,
+                                                  "item": InboxItem.objects.get().pk}
     # A sender's retry of the same body while it waits is not queued twice.
     assert post("alertmanager", body).json()["queued"] is False
     assert InboxItem.objects.filter(state=InboxState.QUEUED).count() == 1
