@@ -4,14 +4,16 @@ A POST to one of the three receivers (by exact path) goes straight to it from he
 after RequestIdMiddleware, so the request id and the latency metric stay. What the rest of the stack
 would do is irrelevant to a machine posting JSON with its source's secret: no session, cookie, CSRF
 (the views are exempt), user, two-factor, read-only auditor, messages, static files, HTML security
-headers. The two things that do matter are kept: the language (a 400's message follows
-Accept-Language as LocaleMiddleware would choose it) and `X-Content-Type-Options: nosniff`.
+headers. What does matter is kept: the host check (ALLOWED_HOSTS), the HTTPS redirect when required
+(such a request takes the normal stack), the language (a 400's message follows Accept-Language as
+LocaleMiddleware would choose it) and `X-Content-Type-Options: nosniff`.
 Anything else (another method, a path without its slash) takes the normal stack."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
@@ -34,8 +36,9 @@ class ReceiverFastPathMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         kind = self.receivers().get(request.path_info) if request.method == "POST" else None
-        if kind is None:
-            return self.get_response(request)
+        if kind is None or (settings.SECURE_SSL_REDIRECT and not request.is_secure()):
+            return self.get_response(request)  # (plain HTTP where HTTPS is required: SecurityMiddleware answers)
+        request.get_host()  # ALLOWED_HOSTS still holds (CommonMiddleware's check): DisallowedHost → 400
         from .views import receive  # the views import the app's models: not at settings load
 
         with translation.override(translation.get_language_from_request(request)):

@@ -152,3 +152,6 @@ def test_receivers_skip_the_rest_of_the_middleware_but_keep_id_language_and_nosn
     assert en.json()["detail"].startswith("Authentication failed")
     # Another method takes the normal stack (its 401 comes from the same view)
     assert client.get("/api/v1/integrations/alertmanager/").status_code == 401
+    # ALLOWED_HOSTS still applies on the short cut
+    assert client.post("/api/v1/integrations/alertmanager/", data=b"{}", content_type="application/json",
+                       HTTP_HOST="evil.example").status_code == 400
