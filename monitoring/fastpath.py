@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.urls import ResolverMatch, resolve, reverse
 from django.utils import translation
 
 from .choices import SourceKind
@@ -27,18 +27,22 @@ _NAMES = {"integrations-alertmanager": SourceKind.ALERTMANAGER, "integrations-za
 class ReceiverFastPathMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self._paths: dict[str, str] | None = None
+        self._paths: dict[str, tuple[str, ResolverMatch]] | None = None
 
-    def receivers(self) -> dict[str, str]:
-        if self._paths is None:  # reverse() once the URLconf is loaded, not at import
-            self._paths = {reverse(name): kind for name, kind in _NAMES.items()}
+    def receivers(self) -> dict[str, tuple[str, ResolverMatch]]:
+        if self._paths is None:  # resolved once the URLconf is loaded, not at import
+            self._paths = {}
+            for name, kind in _NAMES.items():
+                path = reverse(name)
+                self._paths[path] = (kind, resolve(path))
         return self._paths
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        kind = self.receivers().get(request.path_info) if request.method == "POST" else None
-        if kind is None or (settings.SECURE_SSL_REDIRECT and not request.is_secure()):
+        hit = self.receivers().get(request.path_info) if request.method == "POST" else None
+        if hit is None or (settings.SECURE_SSL_REDIRECT and not request.is_secure()):
             return self.get_response(request)  # (plain HTTP where HTTPS is required: SecurityMiddleware answers)
         request.get_host()  # ALLOWED_HOSTS still holds (CommonMiddleware's check): DisallowedHost → 400
+        kind, request.resolver_match = hit  # the latency metric keeps its route label
         from .views import receive  # the views import the app's models: not at settings load
 
         with translation.override(translation.get_language_from_request(request)):

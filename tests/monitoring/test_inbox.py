@@ -138,8 +138,15 @@ def test_the_inbox_insert_commits_without_waiting_for_the_wal_flush(queued, post
 def test_receivers_skip_the_rest_of_the_middleware_but_keep_id_language_and_nosniff(queued, post):
     from django.test import Client
 
+    from opsdesk.observability import REQUEST_LATENCY
+
+    def observed() -> float:
+        return REQUEST_LATENCY.labels("integrations-alertmanager", "POST")._sum.get()
+
+    before = observed()
     response = post("alertmanager", am_payload(am_alert("a")))
     assert response.status_code == 202
+    assert observed() > before  # the latency metric still names the route
     assert response["X-Request-ID"] and response["X-Content-Type-Options"] == "nosniff"
     # LocaleMiddleware / SessionMiddleware did not run: nothing varies on the language or a cookie
     assert "Vary" not in response and not response.cookies
