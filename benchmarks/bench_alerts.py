@@ -171,6 +171,7 @@ def http_single_alerts(args: Any) -> None:
     import subprocess
     import urllib.request
 
+    from django.conf import settings
     from django.db import close_old_connections
 
     from monitoring.choices import IngestMode
@@ -185,6 +186,11 @@ def http_single_alerts(args: Any) -> None:
                                     secret=token, max_incidents_per_minute=100000)
     env = {**os.environ, "LOG_LEVEL": "ERROR", "MONITORING_AUTH_CACHE_SECONDS": "2"}
     env.pop("DEBUG", None)
+    if args.broker:  # the receivers' kicks go to a queue of this run, consumed by the worker started below
+        import uuid
+
+        env.update(CELERY_BROKER_URL=args.broker, CELERY_TASK_DEFAULT_QUEUE=f"bench-alerts-{uuid.uuid4().hex[:8]}",
+                   CELERY_TASK_ALWAYS_EAGER="0")
     cmd = [str(Path(sys.executable).parent / "gunicorn"), "opsdesk.wsgi", "-w", str(args.workers), "--threads",
            str(args.threads), "-k", "gthread", "-b", f"127.0.0.1:{args.port}", "--log-level", "warning",
            "--keep-alive", "30", "--backlog", "2048"]
@@ -198,13 +204,15 @@ def http_single_alerts(args: Any) -> None:
             except OSError:
                 time.sleep(0.2)
         run = f"{time.time():.0f}"
+        print(f"inbox insert: synchronous_commit "
+              f"{'off (MONITORING_INBOX_ASYNC_COMMIT)' if settings.MONITORING_INBOX_ASYNC_COMMIT else 'on'}")
         with open("/proc/loadavg") as fh:
             print(f"load average before: {' '.join(fh.read().split()[:3])} on {os.cpu_count()} CPUs; gunicorn "
                   f"{args.workers} workers × {args.threads} threads (gthread), {args.concurrency} client threads")
-        hosts = [f"ev-{run}-{n}" for n in range(args.distinct)]
-
-        def bodies(state: str) -> list[bytes]:
+        def bodies(state: str, prefix: str) -> list[bytes]:
             # The check output varies (as a real one does), so every request is its own inbox item.
+            # Each mode has its own hosts: the processor opens the queued run's incidents itself.
+            hosts = [f"{prefix}-{run}-{n}" for n in range(args.distinct)]
             return [json.dumps({"host": hosts[n % len(hosts)], "service": "ping", "state": state,
                                 "severity": "warning", "output": f"rtt {n % 97} ms"}).encode()
                     for n in range(args.http)]
@@ -213,7 +221,7 @@ def http_single_alerts(args: Any) -> None:
             AlertSource.objects.filter(pk=source.pk).update(ingest_mode=mode)
             time.sleep(2.5)  # the receivers' auth cache (2 s here) expires: they see the mode
             before = Incident.objects.count()
-            rate, statuses = _http_run(args.port, bodies("CRITICAL"), args.concurrency, token=token)
+            rate, statuses = _http_run(args.port, bodies("CRITICAL", f"ev-{mode}"), args.concurrency, token=token)
             print(f"single-alert requests, {mode} mode: {args.http} requests ({args.distinct} distinct alerts, "
                   f"the rest repeats): {rate:,.0f} requests/s, statuses {statuses}; "
                   f"incidents opened in the request {Incident.objects.count() - before}")
@@ -243,12 +251,36 @@ def http_single_alerts(args: Any) -> None:
         start = time.perf_counter()
         drainer = threading.Thread(target=drain)
         drainer.start()
-        rate, statuses = _http_run(args.port, bodies("CRITICAL"), args.concurrency, token=token)
+        rate, statuses = _http_run(args.port, bodies("CRITICAL", "ev-e2e"), args.concurrency, token=token)
         done.set()
         drainer.join()
         elapsed = time.perf_counter() - start
         print(f"end to end (queued, processor running alongside): {args.http} alerts received at {rate:,.0f}/s and "
               f"all processed after {elapsed:.1f} s = {args.http / elapsed:,.0f} alerts/s; backlog {inbox_backlog()}")
+        if args.broker:
+            # End to end through a real Celery worker process (solo pool), driven only by the receivers' kicks.
+            log = open("/tmp/bench_alerts_worker.log", "w")  # noqa: SIM115 - closed below
+            worker = subprocess.Popen([str(Path(sys.executable).parent / "celery"), "-A", "opsdesk", "worker",
+                                       "--pool", "solo", "--loglevel", "WARNING", "--without-heartbeat",
+                                       "--without-gossip", "--without-mingle"], env=env, stdout=log,
+                                      stderr=subprocess.STDOUT, cwd=str(Path(__file__).resolve().parents[1]))
+            try:
+                time.sleep(8)  # the worker connects and drains the kicks of the runs above (nothing queued)
+                before = Incident.objects.count()
+                start = time.perf_counter()
+                rate, statuses = _http_run(args.port, bodies("CRITICAL", "ev-worker"), args.concurrency, token=token)
+                received = time.perf_counter() - start
+                while inbox_backlog() and time.perf_counter() - start < 600:
+                    time.sleep(0.1)
+                elapsed = time.perf_counter() - start
+                print(f"end to end (queued, a real Celery worker, kicks only): {args.http} alerts received at "
+                      f"{rate:,.0f}/s ({received:.1f} s), all processed after {elapsed:.1f} s = "
+                      f"{args.http / elapsed:,.0f} alerts/s; incidents opened {Incident.objects.count() - before}; "
+                      f"backlog {inbox_backlog()}")
+            finally:
+                worker.terminate()
+                worker.wait(timeout=30)
+                log.close()
         with open("/proc/loadavg") as fh:
             print(f"load average after: {' '.join(fh.read().split()[:3])}")
     finally:
@@ -264,6 +296,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker for --http")
     parser.add_argument("--concurrency", type=int, default=24, help="client threads for --http")
     parser.add_argument("--port", type=int, default=8093, help="gunicorn port for --http")
+    parser.add_argument("--broker", default="", help="with --http: a Celery broker (e.g. redis://127.0.0.1:6379/13) "
+                        "for an extra end-to-end run through a real worker driven by the receivers' kicks")
     parser.add_argument("--alerts", type=int, default=2000, help="distinct alerts for the dedup run")
     parser.add_argument("--batch", type=int, default=100, help="alerts per webhook request (Alertmanager's group)")
     parser.add_argument("--rounds", type=int, default=5, help="times the whole set is re-sent")

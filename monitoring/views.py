@@ -142,7 +142,13 @@ def receive(request: HttpRequest, kind: str) -> HttpResponse:
         # The lean path: one insert, 202; the incident (and its number) comes from the inbox worker.
         item = inbox_item_add(source=source, raw=raw, remote_addr=_client_ip(request), now=now)
         inbox_kick()
-        return JsonResponse({"status": "queued", "alerts": len(alerts), "queued": item is not None}, status=202)
+        queued: dict[str, Any] = {"status": "queued", "alerts": len(alerts), "queued": item is not None, "item": item}
+        if kind == SourceKind.ZABBIX and item is not None:
+            # Zabbix keeps what the answer says as event tags; the incident does not exist yet, so the
+            # tags name the inbox item, whose admin page shows its incident once processed (no query).
+            link = f"{settings.SITE_URL}{reverse('admin:monitoring_inboxitem_change', args=[item])}"
+            queued.update(url=link, tags={"opsdesk": f"queued-{item}", "opsdesk_url": link})
+        return JsonResponse(queued, status=202)
     # One transaction (one commit) per request; each alert still has its own savepoint.
     with transaction.atomic():
         result = alerts_ingest(source=source, alerts=alerts, now=now)

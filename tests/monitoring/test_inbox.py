@@ -30,7 +30,8 @@ def test_queued_request_is_one_insert_answered_202_then_processed(queued, estate
     InboxItem.objects.all().delete()
     with django_assert_max_num_queries(1):
         response = post("alertmanager", body)
-    assert response.status_code == 202 and response.json() == {"status": "queued", "alerts": 1, "queued": True}
+    assert response.status_code == 202 and response.json() == {"status": "queued", "alerts": 1, "queued": True,
+                                                  "item": InboxItem.objects.get().pk}
     # A sender's retry of the same body while it waits is not queued twice.
     assert post("alertmanager", body).json()["queued"] is False
     assert InboxItem.objects.filter(state=InboxState.QUEUED).count() == 1
@@ -112,3 +113,52 @@ def test_deactivating_a_source_takes_effect_at_once_in_this_process(queued, post
     am_source.is_active = False
     am_source.save()
     assert post("alertmanager", am_payload(am_alert("x"))).status_code == 401
+
+
+def test_the_inbox_insert_commits_without_waiting_for_the_wal_flush(queued, post, settings):
+    """MONITORING_INBOX_ASYNC_COMMIT (default on): the insert's own transaction has synchronous_commit
+    off (set inside the statement: still one query); off → durable like everything else."""
+    from django.db import connection
+
+    def setting() -> str:
+        with connection.cursor() as cursor:  # the test's transaction is the insert's transaction
+            cursor.execute("SELECT current_setting('synchronous_commit')")
+            return str(cursor.fetchone()[0])
+
+    assert setting() == "on"
+    settings.MONITORING_INBOX_ASYNC_COMMIT = False
+    assert post("alertmanager", am_payload(am_alert("a"))).status_code == 202
+    assert setting() == "on"
+    settings.MONITORING_INBOX_ASYNC_COMMIT = True
+    assert post("alertmanager", am_payload(am_alert("b"))).status_code == 202
+    assert setting() == "off"
+    assert InboxItem.objects.filter(state=InboxState.QUEUED).count() == 2
+
+
+def test_receivers_skip_the_rest_of_the_middleware_but_keep_id_language_and_nosniff(queued, post):
+    from django.test import Client
+
+    from opsdesk.observability import REQUEST_LATENCY
+
+    def observed() -> float:
+        return REQUEST_LATENCY.labels("integrations-alertmanager", "POST")._sum.get()
+
+    before = observed()
+    response = post("alertmanager", am_payload(am_alert("a")))
+    assert response.status_code == 202
+    assert observed() > before  # the latency metric still names the route
+    assert response["X-Request-ID"] and response["X-Content-Type-Options"] == "nosniff"
+    # LocaleMiddleware / SessionMiddleware did not run: nothing varies on the language or a cookie
+    assert "Vary" not in response and not response.cookies
+    client = Client()
+    zh = client.post("/api/v1/integrations/alertmanager/", data=b"{}", content_type="application/json",
+                     HTTP_AUTHORIZATION="Bearer wrong", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert zh.status_code == 401 and zh.json()["detail"].startswith("认证失败")
+    en = client.post("/api/v1/integrations/alertmanager/", data=b"{}", content_type="application/json",
+                     HTTP_AUTHORIZATION="Bearer wrong", HTTP_ACCEPT_LANGUAGE="en")
+    assert en.json()["detail"].startswith("Authentication failed")
+    # Another method takes the normal stack (its 401 comes from the same view)
+    assert client.get("/api/v1/integrations/alertmanager/").status_code == 401
+    # ALLOWED_HOSTS still applies on the short cut
+    assert client.post("/api/v1/integrations/alertmanager/", data=b"{}", content_type="application/json",
+                       HTTP_HOST="evil.example").status_code == 400

@@ -76,6 +76,41 @@ def test_zabbix_media_type_problem_update_recovery_and_tags(live_server, zabbix_
     assert "HTTP 401" in failed["error"]
 
 
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (scripts/test installs nodejs)")
+def test_zabbix_media_type_with_a_queued_source(live_server, zabbix_source, estate, tmp_path):
+    """Queued mode: OpsDesk answers 202 before the incident exists. The script still succeeds (Zabbix
+    does not retry), the tags name the queued item and its admin page; the worker then opens the
+    incident and records its number on the item; the recovery is queued and processed in order."""
+    from monitoring.choices import InboxState, IngestMode
+    from monitoring.inbox import inbox_process
+    from monitoring.models import InboxItem
+
+    zabbix_source.ingest_mode = IngestMode.QUEUED
+    zabbix_source.save()
+    problem = {"event_id": "777", "event_value": "1", "event_update_status": "0", "severity": "4", "host": "sw-1",
+               "host_ip": "10.0.0.1", "subject": "sw-1 unreachable", "message": "ICMP ping lost",
+               "tags": "[]", "event_time": "2026.12.06 10:00:00", "url": ""}
+    answer = _run_media_type(tmp_path, _zabbix_params(live_server.url, **problem))
+    assert "error" not in answer, answer
+    item = InboxItem.objects.get()
+    tags = json.loads(answer["ok"])["tags"]
+    assert tags == {"opsdesk": f"queued-{item.pk}",
+                    "opsdesk_url": f"{tags['opsdesk_url'].split('/admin/')[0]}/admin/monitoring/inboxitem/{item.pk}/change/"}
+    assert not Incident.objects.exists()
+    # Zabbix retrying the same message while it waits: not queued twice, still a success for Zabbix.
+    retry = _run_media_type(tmp_path, _zabbix_params(live_server.url, **problem))
+    assert "error" not in retry and json.loads(retry["ok"])["tags"] == {}
+    assert inbox_process() == {"done": 1}
+    item.refresh_from_db()
+    incident = Incident.objects.get(channel="monitoring")
+    assert item.state == InboxState.DONE and item.incident_number == incident.number
+    assert incident.ci == estate["switch"]
+    recovery = _run_media_type(tmp_path, _zabbix_params(live_server.url, **{**problem, "event_value": "0"}))
+    assert json.loads(recovery["ok"])["tags"]["opsdesk"].startswith("queued-")
+    assert inbox_process() == {"done": 1}
+    assert AlertRecord.objects.get().state == AlertState.RESOLVED
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is needed by the Nagios script")
 def test_nagios_notify_script(live_server, events_source, estate):
     def notify(*args: str) -> subprocess.CompletedProcess[str]:
