@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import views, views_audit, views_changes, views_documents, views_leave, views_reports, views_support
+from . import (
+    views,
+    views_assurance,
+    views_audit,
+    views_changes,
+    views_documents,
+    views_leave,
+    views_reports,
+    views_support,
+)
 
 app_name = "portal"
 urlpatterns = [
@@ -27,6 +36,7 @@ urlpatterns = [
     path("leave/<int:pk>/", views_leave.leave_detail, name="leave"),
     path("leave/<int:pk>/decide/", views_leave.leave_decide, name="leave_decide"),
     path("support/", views_support.support_requests, name="support"),
+    path("assurance/", views_assurance.assurance, name="assurance"),
     path("support/<int:pk>/withdraw/", views_support.support_withdraw, name="support_withdraw"),
     path("documents/", views_documents.documents, name="documents"),
     path("documents/<int:pk>/", views_documents.document, name="document"),
