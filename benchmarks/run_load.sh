@@ -101,6 +101,7 @@ echo "== SLA sweep lag sampled every ${LAG_EVERY}s into $OUT/lag.csv"
 ) >"$OUT/lag.csv" &
 LAG_PID=$!
 
+RUN_START=$(psql "$DATABASE_URL" -Atc "SELECT now()")
 echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg); locust: $USERS users for $DURATION"
 set +e
 "$BIN/locust" -f benchmarks/locustfile.py --headless -u "$USERS" -r "$SPAWN_RATE" -t "$DURATION" \
@@ -109,4 +110,8 @@ LOCUST_RC=$?
 set -e
 kill "$LAG_PID" 2>/dev/null || true
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== work done by the workers during the run: $(psql "$DATABASE_URL" -Atc "
+  SELECT (SELECT count(*) FROM tickets_slaclock WHERE breached_at >= '$RUN_START') || ' clocks breached, '
+      || (SELECT count(*) FROM tickets_slaclock WHERE state = 'running' AND next_check_at <= now()) || ' due and not yet swept, '
+      || (SELECT count(*) FROM incidents_incident WHERE reported_at >= '$RUN_START') || ' incidents created'")"
 $PY benchmarks/load_report.py "$OUT" --locust-rc "$LOCUST_RC"
