@@ -36,6 +36,7 @@ from ..selectors import (
     WORK_ORDER,
     fault_report_get,
     incident_base,
+    incident_detail_get,
     incident_dispatch_queue,
     incident_get,
     incident_my_work,
@@ -54,6 +55,7 @@ from .serializers import (
     IncidentListItemSerializer,
     IncidentTransitionInputSerializer,
     IncidentUpdateSerializer,
+    incident_list_rows,
     ProgressUpdateInputSerializer,
     ProgressUpdateSerializer,
     SpareLoanInputSerializer,
@@ -130,8 +132,17 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
                                   now=self.now)
         return self.detail_response(updated)
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._work_list(self.get_queryset())
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        incident = incident_detail_get(user=request.user, pk=parse_id(kwargs.get("pk")))
+        self.check_object_permissions(request, incident)
+        return self.detail_response(incident)
+
     def _work_list(self, queryset: QuerySet[Incident]) -> Response:
-        return self.paged(self.filter_queryset(queryset), IncidentListItemSerializer)
+        """A page of named rows, not model instances (issue 19): the list serializer reads them as they are."""
+        return self.paged(incident_list_rows(self.filter_queryset(queryset)), IncidentListItemSerializer)
 
     @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated, IsStaffMember],
             ordering=QUEUE_ORDER, ordering_fields=())
