@@ -22,7 +22,7 @@ from tickets.api.idempotency import IDEMPOTENCY_KEY_REUSED, idempotent_create
 from tickets.api.views import TIMELINE_ACTION, TicketViewSet
 from tickets.models import TicketBase
 
-from ..filtersets import IncidentFilterSet
+from ..filtersets import IncidentApiFilterSet
 from ..followups import (
     fault_report_save,
     fault_report_submit,
@@ -89,7 +89,7 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
 
     queryset = Incident.objects.none()  # the schema's model; requests go through the selectors
     http_method_names = ["get", "post", "patch", "put", "head", "options"]  # PUT: the fault report only
-    filterset_class = IncidentFilterSet
+    filterset_class = IncidentApiFilterSet
     ordering_fields = ("reported_at", "fault_level", "number", "updated_at", "id")
     list_serializer_class = IncidentListItemSerializer
     detail_serializer_class = IncidentDetailSerializer
@@ -131,6 +131,16 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
         updated = incident_update(incident_id=incident.pk, actor=request.user, version=version, changes=changes,
                                   now=self.now)
         return self.detail_response(updated)
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """The filter backend builds a FilterSet, its form and a deep copy of every filter for each
+        request; with no filter in the query string every filter is a no-op, so skip it (a present
+        but empty parameter still goes through, and is refused there). A parameter counts when its
+        name starts with a filter's (range widgets add suffixes)."""
+        names = tuple(IncidentApiFilterSet.base_filters)
+        if not any(key.startswith(names) for key in self.request.query_params):
+            return queryset
+        return super().filter_queryset(queryset)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self._work_list(self.get_queryset())
