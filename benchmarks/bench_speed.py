@@ -164,7 +164,7 @@ def main() -> None:
     query_counts: dict[str, int] = {}
     # One request per endpoint first, so the SQL captured (and replayed by the floor) is a warm
     # worker's: the per-process caches (API tokens, SLA configuration) filled, as in steady state.
-    for name, method, _role, path_of, headers in endpoints:
+    for _name, method, _role, path_of, headers in endpoints:
         call(application, environ(method, path_of(0), headers=headers,
                                   body=create_body if method == "POST" else b""))
     for name, method, _role, path_of, headers in endpoints:

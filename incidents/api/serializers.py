@@ -162,7 +162,7 @@ def incident_list_rows(queryset: Any) -> Any:
     return queryset.values_list(*LIST_ROW_COLUMNS, *queryset.query.annotations, named=True)
 
 
-def sla_block(row: Any, clocks: dict[str, Any], *, now: datetime, tz: tzinfo,
+def sla_block(row: Any, clocks: dict[str, Any], *, now: datetime, iso: PageIso,
               labels: dict[str, str]) -> dict[str, Any]:
     """The `sla` object of one incident, computed in one pass over its clocks: what SlaSerializer
     gives (tests/api/test_incident_rows.py compares them). `row` is an Incident or a named row with
@@ -200,15 +200,34 @@ def sla_block(row: Any, clocks: dict[str, Any], *, now: datetime, tz: tzinfo,
             state = "breached" if breached_at is not None else ("warned" if clock.warned_pct else "running")
         warned = clock.warned_pct
         targets.append({
-            "target": str(target), "label": labels[target], "due_at": _iso(due_at, tz), "state": state,
-            "warned_pct": None if warned is None else int(warned), "met_at": _iso(met_at, tz),
-            "breached_at": _iso(breached_at, tz), "seconds_left": seconds,
+            "target": str(target), "label": labels[target], "due_at": iso(due_at), "state": state,
+            "warned_pct": None if warned is None else int(warned), "met_at": iso(met_at),
+            "breached_at": iso(breached_at), "seconds_left": seconds,
         })
     return {
-        "respond_due": _iso(row.respond_due, tz), "onsite_due": _iso(row.onsite_due, tz),
-        "restore_due": _iso(row.restore_due, tz), "resolve_due": _iso(row.resolve_due, tz),
+        "respond_due": iso(row.respond_due), "onsite_due": iso(row.onsite_due),
+        "restore_due": iso(row.restore_due), "resolve_due": iso(row.resolve_due),
         "paused": row.sla_paused_at is not None, "breached": breached, "targets": targets,
     }
+
+
+class PageIso:
+    """`_iso` for one response: each distinct instant is formatted once (a row's `*_due` are its
+    clocks' `due_at`; equal instants give equal text whatever their tzinfo)."""
+
+    __slots__ = ("seen", "tz")
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self.seen: dict[datetime, str | None] = {}
+
+    def __call__(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = self.seen.get(value)
+        if text is None:
+            text = self.seen[value] = _iso(value, self.tz)
+        return text
 
 
 def sla_labels() -> dict[str, str]:
@@ -231,10 +250,10 @@ class IncidentListSerializer(serializers.ListSerializer[Incident]):
         child: IncidentSerializer = self.child  # type: ignore[assignment]
         context = child.context
         now = context.get("now") or timezone.now()
-        tz = timezone.get_current_timezone()  # once per page, not once per value
+        iso = PageIso(timezone.get_current_timezone())  # once per page, not once per value
         labels = sla_labels()
         plan = child.fast_plan()
-        return [child.fast_representation(row, plan=plan, clocks=batch[row.id], now=now, tz=tz, labels=labels)
+        return [child.fast_representation(row, plan=plan, clocks=batch[row.id], now=now, iso=iso, labels=labels)
                 for row in rows]
 
 
@@ -261,14 +280,14 @@ class IncidentSerializer(serializers.ModelSerializer[Incident]):
         clocks = fresh if fresh is not None else clocks_of(ticket_kind=TicketKind.INCIDENT, ticket_id=instance.pk)
         return self.fast_representation(instance, plan=self.fast_plan(), clocks=clocks,
                                         now=self.context.get("now") or timezone.now(),
-                                        tz=timezone.get_current_timezone(), labels=sla_labels())
+                                        iso=PageIso(timezone.get_current_timezone()), labels=sla_labels())
 
     def fast_representation(self, row: Any, *, plan: list[tuple[str, str, str, Any]], clocks: dict[str, Any],
-                            now: datetime, tz: tzinfo, labels: dict[str, str]) -> dict[str, Any]:
+                            now: datetime, iso: PageIso, labels: dict[str, str]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, kind, attr, field in plan:
             if kind == "sla":
-                out[name] = sla_block(row, clocks, now=now, tz=tz, labels=labels)
+                out[name] = sla_block(row, clocks, now=now, iso=iso, labels=labels)
                 continue
             if kind == "method":
                 out[name] = getattr(self, attr)(row)
@@ -277,7 +296,7 @@ class IncidentSerializer(serializers.ModelSerializer[Incident]):
             if value is None or kind == "raw":
                 out[name] = value
             elif kind == "datetime":
-                out[name] = _iso(value, tz)
+                out[name] = iso(value)
             elif kind == "str" and type(value) is str:
                 out[name] = value
             elif kind == "int" and type(value) is int:

@@ -55,11 +55,11 @@ from .serializers import (
     IncidentListItemSerializer,
     IncidentTransitionInputSerializer,
     IncidentUpdateSerializer,
-    incident_list_rows,
     ProgressUpdateInputSerializer,
     ProgressUpdateSerializer,
     SpareLoanInputSerializer,
     SpareLoanSerializer,
+    incident_list_rows,
 )
 
 LOAN_LIST = {"filter_backends": [], "ordering_fields": ("lent_at",), "ordering": ("lent_at", "id")}
