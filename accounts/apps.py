@@ -12,3 +12,6 @@ class AccountsConfig(AppConfig):
         from .roles import ensure_role_groups
 
         post_migrate.connect(ensure_role_groups, sender=self)
+        from .token_cache import connect_signals
+
+        connect_signals()

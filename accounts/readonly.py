@@ -53,3 +53,10 @@ class ReadOnlyAuditorTokenAuthentication(TokenAuthentication):
         if result is not None and refuses_write(result[0], request.method or "GET"):
             raise exceptions.PermissionDenied(_("An auditor can read only."))
         return result
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        """DRF's lookup, answered from a per-process cache invalidated on every token or user change
+        (accounts/token_cache.py)."""
+        from .token_cache import token_user
+
+        return token_user(key, model=self.get_model())

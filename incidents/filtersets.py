@@ -101,3 +101,18 @@ class IncidentFilterSet(WorkFilterSet):
     @property
     def qs(self) -> Any:
         return super().qs
+
+
+_API_FORM_CLASSES: dict[type, type] = {}
+
+
+class IncidentApiFilterSet(IncidentFilterSet):
+    """IncidentFilterSet for the API (issue 19): the same filters, with its validation form class
+    built once per process instead of once per request (django-filter rebuilds it, with a form
+    field per filter, for every list request). The filters' fields depend on nothing of the request."""
+
+    def get_form_class(self) -> Any:
+        form = _API_FORM_CLASSES.get(type(self))
+        if form is None:
+            form = _API_FORM_CLASSES[type(self)] = super().get_form_class()
+        return form

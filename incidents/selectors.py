@@ -68,6 +68,14 @@ def incident_get(*, user: Any, pk: Any) -> Incident:
         raise Http404 from None
 
 
+def incident_detail_get(*, user: Any, pk: Any) -> Incident:
+    """incident_get without the joins: for the API detail, whose output carries ids only (issue 19)."""
+    try:
+        return incident_base(user=user).get(pk=int(pk))
+    except (Incident.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
 def incident_dispatch_queue(*, user: Any) -> QuerySet[Incident]:
     """New and unassigned incidents, most severe first, then by the nearest deadline (breached first,
     none last), then oldest (QUEUE_ORDER; index inc_dispatch_queue)."""

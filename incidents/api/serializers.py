@@ -17,8 +17,10 @@ from cmdb.selectors import ci_list
 from opsdesk import serializers
 from tickets.api.serializers import AllowedActionsMixin, TicketCreateMixin, TransitionInputSerializer, action_field
 from tickets.choices import SLATargetName, TicketKind
-from tickets.clocks import is_business
+from tickets.clocks import clocks_of, is_business
 from tickets.models import SLAClock
+from tickets.sla.clock import measure
+from tickets.sla_config import policy_for
 
 from ..choices import CauseCategory, FaultLevel, Impact, Urgency
 from ..models import FaultReport, Incident, ProgressUpdate, SpareLoan
@@ -143,30 +145,122 @@ def _sla_view_from_clocks(clocks: dict[str, Any], *, now: datetime,
 PAGE_CLOCK_COLUMNS = ("ticket_id", "target", "clock", "due_at", "met_at", "paused_at", "breached_at", "warned_pct")
 
 
+# The columns a list row reads (issue 19): list pages select these with `values_list(named=True)` and
+# serialise the named rows directly; no Incident instances are built for rows that are only serialised.
+LIST_ROW_COLUMNS = (
+    "id", "number", "title", "description", "fault_level", "status", "channel", "organization_id", "contact_id",
+    "ci_id", "assignee_id", "group_id", "reported_at", "responded_at", "onsite_at", "restored_at", "resolved_at",
+    "closed_at", "respond_due", "onsite_due", "restore_due", "resolve_due", "sla_paused_at", "escalation_level",
+    "version", "impact", "urgency", "cause_category", "created_at", "updated_at",
+)
+
+
+def incident_list_rows(queryset: Any) -> Any:
+    """`queryset` (filtered and ordered incidents) as named rows of LIST_ROW_COLUMNS plus its
+    annotations (the work lists' `sla_order`, which keyset pagination reads from the boundary row).
+    The joins and deferrals of the queryset do not matter: a values query selects only these columns."""
+    return queryset.values_list(*LIST_ROW_COLUMNS, *queryset.query.annotations, named=True)
+
+
+def sla_block(row: Any, clocks: dict[str, Any], *, now: datetime, iso: PageIso,
+              labels: dict[str, str]) -> dict[str, Any]:
+    """The `sla` object of one incident, computed in one pass over its clocks: what SlaSerializer
+    gives (tests/api/test_incident_rows.py compares them). `row` is an Incident or a named row with
+    LIST_ROW_COLUMNS; `clocks` its SLA clocks by target (SLAClock rows or named PAGE_CLOCK_COLUMNS rows).
+    A paused business-hours clock's time left is measured on the organisation's calendar (from the
+    process's policy cache, as incidents.sla.incident_sla_view does)."""
+    judged = row.sla_paused_at or now
+    breached = []
+    for name, (due_field, met_field) in SLA_TARGETS.items():
+        due = getattr(row, due_field)
+        if due is not None and (getattr(row, met_field) or judged) > due:
+            breached.append(name)
+    targets = []
+    calendar = None
+    for target in TARGET_ORDER:
+        clock = clocks.get(target)
+        if clock is None:
+            continue
+        due_at, met_at, paused_at, breached_at = clock.due_at, clock.met_at, clock.paused_at, clock.breached_at
+        seconds: int | None
+        if met_at is not None:
+            seconds, state = None, "met"
+        elif paused_at is not None:
+            state = "paused"
+            if breached_at is not None:
+                seconds = 0
+            elif is_business(clock):
+                if calendar is None:
+                    calendar = policy_for(organization_id=row.organization_id, now=now).calendar
+                seconds = int(measure(paused_at, due_at, business=True, calendar=calendar).total_seconds())
+            else:
+                seconds = int(max((due_at - paused_at).total_seconds(), 0))
+        else:
+            seconds = int((due_at - now).total_seconds())
+            state = "breached" if breached_at is not None else ("warned" if clock.warned_pct else "running")
+        warned = clock.warned_pct
+        targets.append({
+            "target": str(target), "label": labels[target], "due_at": iso(due_at), "state": state,
+            "warned_pct": None if warned is None else int(warned), "met_at": iso(met_at),
+            "breached_at": iso(breached_at), "seconds_left": seconds,
+        })
+    return {
+        "respond_due": iso(row.respond_due), "onsite_due": iso(row.onsite_due),
+        "restore_due": iso(row.restore_due), "resolve_due": iso(row.resolve_due),
+        "paused": row.sla_paused_at is not None, "breached": breached, "targets": targets,
+    }
+
+
+class PageIso:
+    """`_iso` for one response: each distinct instant is formatted once (a row's `*_due` are its
+    clocks' `due_at`; equal instants give equal text whatever their tzinfo)."""
+
+    __slots__ = ("seen", "tz")
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self.seen: dict[datetime, str | None] = {}
+
+    def __call__(self, value: datetime | None) -> str | None:
+        if value is None:
+            return None
+        text = self.seen.get(value)
+        if text is None:
+            text = self.seen[value] = _iso(value, self.tz)
+        return text
+
+
+def sla_labels() -> dict[str, str]:
+    """The targets' labels in the active language, looked up once per response."""
+    return {t: str(SLATargetName(t).label) for t in TARGET_ORDER}
+
+
 class IncidentListSerializer(serializers.ListSerializer[Incident]):
-    """Reads the SLA clocks of the whole page in one query, so a list costs the same for 5 rows or 200."""
+    """Reads the SLA clocks of the whole page in one query, so a list costs the same for 5 rows or 200.
+    The rows are named rows (incident_list_rows) or Incident instances: both serialise the same."""
 
     def to_representation(self, data: Any) -> list[Any]:
         rows = list(data.all() if hasattr(data, "all") else data)
-        batch: dict[int, dict[str, Any]] = {row.pk: {} for row in rows}
-        clocks = (SLAClock.objects.filter(ticket_kind=TicketKind.INCIDENT, ticket_id__in=list(batch))
-                  .values_list(*PAGE_CLOCK_COLUMNS, named=True))
-        for clock in clocks:
-            batch[clock.ticket_id][clock.target] = clock
-        context: dict[str, Any] = self.child.context  # type: ignore[union-attr,assignment]
-        context["sla_clocks"] = batch
-        # Looked up once per page: the time zone and the target labels (in the request's language).
-        context["page_tz"] = timezone.get_current_timezone()
-        context["sla_labels"] = {t: str(SLATargetName(t).label) for t in TARGET_ORDER}
-        try:
-            return [self.child.to_representation(row) for row in rows]  # type: ignore[union-attr]
-        finally:
-            for key in ("sla_clocks", "page_tz", "sla_labels"):
-                context.pop(key, None)
+        batch: dict[int, dict[str, Any]] = {row.id: {} for row in rows}
+        if batch:
+            clocks = (SLAClock.objects.filter(ticket_kind=TicketKind.INCIDENT, ticket_id__in=list(batch))
+                      .values_list(*PAGE_CLOCK_COLUMNS, named=True))
+            for clock in clocks:
+                batch[clock.ticket_id][clock.target] = clock
+        child: IncidentSerializer = self.child  # type: ignore[assignment]
+        context = child.context
+        now = context.get("now") or timezone.now()
+        iso = PageIso(timezone.get_current_timezone())  # once per page, not once per value
+        labels = sla_labels()
+        plan = child.fast_plan()
+        return [child.fast_representation(row, plan=plan, clocks=batch[row.id], now=now, iso=iso, labels=labels)
+                for row in rows]
 
 
 class IncidentSerializer(serializers.ModelSerializer[Incident]):
-    """Every field of an incident (detail, create and write responses)."""
+    """Every field of an incident (detail, create and write responses). The declared fields are the
+    schema and the reference; `to_representation` gives the same dict without DRF's per-field
+    dispatch (tests/api/test_incident_rows.py compares the two, for staff and customers)."""
 
     sla = SlaSerializer(source="*", read_only=True)
 
@@ -181,6 +275,66 @@ class IncidentSerializer(serializers.ModelSerializer[Incident]):
         ]
         read_only_fields = fields
 
+    def to_representation(self, instance: Incident) -> dict[str, Any]:
+        fresh = instance.__dict__.pop("fresh_sla_clocks", None)  # just written by incident_sla_start
+        clocks = fresh if fresh is not None else clocks_of(ticket_kind=TicketKind.INCIDENT, ticket_id=instance.pk)
+        return self.fast_representation(instance, plan=self.fast_plan(), clocks=clocks,
+                                        now=self.context.get("now") or timezone.now(),
+                                        iso=PageIso(timezone.get_current_timezone()), labels=sla_labels())
+
+    def fast_representation(self, row: Any, *, plan: list[tuple[str, str, str, Any]], clocks: dict[str, Any],
+                            now: datetime, iso: PageIso, labels: dict[str, str]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, kind, attr, field in plan:
+            if kind == "sla":
+                out[name] = sla_block(row, clocks, now=now, iso=iso, labels=labels)
+                continue
+            if kind == "method":
+                out[name] = getattr(self, attr)(row)
+                continue
+            value = getattr(row, attr)
+            if value is None or kind == "raw":
+                out[name] = value
+            elif kind == "datetime":
+                out[name] = iso(value)
+            elif kind == "str" and type(value) is str:
+                out[name] = value
+            elif kind == "int" and type(value) is int:
+                out[name] = value
+            else:
+                out[name] = field.to_representation(value)
+        return out
+
+    def fast_plan(self) -> list[tuple[str, str, str, Any]]:
+        """(name, kind, attribute, field) per output field, in the declared order; built once per
+        class and process (DRF builds a ModelSerializer's fields anew for every instance)."""
+        plan = _FAST_PLANS.get(type(self))
+        if plan is None:
+            plan = []
+            for field in self._readable_fields:
+                name, source = str(field.field_name), str(field.source)
+                if name == "sla":
+                    plan.append((name, "sla", "", None))
+                elif isinstance(field, serializers.SerializerMethodField):
+                    plan.append((name, "method", str(field.method_name), None))
+                elif isinstance(field, serializers.DateTimeField):
+                    plan.append((name, "datetime", source, None))
+                elif isinstance(field, serializers.PrimaryKeyRelatedField):
+                    plan.append((name, "raw", f"{source}_id", None))
+                elif isinstance(field, serializers.Serializer) or "." in source:
+                    raise AssertionError(f"{type(self).__name__} has no fast path for {name}")
+                elif isinstance(field, serializers.ChoiceField | serializers.CharField):
+                    plan.append((name, "str", source, field))  # a str is given as it is
+                elif isinstance(field, serializers.IntegerField):
+                    plan.append((name, "int", source, field))
+                else:
+                    plan.append((name, "value", source, field))
+            _FAST_PLANS[type(self)] = plan
+        return plan
+
+
+_FAST_PLANS: dict[type, list[tuple[str, str, str, Any]]] = {}
+
 
 # Long free text a list row does not show: lists leave it out, the detail has it.
 # shared/API.md promises `description` in incident lists; the other long free-text fields are detail-only.
@@ -194,61 +348,6 @@ class IncidentListItemSerializer(IncidentSerializer):
     class Meta(IncidentSerializer.Meta):
         fields = [f for f in IncidentSerializer.Meta.fields if f not in LIST_OMITTED_FIELDS]
         read_only_fields = fields
-
-    def to_representation(self, instance: Incident) -> dict[str, Any]:
-        """The same dict DRF builds (tests/api/test_list_shape.py compares them), in a fraction of
-        the time: a page is 50 rows × 25 fields, and per-field dispatch plus a time-zone lookup per
-        datetime was most of a list request's time."""
-        tz = self.context.get("page_tz")
-        if tz is None:  # not inside IncidentListSerializer: the plain DRF path
-            return super().to_representation(instance)
-        out: dict[str, Any] = {}
-        for name, kind, attr, field in self._fast_plan():
-            value = getattr(instance, attr)
-            if kind == "sla":
-                out[name] = self._sla(instance, tz)
-            elif value is None:
-                out[name] = None
-            elif kind == "datetime":
-                out[name] = _iso(value, tz)
-            elif kind == "pk":
-                out[name] = value
-            else:
-                out[name] = field.to_representation(value)
-        return out
-
-    def _fast_plan(self) -> list[tuple[str, str, str, Any]]:
-        plan: list[tuple[str, str, str, Any]] | None = getattr(self, "_plan_cache", None)
-        if plan is None:
-            plan = []
-            for field in self._readable_fields:
-                name, source = str(field.field_name), str(field.source)
-                if name == "sla":
-                    plan.append((name, "sla", "pk", field))
-                elif isinstance(field, serializers.DateTimeField):
-                    plan.append((name, "datetime", source, field))
-                elif isinstance(field, serializers.PrimaryKeyRelatedField):
-                    plan.append((name, "pk", f"{source}_id", field))
-                elif isinstance(field, serializers.SerializerMethodField | serializers.Serializer) or "." in source:
-                    raise AssertionError(f"IncidentListItemSerializer has no fast path for {name}")
-                else:
-                    plan.append((name, "value", source, field))
-            self._plan_cache = plan
-        return plan
-
-    def _sla(self, obj: Incident, tz: tzinfo) -> dict[str, Any]:
-        now = self.context.get("now") or timezone.now()
-        clocks = self.context["sla_clocks"].get(obj.pk, {})
-        if _needs_calendar(clocks):
-            view = incident_sla_view(incident=obj, now=now)
-        else:
-            view = _sla_view_from_clocks(clocks, now=now, labels=self.context["sla_labels"])
-        return {
-            "respond_due": _iso(obj.respond_due, tz), "onsite_due": _iso(obj.onsite_due, tz),
-            "restore_due": _iso(obj.restore_due, tz), "resolve_due": _iso(obj.resolve_due, tz),
-            "paused": obj.sla_paused_at is not None, "breached": sla_breached(obj, now=now),
-            "targets": sla_targets_representation(view, tz=tz),
-        }
 
 
 class IncidentDetailSerializer(AllowedActionsMixin, IncidentSerializer):

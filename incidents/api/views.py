@@ -22,7 +22,7 @@ from tickets.api.idempotency import IDEMPOTENCY_KEY_REUSED, idempotent_create
 from tickets.api.views import TIMELINE_ACTION, TicketViewSet
 from tickets.models import TicketBase
 
-from ..filtersets import IncidentFilterSet
+from ..filtersets import IncidentApiFilterSet
 from ..followups import (
     fault_report_save,
     fault_report_submit,
@@ -36,6 +36,7 @@ from ..selectors import (
     WORK_ORDER,
     fault_report_get,
     incident_base,
+    incident_detail_get,
     incident_dispatch_queue,
     incident_get,
     incident_my_work,
@@ -58,6 +59,7 @@ from .serializers import (
     ProgressUpdateSerializer,
     SpareLoanInputSerializer,
     SpareLoanSerializer,
+    incident_list_rows,
 )
 
 LOAN_LIST = {"filter_backends": [], "ordering_fields": ("lent_at",), "ordering": ("lent_at", "id")}
@@ -87,7 +89,7 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
 
     queryset = Incident.objects.none()  # the schema's model; requests go through the selectors
     http_method_names = ["get", "post", "patch", "put", "head", "options"]  # PUT: the fault report only
-    filterset_class = IncidentFilterSet
+    filterset_class = IncidentApiFilterSet
     ordering_fields = ("reported_at", "fault_level", "number", "updated_at", "id")
     list_serializer_class = IncidentListItemSerializer
     detail_serializer_class = IncidentDetailSerializer
@@ -130,8 +132,27 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
                                   now=self.now)
         return self.detail_response(updated)
 
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        """The filter backend builds a FilterSet, its form and a deep copy of every filter for each
+        request; with no filter in the query string every filter is a no-op, so skip it (a present
+        but empty parameter still goes through, and is refused there). A parameter counts when its
+        name starts with a filter's (range widgets add suffixes)."""
+        names = tuple(IncidentApiFilterSet.base_filters)
+        if not any(key.startswith(names) for key in self.request.query_params):
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._work_list(self.get_queryset())
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        incident = incident_detail_get(user=request.user, pk=parse_id(kwargs.get("pk")))
+        self.check_object_permissions(request, incident)
+        return self.detail_response(incident)
+
     def _work_list(self, queryset: QuerySet[Incident]) -> Response:
-        return self.paged(self.filter_queryset(queryset), IncidentListItemSerializer)
+        """A page of named rows, not model instances (issue 19): the list serializer reads them as they are."""
+        return self.paged(incident_list_rows(self.filter_queryset(queryset)), IncidentListItemSerializer)
 
     @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated, IsStaffMember],
             ordering=QUEUE_ORDER, ordering_fields=())

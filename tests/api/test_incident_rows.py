@@ -1,0 +1,148 @@
+"""Issue 19: the incident API serialises named rows (lists) and instances (detail) without DRF's
+per-field dispatch, and computes the SLA block once per row. Its output must stay what DRF's generic
+path gives with the declared fields (SlaSerializer, SerializerMethodFields): the OpenAPI schema is
+built from those. These tests compare the two, byte for byte, for staff and for customers, so any
+drift (a field added to Meta.fields, a format change, a new SLA state) fails here."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from rest_framework import serializers as drf
+from rest_framework.test import APIRequestFactory, force_authenticate
+
+from incidents.api.serializers import (
+    IncidentDetailSerializer,
+    IncidentListItemSerializer,
+    IncidentSerializer,
+    incident_list_rows,
+)
+from incidents.models import Incident
+from incidents.selectors import incident_base
+from incidents.services import incident_create, incident_transition
+from tests.factories import CIFactory, ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+M = timedelta(minutes=1)
+
+
+def reference(serializer_class: type[IncidentSerializer], instance: Incident, context: dict[str, Any]) -> Any:
+    """DRF's own field-by-field representation (the path the schema describes), for one fresh instance."""
+    fresh = Incident.objects.get(pk=instance.pk)
+    return drf.Serializer.to_representation(serializer_class(fresh, context=dict(context)), fresh)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)  # key order included: same keys, same order, same values
+
+
+@pytest.fixture
+def incidents(org_a, operator, dispatcher, engineer, now):
+    """Untouched, responded (met), pending (paused, business hours for level IV), level I, resolved,
+    with and without contact, CI and assignee; far enough back that some targets are overdue."""
+    contact, ci = ContactFactory(organization=org_a), CIFactory(organization=org_a)
+    plain = incident_create(actor=operator, organization=org_a, title="plain", now=now - 600 * M,
+                            reported_at=now - 600 * M)
+    full = incident_create(actor=operator, organization=org_a, title="full", description="long text " * 50,
+                           contact=contact, ci=ci, impact="high", urgency="high", now=now - 300 * M,
+                           reported_at=now - 300 * M)
+    incident_transition(incident_id=full.pk, actor=dispatcher, action="assign", payload={"assignee": engineer.pk},
+                        now=now - 290 * M)
+    incident_transition(incident_id=full.pk, actor=engineer, action="accept", now=now - 280 * M)
+    paused = incident_create(actor=operator, organization=org_a, title="paused 待定", now=now - 60 * M,
+                             reported_at=now - 60 * M)
+    incident_transition(incident_id=paused.pk, actor=dispatcher, action="assign", payload={"assignee": engineer.pk},
+                        now=now - 50 * M)
+    incident_transition(incident_id=paused.pk, actor=engineer, action="accept", now=now - 45 * M)
+    incident_transition(incident_id=paused.pk, actor=engineer, action="pend", payload={"reason": "no access"},
+                        now=now - 40 * M)
+    major = incident_create(actor=operator, organization=org_a, title="major", fault_level="I",
+                            level_reason="hospital down", now=now)
+    done = incident_create(actor=operator, organization=org_a, title="done", now=now - 200 * M,
+                           reported_at=now - 200 * M)
+    incident_transition(incident_id=done.pk, actor=dispatcher, action="assign", payload={"assignee": engineer.pk},
+                        now=now - 190 * M)
+    incident_transition(incident_id=done.pk, actor=engineer, action="accept", now=now - 185 * M)
+    incident_transition(incident_id=done.pk, actor=engineer, action="resolve",
+                        payload={"resolution": "replaced the fan", "cause_category": "hardware"}, now=now - 100 * M)
+    return [plain, full, paused, major, done]
+
+
+def _context(user: Any, now: Any) -> dict[str, Any]:
+    request = APIRequestFactory().get("/api/v1/incidents/")
+    force_authenticate(request, user=user)
+    from rest_framework.request import Request
+
+    return {"request": Request(request), "now": now}
+
+
+@pytest.mark.parametrize("who", ["dispatcher", "customer_a"])
+def test_list_rows_give_what_drf_gives(request, who, incidents, now):
+    user = request.getfixturevalue(who)
+    context = _context(user, now + 700 * M)  # some targets overdue by then
+    qs = incident_base(user=user).order_by("id")
+    fast = IncidentListItemSerializer(incident_list_rows(qs), many=True, context=context).data
+    old = [reference(IncidentListItemSerializer, row, context) for row in qs]
+    assert len(fast) == len(incidents)
+    assert dumps(fast) == dumps(old)
+    states = {t["state"] for r in fast for t in r["sla"]["targets"]}
+    assert {"met", "paused", "running"} <= states
+    assert any(r["sla"]["breached"] for r in fast)
+
+
+@pytest.mark.parametrize("who", ["dispatcher", "engineer", "customer_a"])
+def test_detail_gives_what_drf_gives(request, who, incidents, now):
+    user = request.getfixturevalue(who)
+    context = _context(user, now + 700 * M)
+    for incident in incidents:
+        fast = IncidentDetailSerializer(Incident.objects.get(pk=incident.pk), context=context).data
+        assert dumps(fast) == dumps(reference(IncidentDetailSerializer, incident, context))
+        assert list(fast) == IncidentDetailSerializer.Meta.fields
+
+
+@pytest.mark.parametrize("who,urls", [
+    ("dispatcher", ["/api/v1/incidents/", "/api/v1/incidents/queue/"]),
+    ("engineer", ["/api/v1/incidents/mine/"]),
+    ("customer_a", ["/api/v1/incidents/"]),
+])
+def test_api_lists_and_detail_give_what_drf_gives(request, api_as, who, urls, incidents, now):
+    """Through the views (values rows, keyset pages, the lean detail read), at a frozen instant."""
+    user = request.getfixturevalue(who)
+    client = api_as(user)
+    at = now + 700 * M
+    context = _context(user, at)
+    with time_machine.travel(at, tick=False):
+        for url in urls:
+            rows = client.get(url, {"page_size": 2}).json()
+            seen = list(rows["results"])
+            while rows["next"]:
+                rows = client.get(rows["next"]).json()
+                seen.extend(rows["results"])
+            assert seen
+            by_id = {i.pk: i for i in incidents}
+            assert dumps(seen) == dumps([reference(IncidentListItemSerializer, by_id[r["id"]], context) for r in seen])
+        for incident in incidents:
+            body = client.get(f"/api/v1/incidents/{incident.pk}/").json()
+            assert dumps(body) == dumps(reference(IncidentDetailSerializer, incident, context))
+
+
+def test_create_response_gives_what_drf_gives(api_as, operator, org_a):
+    client = api_as(operator)
+    body = client.post("/api/v1/incidents/", {"organization": org_a.pk, "title": "new", "impact": "high",
+                                              "urgency": "medium"}, format="json").json()
+    incident = Incident.objects.get(pk=body["id"])
+    from django.utils.dateparse import parse_datetime
+
+    at = parse_datetime(body["created_at"])
+    context = _context(operator, at)
+    want = reference(IncidentDetailSerializer, incident, context)
+    # seconds_left counts down from the request's instant; everything else is fixed
+    for target in [*body["sla"]["targets"], *want["sla"]["targets"]]:
+        target.pop("seconds_left")
+    assert dumps(body) == dumps(want)
+    assert body["sla"]["targets"]
