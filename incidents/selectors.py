@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,9 +22,17 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.http import Http404
 
 from cmdb.models import CI
+from opsdesk.jsonrows import instances_from_json, json_rows, json_supported
 from tickets.choices import ClockState, SLATargetName, TicketKind
-from tickets.models import CalendarYear, SLAClock
-from tickets.selectors import ticket_timeline
+from tickets.clocks import clocks_of
+from tickets.models import Attachment, CalendarYear, Comment, SLAClock, TicketEvent, WorkLog
+from tickets.selectors import (
+    ticket_attachment_list,
+    ticket_comment_list,
+    ticket_event_list,
+    ticket_timeline,
+    ticket_worklog_list,
+)
 from tickets.sla_config import policy_for
 
 from .choices import OPEN_STATUSES, QUEUE_STATUSES, FaultLevel, IncidentStatus
@@ -32,6 +41,7 @@ from .models import FaultReport, FaultReportStatus, Incident, ProgressUpdate, Sp
 from .sla import sla_filter
 
 LIST_RELATED = ("organization", "contact", "ci", "assignee", "group")
+LOAN_RELATED = ("faulty_ci", "standby_ci", "lent_by")
 
 # Nearest deadline first (no deadline last: see sla_order_expression), then level, then age.
 WORK_ORDER = ("sla_order", "fault_level", "reported_at", "id")
@@ -66,6 +76,58 @@ def incident_get(*, user: Any, pk: Any) -> Incident:
         return incident_base(user=user).select_related(*LIST_RELATED, "created_by").get(pk=int(pk))
     except (Incident.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def incident_page_get(*, user: Any, pk: Any) -> Incident:
+    """`incident_get` and, in the same query (issue 19), what the staff page shows under it: the
+    timeline's events, comments, attachments and work logs, the SLA clocks, progress updates, fault
+    report and spare loans — each read through its own selector, so their visibility rules hold. The
+    lists are on the incident as `page_timeline` (time order), `fresh_sla_clocks` (read once by
+    incident_sla_view), `page_progress`, `page_report` and `page_loans`. PostgreSQL only: elsewhere the
+    attributes are filled by the plain selectors."""
+    try:
+        key = int(pk)
+    except (ValueError, TypeError):
+        raise Http404 from None
+    if not json_supported():
+        incident = incident_get(user=user, pk=key)
+        incident.page_timeline = incident_timeline(user=user, incident=incident)
+        incident.fresh_sla_clocks = clocks_of(ticket_kind=TicketKind.INCIDENT, ticket_id=incident.pk)
+        incident.page_progress = list(progress_update_list(user=user, incident=incident))
+        incident.page_report = fault_report_get(user=user, incident=incident)
+        incident.page_loans = list(spare_loan_list(user=user, incident=incident))
+        return incident
+    stub = Incident(pk=key)
+    worklogs = [] if user.is_customer else None
+    qs = incident_base(user=user).select_related(*LIST_RELATED, "created_by").annotate(
+        j_events=json_rows(ticket_event_list(user=user, ticket=stub), related=("actor",)),
+        j_comments=json_rows(ticket_comment_list(user=user, ticket=stub), related=("author",)),
+        j_attachments=json_rows(ticket_attachment_list(user=user, ticket=stub), related=("author",)),
+        j_clocks=json_rows(SLAClock.objects.filter(ticket_kind=TicketKind.INCIDENT, ticket_id=key)),
+        j_progress=json_rows(progress_update_list(user=user, incident=stub), related=("author",)),
+        j_report=json_rows(_fault_report_qs(user=user, incident=stub)[:1], related=("author",)),
+        j_loans=json_rows(spare_loan_list(user=user, incident=stub), related=LOAN_RELATED),
+    )
+    if worklogs is None:
+        qs = qs.annotate(j_worklogs=json_rows(ticket_worklog_list(user=user, ticket=stub), related=("author",)))
+    try:
+        incident = qs.get(pk=key)
+    except Incident.DoesNotExist:
+        raise Http404 from None
+    d = incident.__dict__
+    items = chain(instances_from_json(TicketEvent, d.pop("j_events"), related=("actor",)),
+                  instances_from_json(Comment, d.pop("j_comments"), related=("author",)),
+                  instances_from_json(Attachment, d.pop("j_attachments"), related=("author",)),
+                  instances_from_json(WorkLog, d.pop("j_worklogs", None), related=("author",)))
+    incident.page_timeline = sorted(items, key=lambda item: (item.created_at, item.__class__.__name__, item.pk))
+    incident.fresh_sla_clocks = {c.target: c for c in instances_from_json(SLAClock, d.pop("j_clocks"))}
+    incident.page_progress = instances_from_json(ProgressUpdate, d.pop("j_progress"), related=("author",))
+    reports = instances_from_json(FaultReport, d.pop("j_report"), related=("author",))
+    incident.page_report = reports[0] if reports else None
+    incident.page_loans = instances_from_json(SpareLoan, d.pop("j_loans"), related=LOAN_RELATED)
+    for loan in incident.page_loans:
+        SpareLoan._meta.get_field("incident").set_cached_value(loan, incident)
+    return incident
 
 
 def incident_dispatch_queue(*, user: Any) -> QuerySet[Incident]:
@@ -120,10 +182,14 @@ def progress_update_list(*, user: Any, incident: Incident) -> QuerySet[ProgressU
 
 def fault_report_get(*, user: Any, incident: Incident) -> FaultReport | None:
     """The incident's fault report. Staff see drafts; customers only a submitted report."""
+    return _fault_report_qs(user=user, incident=incident).first()
+
+
+def _fault_report_qs(*, user: Any, incident: Incident) -> QuerySet[FaultReport]:
     qs = FaultReport.objects.filter(incident__in=incident_base(user=user).filter(pk=incident.pk).values("pk"))
     if getattr(user, "is_customer", True) and not getattr(user, "is_superuser", False):
         qs = qs.filter(status=FaultReportStatus.SUBMITTED)
-    return qs.select_related("author").first()
+    return qs.select_related("author").order_by("pk")
 
 
 def _report_clock(field: str) -> Subquery:
@@ -173,7 +239,7 @@ def spare_loan_list(*, user: Any, incident: Incident | None = None, open_only: b
     qs = SpareLoan.objects.filter(incident__in=visible.values("pk"))
     if open_only:
         qs = qs.filter(returned_at__isnull=True)
-    return qs.select_related("incident", "incident__organization", "faulty_ci", "standby_ci", "lent_by").order_by(
+    return qs.select_related("incident", "incident__organization", *LOAN_RELATED).order_by(
         "lent_at", "id")
 
 

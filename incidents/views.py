@@ -45,6 +45,7 @@ from .selectors import (
     incident_get,
     incident_list,
     incident_my_work,
+    incident_page_get,
     incident_possible_duplicates,
     incident_sla_filter,
     incident_timeline,
@@ -322,24 +323,27 @@ def sla_detail_context(request: HttpRequest, incident: Any, *, now: Any) -> dict
     years = {local(now).year, local(incident.reported_at).year}
     years |= {local(t["due_at"]).year for t in targets if t.get("due_at") is not None and t["state"] != "met"}
     progress_due = next((t["due_at"] for t in targets if t["target"] == "progress" and t["ticking"]), None)
-    report = fault_report_get(user=request.user, incident=incident)
+    loaded = hasattr(incident, "page_report")  # read with the incident (incident_page_get)
+    report = incident.page_report if loaded else fault_report_get(user=request.user, incident=incident)
     return {
         "sla_targets": targets,
         "sla_unconfirmed_years": sla_unconfirmed_years(incident=incident, years=years, now=now),
-        "progress_updates": list(progress_update_list(user=request.user, incident=incident)),
+        "progress_updates": (incident.page_progress if loaded
+                             else list(progress_update_list(user=request.user, incident=incident))),
         "progress_allowed": progress_update_allowed(incident),
         "progress_due": progress_due,
         "progress_form": ProgressForm(prefix="progress"),
         "fault_report": report,
         "report_form": FaultReportForm(initial=FaultReportForm.initial_for(report)),
-        "loans": list(spare_loan_list(user=request.user, incident=incident)),
+        "loans": incident.page_loans if loaded else list(spare_loan_list(user=request.user, incident=incident)),
         "loan_form": SpareLoanForm(user=request.user, incident=incident),
     }
 
 
 def _detail(request: HttpRequest, incident: Any, *, status: int = 200, bound: TransitionForm | None = None,
             forms: dict[str, Any] | None = None) -> HttpResponse:
-    timeline = timeline_decorate(incident_timeline(user=request.user, incident=incident),
+    items = getattr(incident, "page_timeline", None)
+    timeline = timeline_decorate(items if items is not None else incident_timeline(user=request.user, incident=incident),
                                  workflow=INCIDENT_WORKFLOW, status_labels=dict(IncidentStatus.choices))
     context: dict[str, Any] = {
         "ticket": incident, "incident": incident, "timeline": timeline,
@@ -364,7 +368,7 @@ def _detail(request: HttpRequest, incident: Any, *, status: int = 200, bound: Tr
 # The shared ticket pages (transition, timeline add, attachment), parameterised by the incident kind.
 INCIDENT_PAGES = TicketPages(namespace="incidents", get=incident_get, detail=_detail, workflow=INCIDENT_WORKFLOW,
                              service=incident_transition, id_kwarg="incident_id",
-                             cause_choices=CauseCategory.choices, follow_next=True)
+                             cause_choices=CauseCategory.choices, follow_next=True, get_page=incident_page_get)
 
 
 @require_POST
