@@ -13,12 +13,16 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
+    Window,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 from django.http import Http404
 
 from cmdb.models import CI
@@ -309,3 +313,60 @@ def incident_sla_filter(qs: QuerySet[Incident], value: str) -> QuerySet[Incident
     """IncidentFilterSet `sla=`: "breached" (a target is past due and unmet) or "at_risk" (a warning
     threshold has passed on a running target); the SLA engine owns the definitions."""
     return sla_filter(qs, value)
+
+
+# --- The incident page's pickers in one query (issue 19) -------------------------------------
+
+PickerOptions = list[tuple[Any, str, dict[str, str]]]
+
+
+def incident_page_pickers(*, user: Any, organization_id: int | None) -> dict[str, PickerOptions]:
+    """The options of every picker on an incident's staff page, read in one UNION ALL: active support
+    groups, assignable engineers (with their active groups, for the group filter), the organisation's
+    active contacts, its CIs that are not retired (the edit form's device and the loan's faulty device)
+    and the standby CIs (a loan's standby device). Each part is the queryset the form would iterate
+    (same visibility, same order); values and labels as the forms' fields give them."""
+    from accounts.models import SupportGroup, User  # noqa: PLC0415
+    from accounts.selectors import contact_list  # noqa: PLC0415
+    from cmdb.choices import CIStatus  # noqa: PLC0415
+    from cmdb.selectors import ci_list  # noqa: PLC0415
+    from tickets.forms import ASSIGNABLE_ROLES  # noqa: PLC0415
+
+    blank, none = Value(""), Value(None, output_field=IntegerField())
+
+    def row(qs: QuerySet[Any], order: tuple[str, ...], kind: str, a: Any, b: Any, c: Any = blank,
+            d: Any = blank, g: Any = none) -> QuerySet[Any]:
+        # Each part keeps its own order inside the union: its position, then its row number.
+        position = Window(RowNumber(), order_by=[F(name).asc() for name in order])
+        return qs.order_by().annotate(k_=Value(kind), i_=F("pk"), a_=a, b_=b, c_=c, d_=d, g_=g,
+                                      p_=Value(len(parts)), o_=position).values_list(
+            "k_", "i_", "a_", "b_", "c_", "d_", "g_", "p_", "o_")
+
+    parts: list[QuerySet[Any]] = []
+    parts.append(row(SupportGroup.objects.filter(is_active=True), ("name", "pk"), "group", F("name"), blank))
+    parts.append(row(
+        User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES)
+        .annotate(active_group=FilteredRelation("support_groups", condition=Q(support_groups__is_active=True))),
+        ("name", "username", "pk", "active_group__id"),
+        "engineer", F("name"), F("first_name"), F("last_name"), F("username"), F("active_group__id")))
+    cis = ci_list(user=user).exclude(status=CIStatus.RETIRED)
+    if organization_id:
+        parts.append(row(contact_list(user=user).filter(is_active=True, organization_id=organization_id),
+                         ("name", "pk"), "contact", F("name"), F("phone")))
+        parts.append(row(cis.filter(organization_id=organization_id), ("name", "id"), "ci", F("name"), F("location")))
+    parts.append(row(cis.filter(status=CIStatus.STANDBY), ("name", "id"), "standby", F("name"), F("location")))
+    out: dict[str, PickerOptions] = {"group": [], "engineer": [], "contact": [], "ci": [], "standby": []}
+    engineers_seen: dict[int, dict[str, str]] = {}
+    for kind, pk, a, b, c, d, g, _p, _o in parts[0].union(*parts[1:], all=True).order_by("p_", "o_"):
+        if kind == "engineer":
+            attrs = engineers_seen.get(pk)
+            if attrs is None:  # one row per active membership
+                attrs = engineers_seen[pk] = {"data-groups": ""}
+                out[kind].append((pk, a or f"{b} {c}".strip() or d, attrs))
+            if g is not None:
+                attrs["data-groups"] = f"{attrs['data-groups']} {g}".strip()
+        elif kind == "group":
+            out[kind].append((pk, a, {}))
+        else:  # contact: name · phone; CI: name · location (ContactChoiceField, CIChoiceField)
+            out[kind].append((pk, f"{a} · {b}" if b else a, {}))
+    return out

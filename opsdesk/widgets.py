@@ -39,3 +39,35 @@ class IsoDateTimeLocalInput(forms.DateTimeInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs=attrs, format=ISO_DATETIME_LOCAL)
+
+
+class PreloadedSelect(forms.Select):
+    """A `<select>` whose options were read beforehand (one query for every picker of a page, issue 19)
+    and are written straight out, with the same markup as Django's select templates but without a
+    template render per `<option>` — a detail page carries a few thousand of them. `options`:
+    (value, label, extra attributes) in order, the empty choice included. Validation stays with the
+    field's queryset: only the rendering changes."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None,
+                 options: list[tuple[Any, Any, dict[str, str]]] | None = None) -> None:
+        super().__init__(attrs=attrs)
+        self.options = options or []
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> Any:
+        from django.forms.utils import flatatt  # noqa: PLC0415
+        from django.utils.html import format_html, format_html_join  # noqa: PLC0415
+
+        final = self.build_attrs(self.attrs, attrs)
+        chosen = {str(v) for v in self.format_value(value)}
+        body = format_html_join("", '\n  <option value="{}"{}{}>{}</option>', (
+            (str(v), flatatt(extra), " selected" if str(v) in chosen else "", label)
+            for v, label, extra in self.options))
+        return format_html('<select name="{}"{}>{}\n</select>', name, flatatt(final), body)
+
+
+def preload_choices(field: Any, options: list[tuple[Any, Any, dict[str, str]]]) -> None:
+    """Render `field` (a ModelChoiceField) from `options` (without its empty choice, which is added
+    from the field) instead of iterating its queryset."""
+    if field.empty_label is not None:
+        options = [("", field.empty_label, {}), *options]
+    field.widget = PreloadedSelect(attrs=field.widget.attrs, options=options)
