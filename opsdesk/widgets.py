@@ -54,15 +54,20 @@ class PreloadedSelect(forms.Select):
         self.options = options or []
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> Any:
+        from html import escape  # noqa: PLC0415  (the same entities as django.utils.html.escape)
+
         from django.forms.utils import flatatt  # noqa: PLC0415
-        from django.utils.html import format_html, format_html_join  # noqa: PLC0415
+        from django.utils.safestring import mark_safe  # noqa: PLC0415
 
         final = self.build_attrs(self.attrs, attrs)
         chosen = {str(v) for v in self.format_value(value)}
-        body = format_html_join("", '\n  <option value="{}"{}{}>{}</option>', (
-            (str(v), flatatt(extra), " selected" if str(v) in chosen else "", label)
-            for v, label, extra in self.options))
-        return format_html('<select name="{}"{}>{}\n</select>', name, flatatt(final), body)
+        parts = [f'<select name="{escape(name)}"{flatatt(final)}>']
+        for v, label, extra in self.options:
+            v = str(v)
+            parts.append(f'\n  <option value="{escape(v)}"{flatatt(extra) if extra else ""}'
+                         f'{" selected" if v in chosen else ""}>{escape(str(label))}</option>')
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # noqa: S308  (every value above is escaped)
 
 
 def preload_choices(field: Any, options: list[tuple[Any, Any, dict[str, str]]]) -> None:
