@@ -24,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 from django.http import Http404
+from django.utils.dateparse import parse_datetime
 
 from cmdb.models import CI
 from opsdesk.jsonrows import instances_from_json, json_rows, json_supported
@@ -153,6 +154,28 @@ def incident_my_work(*, user: Any) -> QuerySet[Incident]:
         .annotate(sla_order=sla_order_expression())
         .order_by(*WORK_ORDER)
     )
+
+
+def incident_work_page(qs: QuerySet[Incident], *, after: str | None, size: int) -> tuple[list[Incident], str | None]:
+    """One keyset page of a work list in WORK_ORDER (`incident_my_work`, optionally SLA-filtered),
+    starting after the opaque cursor "sla_order|level|reported_at|id" of the previous page's last row
+    (an unreadable cursor reads as the first page). No COUNT, no OFFSET. Returns (rows, next cursor)."""
+    parts = (after or "").split("|")
+    if len(parts) == 4 and parts[3].isdigit():
+        due, reported = parse_datetime(parts[0]), parse_datetime(parts[2])
+        level, pk = parts[1], int(parts[3])
+        if due is not None and reported is not None:
+            qs = qs.filter(
+                Q(sla_order__gt=due)
+                | Q(sla_order=due, fault_level__gt=level)
+                | Q(sla_order=due, fault_level=level, reported_at__gt=reported)
+                | Q(sla_order=due, fault_level=level, reported_at=reported, id__gt=pk))
+    rows = list(qs[: size + 1])
+    if len(rows) <= size:
+        return rows, None
+    rows = rows[:size]
+    tail = rows[-1]
+    return rows, f"{tail.sla_order.isoformat()}|{tail.fault_level}|{tail.reported_at.isoformat()}|{tail.pk}"
 
 
 def incident_possible_duplicates(*, user: Any, organization_id: int | None, ci_id: int | None,

@@ -51,6 +51,7 @@ from .selectors import (
     incident_possible_duplicates,
     incident_sla_filter,
     incident_timeline,
+    incident_work_page,
     progress_update_list,
     sla_unconfirmed_years,
     spare_loan_list,
@@ -66,6 +67,7 @@ from .sla import incident_sla_view
 from .workflow import INCIDENT_WORKFLOW
 
 QUEUE_SIZE = 50
+MY_WORK_PAGE = 50  # the API's page (api/v1/incidents/mine/)
 HOME_BY_ROLE = {
     Role.OPERATOR: "incidents:hotline",
     Role.DISPATCHER: "incidents:queue",
@@ -252,9 +254,13 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def my_work(request: HttpRequest) -> HttpResponse:
+    """The engineer's open incidents, nearest deadline first, MY_WORK_PAGE at a time (keyset pages:
+    the API's page size, issue 19) with a link to the next ones."""
     incidents, sla_filter = _sla_filtered(request, incident_my_work(user=request.user))
+    rows, cursor = incident_work_page(incidents, after=request.GET.get("after"), size=MY_WORK_PAGE)
     return render(request, "incidents/my_work.html", {
-        "incidents": list(incidents[:200]), "now": timezone.now(), "sla_filter": sla_filter,
+        "incidents": rows, "now": timezone.now(), "sla_filter": sla_filter, "next_cursor": cursor,
+        "base_query": querystring_without(request, "after"),
     })
 
 

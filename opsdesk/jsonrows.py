@@ -1,13 +1,16 @@
 """Related lists in the same query as their parent row (issue 19: a detail page in a few queries).
 
-`json_rows(qs, related=(...))` turns a queryset into an `ARRAY(SELECT jsonb_build_object(...) ...)`
-annotation (django.contrib.postgres.expressions.ArraySubquery) carrying every concrete column of its
-model and of the given one-level `select_related` relations; `instances_from_json(model, rows,
+`json_rows(qs, related=(...))` turns a queryset into an `ARRAY(SELECT to_jsonb(row.*) ...)`
+annotation (django.contrib.postgres.expressions.ArraySubquery) carrying the whole row of its model
+and of the given one-level `select_related` relations (the user row of an author, like
+select_related, includes every column); `instances_from_json(model, rows,
 related=(...))` rebuilds model instances from that array, as `Model.from_db` would from a row, with
 the related objects cached (no lazy query when a template follows them). The queryset keeps its own
 filters and order, so a selector's visibility rules apply unchanged.
 
-PostgreSQL only (ArraySubquery); callers fall back to the plain querysets elsewhere."""
+JSON carries datetimes, dates, decimals and intervals as text: they are converted back with the
+field's `to_python` (the connection's time zone is UTC, so the offsets are right).
+PostgreSQL only (ArraySubquery, to_jsonb); callers fall back to the plain querysets elsewhere."""
 
 from __future__ import annotations
 
