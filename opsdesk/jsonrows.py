@@ -63,7 +63,7 @@ class RowJson(Expression):
             self.col = exprs[0]
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        return f"to_jsonb({compiler.quote_name_unless_alias(self.col.alias)}.*)", []
+        return f"to_jsonb({compiler.quote_name(self.col.alias)}.*)", []
 
 
 def json_rows(qs: QuerySet[Any], *, related: Sequence[str] = ()) -> Any:
