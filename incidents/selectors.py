@@ -30,7 +30,7 @@ from cmdb.models import CI
 from opsdesk.jsonrows import instances_from_json, json_rows, json_supported
 from tickets.choices import ClockState, SLATargetName, TicketKind
 from tickets.clocks import clocks_of
-from tickets.models import Attachment, CalendarYear, Comment, SLAClock, TicketEvent, WorkLog
+from tickets.models import Attachment, Comment, SLAClock, TicketEvent, WorkLog
 from tickets.selectors import (
     ticket_attachment_list,
     ticket_comment_list,
@@ -38,11 +38,20 @@ from tickets.selectors import (
     ticket_timeline,
     ticket_worklog_list,
 )
-from tickets.sla_config import policy_for
+from tickets.sla_config import calendar_confirmed_years, policy_for
 
 from .choices import OPEN_STATUSES, QUEUE_STATUSES, FaultLevel, IncidentStatus
 from .filtersets import IncidentFilterSet
-from .models import FaultReport, FaultReportStatus, Incident, ProgressUpdate, SpareLoan, sla_order_expression
+from .models import (
+    FaultReport,
+    FaultReportStatus,
+    Incident,
+    ObservationCheck,
+    ObservationItem,
+    ProgressUpdate,
+    SpareLoan,
+    sla_order_expression,
+)
 from .sla import sla_filter
 
 LIST_RELATED = ("organization", "contact", "ci", "assignee", "group")
@@ -89,7 +98,8 @@ def incident_page_get(*, user: Any, pk: Any) -> Incident:
     report and spare loans — each read through its own selector, so their visibility rules hold. The
     lists are on the incident as `page_timeline` (time order), `fresh_sla_clocks` (read once by
     incident_sla_view), `page_progress`, `page_report` and `page_loans`. PostgreSQL only: elsewhere the
-    attributes are filled by the plain selectors."""
+    attributes are filled by the plain selectors. `page_observation`: the observation checklist
+    (incidents.observation.observation_checklist), PostgreSQL only."""
     try:
         key = int(pk)
     except (ValueError, TypeError):
@@ -112,6 +122,9 @@ def incident_page_get(*, user: Any, pk: Any) -> Incident:
         j_progress=json_rows(progress_update_list(user=user, incident=stub), related=("author",)),
         j_report=json_rows(_fault_report_qs(user=user, incident=stub)[:1], related=("author",)),
         j_loans=json_rows(spare_loan_list(user=user, incident=stub), related=LOAN_RELATED),
+        # The observation checklist (shown while observing and after): active items, this incident's results.
+        j_obs_items=json_rows(ObservationItem.objects.filter(is_active=True).order_by("position", "id")),
+        j_obs_checks=json_rows(ObservationCheck.objects.filter(incident_id=key), related=("checked_by",)),
     )
     if worklogs is None:
         qs = qs.annotate(j_worklogs=json_rows(ticket_worklog_list(user=user, ticket=stub), related=("author",)))
@@ -132,6 +145,10 @@ def incident_page_get(*, user: Any, pk: Any) -> Incident:
     incident.page_loans = instances_from_json(SpareLoan, d.pop("j_loans"), related=LOAN_RELATED)
     for loan in incident.page_loans:
         SpareLoan._meta.get_field("incident").set_cached_value(loan, incident)
+    checks = {c.item_id: c for c in instances_from_json(ObservationCheck, d.pop("j_obs_checks"),
+                                                         related=("checked_by",))}
+    incident.page_observation = [(item, checks.get(item.pk))
+                                 for item in instances_from_json(ObservationItem, d.pop("j_obs_items"))]
     return incident
 
 
@@ -326,9 +343,8 @@ def sla_unconfirmed_years(*, incident: Incident, years: Any, now: datetime) -> l
         return []
     confirmed = set(policy.confirmed_years & wanted)
     outside = wanted - set(policy.window_years)
-    if outside:  # a year the cached window does not cover (an old incident): ask the database
-        confirmed |= set(CalendarYear.objects.filter(calendar_id=policy.calendar_id, confirmed=True,
-                                                     year__in=outside).values_list("year", flat=True))
+    if outside:  # a year the cached window does not cover (an old incident): every confirmed year, cached
+        confirmed |= calendar_confirmed_years(calendar_id=policy.calendar_id) & outside
     return sorted(wanted - confirmed)
 
 

@@ -366,7 +366,8 @@ def _detail(request: HttpRequest, incident: Any, *, status: int = 200, bound: Tr
     # never imports them: settings.INCIDENT_PANELS lists URL names taking the incident's pk.
     context["incident_panels"] = [reverse(name, args=[incident.pk]) for name in settings.INCIDENT_PANELS]
     if incident.status in (IncidentStatus.OBSERVING, IncidentStatus.CLOSED) or incident.observation_until:
-        context["observation"] = observation_checklist(incident=incident)
+        checklist = getattr(incident, "page_observation", None)  # read with the incident (incident_page_get)
+        context["observation"] = checklist if checklist is not None else observation_checklist(incident=incident)
         context["observation_outstanding"] = sum(1 for _item, check in context["observation"]
                                                  if check is None or check.result != "ok")
     context.update(forms or {})
