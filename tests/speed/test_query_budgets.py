@@ -110,3 +110,16 @@ def test_queue_carries_the_people_list_once(client, busy_incident, dispatcher):
     assert body.count('data-groups="') == 31
     bulk = client.get("/incidents/").content.decode()
     assert 'id="bulk-group" name="group" data-group-select' in bulk and bulk.count('data-groups="') == 31
+
+
+def test_observed_incident_page_budget(client, make_incident, org_a, engineer):
+    """An incident under observation shows its checklist too: still within the page's budget."""
+    from incidents.models import ObservationItem
+
+    ObservationItem.objects.get_or_create(text="Device back in service", defaults={"position": 1})
+    inc = make_incident(organization=org_a, status="observing", assignee=engineer)
+    client.force_login(engineer)
+    client.get(f"/incidents/{inc.pk}/")  # warm the configuration caches
+    res, queries = _count(client, "get", f"/incidents/{inc.pk}/")
+    assert res.status_code == 200 and "Device back in service" in res.content.decode()
+    assert len(queries) <= PAGE_BUDGET, "\n".join(queries)
