@@ -104,6 +104,7 @@ def incident_page_get(*, user: Any, pk: Any) -> Incident:
         key = int(pk)
     except (ValueError, TypeError):
         raise Http404 from None
+    incident: Any
     if not json_supported():
         incident = incident_get(user=user, pk=key)
         incident.page_timeline = incident_timeline(user=user, incident=incident)
@@ -113,7 +114,6 @@ def incident_page_get(*, user: Any, pk: Any) -> Incident:
         incident.page_loans = list(spare_loan_list(user=user, incident=incident))
         return incident
     stub = Incident(pk=key)
-    worklogs = [] if user.is_customer else None
     qs = incident_base(user=user).select_related(*LIST_RELATED, "created_by").annotate(
         j_events=json_rows(ticket_event_list(user=user, ticket=stub), related=("actor",)),
         j_comments=json_rows(ticket_comment_list(user=user, ticket=stub), related=("author",)),
@@ -126,7 +126,7 @@ def incident_page_get(*, user: Any, pk: Any) -> Incident:
         j_obs_items=json_rows(ObservationItem.objects.filter(is_active=True).order_by("position", "id")),
         j_obs_checks=json_rows(ObservationCheck.objects.filter(incident_id=key), related=("checked_by",)),
     )
-    if worklogs is None:
+    if not user.is_customer:  # work logs are internal
         qs = qs.annotate(j_worklogs=json_rows(ticket_worklog_list(user=user, ticket=stub), related=("author",)))
     try:
         incident = qs.get(pk=key)
@@ -191,7 +191,7 @@ def incident_work_page(qs: QuerySet[Incident], *, after: str | None, size: int) 
     if len(rows) <= size:
         return rows, None
     rows = rows[:size]
-    tail = rows[-1]
+    tail: Any = rows[-1]
     return rows, f"{tail.sla_order.isoformat()}|{tail.fault_level}|{tail.reported_at.isoformat()}|{tail.pk}"
 
 

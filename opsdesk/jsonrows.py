@@ -58,12 +58,12 @@ class RowJson(Expression):
     def get_source_expressions(self) -> list[Any]:
         return [self.col] if self.col is not None else []
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         if exprs:
             self.col = exprs[0]
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        return f"to_jsonb({compiler.quote_name(self.col.alias)}.*)", []
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:  # type: ignore[override]
+        return f"to_jsonb({compiler.quote_name(self.col.alias)}.*)", ()
 
 
 def json_rows(qs: QuerySet[Any], *, related: Sequence[str] = ()) -> Any:
@@ -78,10 +78,10 @@ def json_rows(qs: QuerySet[Any], *, related: Sequence[str] = ()) -> Any:
     return ArraySubquery(qs.values(j=JSONObject(**parts)).values("j"))
 
 
-def _instance(model: type[models.Model], row: dict[str, Any]) -> models.Model:
+def _instance(model: Any, row: dict[str, Any]) -> models.Model:
     names, values = [], []
     for f in model._meta.concrete_fields:
-        value = row.get(f.column)
+        value = row.get(str(f.column))
         if value is not None and isinstance(f, _CONVERTED):
             value = f.to_python(value)
         names.append(f.attname)
@@ -97,7 +97,7 @@ def instances_from_json(model: type[models.Model], rows: Iterable[dict[str, Any]
         row = item["row"] if related else item
         instance = _instance(model, row)
         for name in related:
-            field = model._meta.get_field(name)
+            field: Any = model._meta.get_field(name)
             data = item.get(f"r_{name}")
             field.set_cached_value(instance, _instance(field.related_model, data) if data else None)
         out.append(instance)

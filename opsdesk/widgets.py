@@ -51,7 +51,7 @@ class PreloadedSelect(forms.Select):
     def __init__(self, attrs: dict[str, Any] | None = None,
                  options: list[tuple[Any, Any, dict[str, str]]] | None = None) -> None:
         super().__init__(attrs=attrs)
-        self.options = options or []
+        self.preloaded = options or []
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> Any:
         from html import escape  # noqa: PLC0415  (the same entities as django.utils.html.escape)
@@ -62,7 +62,7 @@ class PreloadedSelect(forms.Select):
         final = self.build_attrs(self.attrs, attrs)
         chosen = {str(v) for v in self.format_value(value)}
         parts = [f'<select name="{escape(name)}"{flatatt(final)}>']
-        for v, label, extra in self.options:
+        for v, label, extra in self.preloaded:
             v = str(v)
             parts.append(f'\n  <option value="{escape(v)}"{flatatt(extra) if extra else ""}'
                          f'{" selected" if v in chosen else ""}>{escape(str(label))}</option>')
