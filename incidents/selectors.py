@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,26 +13,49 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
+    Window,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce, RowNumber, TruncMonth
 from django.http import Http404
+from django.utils.dateparse import parse_datetime
 
 from cmdb.models import CI
+from opsdesk.jsonrows import instances_from_json, json_rows, json_supported
 from tickets.choices import ClockState, SLATargetName, TicketKind
-from tickets.models import CalendarYear, SLAClock
-from tickets.selectors import ticket_timeline
-from tickets.sla_config import policy_for
+from tickets.clocks import clocks_of
+from tickets.models import Attachment, Comment, SLAClock, TicketEvent, WorkLog
+from tickets.selectors import (
+    ticket_attachment_list,
+    ticket_comment_list,
+    ticket_event_list,
+    ticket_timeline,
+    ticket_worklog_list,
+)
+from tickets.sla_config import calendar_confirmed_years, policy_for
 
 from .choices import OPEN_STATUSES, QUEUE_STATUSES, FaultLevel, IncidentStatus
 from .filtersets import IncidentFilterSet
-from .models import FaultReport, FaultReportStatus, Incident, ProgressUpdate, SpareLoan, sla_order_expression
+from .models import (
+    FaultReport,
+    FaultReportStatus,
+    Incident,
+    ObservationCheck,
+    ObservationItem,
+    ProgressUpdate,
+    SpareLoan,
+    sla_order_expression,
+)
 from .sla import sla_filter
 
 LIST_RELATED = ("organization", "contact", "ci", "assignee", "group")
+LOAN_RELATED = ("faulty_ci", "standby_ci", "lent_by")
 
 # Nearest deadline first (no deadline last: see sla_order_expression), then level, then age.
 WORK_ORDER = ("sla_order", "fault_level", "reported_at", "id")
@@ -76,6 +100,66 @@ def incident_detail_get(*, user: Any, pk: Any) -> Incident:
         raise Http404 from None
 
 
+def incident_page_get(*, user: Any, pk: Any) -> Incident:
+    """`incident_get` and, in the same query (issue 19), what the staff page shows under it: the
+    timeline's events, comments, attachments and work logs, the SLA clocks, progress updates, fault
+    report and spare loans — each read through its own selector, so their visibility rules hold. The
+    lists are on the incident as `page_timeline` (time order), `fresh_sla_clocks` (read once by
+    incident_sla_view), `page_progress`, `page_report` and `page_loans`. PostgreSQL only: elsewhere the
+    attributes are filled by the plain selectors. `page_observation`: the observation checklist
+    (incidents.observation.observation_checklist), PostgreSQL only."""
+    try:
+        key = int(pk)
+    except (ValueError, TypeError):
+        raise Http404 from None
+    incident: Any
+    if not json_supported():
+        incident = incident_get(user=user, pk=key)
+        incident.page_timeline = incident_timeline(user=user, incident=incident)
+        incident.fresh_sla_clocks = clocks_of(ticket_kind=TicketKind.INCIDENT, ticket_id=incident.pk)
+        incident.page_progress = list(progress_update_list(user=user, incident=incident))
+        incident.page_report = fault_report_get(user=user, incident=incident)
+        incident.page_loans = list(spare_loan_list(user=user, incident=incident))
+        return incident
+    stub = Incident(pk=key)
+    qs = incident_base(user=user).select_related(*LIST_RELATED, "created_by").annotate(
+        j_events=json_rows(ticket_event_list(user=user, ticket=stub), related=("actor",)),
+        j_comments=json_rows(ticket_comment_list(user=user, ticket=stub), related=("author",)),
+        j_attachments=json_rows(ticket_attachment_list(user=user, ticket=stub), related=("author",)),
+        j_clocks=json_rows(SLAClock.objects.filter(ticket_kind=TicketKind.INCIDENT, ticket_id=key)),
+        j_progress=json_rows(progress_update_list(user=user, incident=stub), related=("author",)),
+        j_report=json_rows(_fault_report_qs(user=user, incident=stub)[:1], related=("author",)),
+        j_loans=json_rows(spare_loan_list(user=user, incident=stub), related=LOAN_RELATED),
+        # The observation checklist (shown while observing and after): active items, this incident's results.
+        j_obs_items=json_rows(ObservationItem.objects.filter(is_active=True).order_by("position", "id")),
+        j_obs_checks=json_rows(ObservationCheck.objects.filter(incident_id=key), related=("checked_by",)),
+    )
+    if not user.is_customer:  # work logs are internal
+        qs = qs.annotate(j_worklogs=json_rows(ticket_worklog_list(user=user, ticket=stub), related=("author",)))
+    try:
+        incident = qs.get(pk=key)
+    except Incident.DoesNotExist:
+        raise Http404 from None
+    d = incident.__dict__
+    items = chain(instances_from_json(TicketEvent, d.pop("j_events"), related=("actor",)),
+                  instances_from_json(Comment, d.pop("j_comments"), related=("author",)),
+                  instances_from_json(Attachment, d.pop("j_attachments"), related=("author",)),
+                  instances_from_json(WorkLog, d.pop("j_worklogs", None), related=("author",)))
+    incident.page_timeline = sorted(items, key=lambda item: (item.created_at, item.__class__.__name__, item.pk))
+    incident.fresh_sla_clocks = {c.target: c for c in instances_from_json(SLAClock, d.pop("j_clocks"))}
+    incident.page_progress = instances_from_json(ProgressUpdate, d.pop("j_progress"), related=("author",))
+    reports = instances_from_json(FaultReport, d.pop("j_report"), related=("author",))
+    incident.page_report = reports[0] if reports else None
+    incident.page_loans = instances_from_json(SpareLoan, d.pop("j_loans"), related=LOAN_RELATED)
+    for loan in incident.page_loans:
+        SpareLoan._meta.get_field("incident").set_cached_value(loan, incident)
+    checks = {c.item_id: c for c in instances_from_json(ObservationCheck, d.pop("j_obs_checks"),
+                                                         related=("checked_by",))}
+    incident.page_observation = [(item, checks.get(item.pk))
+                                 for item in instances_from_json(ObservationItem, d.pop("j_obs_items"))]
+    return incident
+
+
 def incident_dispatch_queue(*, user: Any) -> QuerySet[Incident]:
     """New and unassigned incidents, most severe first, then by the nearest deadline (breached first,
     none last), then oldest (QUEUE_ORDER; index inc_dispatch_queue)."""
@@ -95,6 +179,28 @@ def incident_my_work(*, user: Any) -> QuerySet[Incident]:
         .annotate(sla_order=sla_order_expression())
         .order_by(*WORK_ORDER)
     )
+
+
+def incident_work_page(qs: QuerySet[Incident], *, after: str | None, size: int) -> tuple[list[Incident], str | None]:
+    """One keyset page of a work list in WORK_ORDER (`incident_my_work`, optionally SLA-filtered),
+    starting after the opaque cursor "sla_order|level|reported_at|id" of the previous page's last row
+    (an unreadable cursor reads as the first page). No COUNT, no OFFSET. Returns (rows, next cursor)."""
+    parts = (after or "").split("|")
+    if len(parts) == 4 and parts[3].isdigit():
+        due, reported = parse_datetime(parts[0]), parse_datetime(parts[2])
+        level, pk = parts[1], int(parts[3])
+        if due is not None and reported is not None:
+            qs = qs.filter(
+                Q(sla_order__gt=due)
+                | Q(sla_order=due, fault_level__gt=level)
+                | Q(sla_order=due, fault_level=level, reported_at__gt=reported)
+                | Q(sla_order=due, fault_level=level, reported_at=reported, id__gt=pk))
+    rows = list(qs[: size + 1])
+    if len(rows) <= size:
+        return rows, None
+    rows = rows[:size]
+    tail: Any = rows[-1]
+    return rows, f"{tail.sla_order.isoformat()}|{tail.fault_level}|{tail.reported_at.isoformat()}|{tail.pk}"
 
 
 def incident_possible_duplicates(*, user: Any, organization_id: int | None, ci_id: int | None,
@@ -128,10 +234,14 @@ def progress_update_list(*, user: Any, incident: Incident) -> QuerySet[ProgressU
 
 def fault_report_get(*, user: Any, incident: Incident) -> FaultReport | None:
     """The incident's fault report. Staff see drafts; customers only a submitted report."""
+    return _fault_report_qs(user=user, incident=incident).first()
+
+
+def _fault_report_qs(*, user: Any, incident: Incident) -> QuerySet[FaultReport]:
     qs = FaultReport.objects.filter(incident__in=incident_base(user=user).filter(pk=incident.pk).values("pk"))
     if getattr(user, "is_customer", True) and not getattr(user, "is_superuser", False):
         qs = qs.filter(status=FaultReportStatus.SUBMITTED)
-    return qs.select_related("author").first()
+    return qs.select_related("author").order_by("pk")
 
 
 def _report_clock(field: str) -> Subquery:
@@ -181,7 +291,7 @@ def spare_loan_list(*, user: Any, incident: Incident | None = None, open_only: b
     qs = SpareLoan.objects.filter(incident__in=visible.values("pk"))
     if open_only:
         qs = qs.filter(returned_at__isnull=True)
-    return qs.select_related("incident", "incident__organization", "faulty_ci", "standby_ci", "lent_by").order_by(
+    return qs.select_related("incident", "incident__organization", *LOAN_RELATED).order_by(
         "lent_at", "id")
 
 
@@ -241,9 +351,8 @@ def sla_unconfirmed_years(*, incident: Incident, years: Any, now: datetime) -> l
         return []
     confirmed = set(policy.confirmed_years & wanted)
     outside = wanted - set(policy.window_years)
-    if outside:  # a year the cached window does not cover (an old incident): ask the database
-        confirmed |= set(CalendarYear.objects.filter(calendar_id=policy.calendar_id, confirmed=True,
-                                                     year__in=outside).values_list("year", flat=True))
+    if outside:  # a year the cached window does not cover (an old incident): every confirmed year, cached
+        confirmed |= calendar_confirmed_years(calendar_id=policy.calendar_id) & outside
     return sorted(wanted - confirmed)
 
 
@@ -251,3 +360,60 @@ def incident_sla_filter(qs: QuerySet[Incident], value: str) -> QuerySet[Incident
     """IncidentFilterSet `sla=`: "breached" (a target is past due and unmet) or "at_risk" (a warning
     threshold has passed on a running target); the SLA engine owns the definitions."""
     return sla_filter(qs, value)
+
+
+# --- The incident page's pickers in one query (issue 19) -------------------------------------
+
+PickerOptions = list[tuple[Any, str, dict[str, str]]]
+
+
+def incident_page_pickers(*, user: Any, organization_id: int | None) -> dict[str, PickerOptions]:
+    """The options of every picker on an incident's staff page, read in one UNION ALL: active support
+    groups, assignable engineers (with their active groups, for the group filter), the organisation's
+    active contacts, its CIs that are not retired (the edit form's device and the loan's faulty device)
+    and the standby CIs (a loan's standby device). Each part is the queryset the form would iterate
+    (same visibility, same order); values and labels as the forms' fields give them."""
+    from accounts.models import SupportGroup, User  # noqa: PLC0415
+    from accounts.selectors import contact_list  # noqa: PLC0415
+    from cmdb.choices import CIStatus  # noqa: PLC0415
+    from cmdb.selectors import ci_list  # noqa: PLC0415
+    from tickets.forms import ASSIGNABLE_ROLES  # noqa: PLC0415
+
+    blank, none = Value(""), Value(None, output_field=IntegerField())
+
+    def row(qs: QuerySet[Any], order: tuple[str, ...], kind: str, a: Any, b: Any, c: Any = blank,
+            d: Any = blank, g: Any = none) -> QuerySet[Any]:
+        # Each part keeps its own order inside the union: its position, then its row number.
+        position = Window(RowNumber(), order_by=[F(name).asc() for name in order])
+        return qs.order_by().annotate(k_=Value(kind), i_=F("pk"), a_=a, b_=b, c_=c, d_=d, g_=g,
+                                      p_=Value(len(parts)), o_=position).values_list(
+            "k_", "i_", "a_", "b_", "c_", "d_", "g_", "p_", "o_")
+
+    parts: list[QuerySet[Any]] = []
+    parts.append(row(SupportGroup.objects.filter(is_active=True), ("name", "pk"), "group", F("name"), blank))
+    parts.append(row(
+        User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES)
+        .annotate(active_group=FilteredRelation("support_groups", condition=Q(support_groups__is_active=True))),
+        ("name", "username", "pk", "active_group__id"),
+        "engineer", F("name"), F("first_name"), F("last_name"), F("username"), F("active_group__id")))
+    cis = ci_list(user=user).exclude(status=CIStatus.RETIRED)
+    if organization_id:
+        parts.append(row(contact_list(user=user).filter(is_active=True, organization_id=organization_id),
+                         ("name", "pk"), "contact", F("name"), F("phone")))
+        parts.append(row(cis.filter(organization_id=organization_id), ("name", "id"), "ci", F("name"), F("location")))
+    parts.append(row(cis.filter(status=CIStatus.STANDBY), ("name", "id"), "standby", F("name"), F("location")))
+    out: dict[str, PickerOptions] = {"group": [], "engineer": [], "contact": [], "ci": [], "standby": []}
+    engineers_seen: dict[int, dict[str, str]] = {}
+    for kind, pk, a, b, c, d, g, _p, _o in parts[0].union(*parts[1:], all=True).order_by("p_", "o_"):
+        if kind == "engineer":
+            attrs = engineers_seen.get(pk)
+            if attrs is None:  # one row per active membership
+                attrs = engineers_seen[pk] = {"data-groups": ""}
+                out[kind].append((pk, a or f"{b} {c}".strip() or d, attrs))
+            if g is not None:
+                attrs["data-groups"] = f"{attrs['data-groups']} {g}".strip()
+        elif kind == "group":
+            out[kind].append((pk, a, {}))
+        else:  # contact: name · phone; CI: name · location (ContactChoiceField, CIChoiceField)
+            out[kind].append((pk, f"{a} · {b}" if b else a, {}))
+    return out

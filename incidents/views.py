@@ -23,6 +23,7 @@ from accounts.selectors import contact_find_by_phone, contact_list, organization
 from accounts.views import filtered_page, querystring_without, staff_required
 from cmdb.selectors import ci_list
 from opsdesk.bulk import bulk_ids, safe_next
+from opsdesk.widgets import preload_choices
 from tickets.choices import CallOutcome, Channel
 from tickets.forms import (
     TransitionForm,
@@ -45,9 +46,12 @@ from .selectors import (
     incident_get,
     incident_list,
     incident_my_work,
+    incident_page_get,
+    incident_page_pickers,
     incident_possible_duplicates,
     incident_sla_filter,
     incident_timeline,
+    incident_work_page,
     progress_update_list,
     sla_unconfirmed_years,
     spare_loan_list,
@@ -63,6 +67,7 @@ from .sla import incident_sla_view
 from .workflow import INCIDENT_WORKFLOW
 
 QUEUE_SIZE = 50
+MY_WORK_PAGE = 50  # the API's page (api/v1/incidents/mine/)
 HOME_BY_ROLE = {
     Role.OPERATOR: "incidents:hotline",
     Role.DISPATCHER: "incidents:queue",
@@ -249,9 +254,13 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def my_work(request: HttpRequest) -> HttpResponse:
+    """The engineer's open incidents, nearest deadline first, MY_WORK_PAGE at a time (keyset pages:
+    the API's page size, issue 19) with a link to the next ones."""
     incidents, sla_filter = _sla_filtered(request, incident_my_work(user=request.user))
+    rows, cursor = incident_work_page(incidents, after=request.GET.get("after"), size=MY_WORK_PAGE)
     return render(request, "incidents/my_work.html", {
-        "incidents": list(incidents[:200]), "now": timezone.now(), "sla_filter": sla_filter,
+        "incidents": rows, "now": timezone.now(), "sla_filter": sla_filter, "next_cursor": cursor,
+        "base_query": querystring_without(request, "after"),
     })
 
 
@@ -322,24 +331,27 @@ def sla_detail_context(request: HttpRequest, incident: Any, *, now: Any) -> dict
     years = {local(now).year, local(incident.reported_at).year}
     years |= {local(t["due_at"]).year for t in targets if t.get("due_at") is not None and t["state"] != "met"}
     progress_due = next((t["due_at"] for t in targets if t["target"] == "progress" and t["ticking"]), None)
-    report = fault_report_get(user=request.user, incident=incident)
+    loaded = hasattr(incident, "page_report")  # read with the incident (incident_page_get)
+    report = incident.page_report if loaded else fault_report_get(user=request.user, incident=incident)
     return {
         "sla_targets": targets,
         "sla_unconfirmed_years": sla_unconfirmed_years(incident=incident, years=years, now=now),
-        "progress_updates": list(progress_update_list(user=request.user, incident=incident)),
+        "progress_updates": (incident.page_progress if loaded
+                             else list(progress_update_list(user=request.user, incident=incident))),
         "progress_allowed": progress_update_allowed(incident),
         "progress_due": progress_due,
         "progress_form": ProgressForm(prefix="progress"),
         "fault_report": report,
         "report_form": FaultReportForm(initial=FaultReportForm.initial_for(report)),
-        "loans": list(spare_loan_list(user=request.user, incident=incident)),
+        "loans": incident.page_loans if loaded else list(spare_loan_list(user=request.user, incident=incident)),
         "loan_form": SpareLoanForm(user=request.user, incident=incident),
     }
 
 
 def _detail(request: HttpRequest, incident: Any, *, status: int = 200, bound: TransitionForm | None = None,
             forms: dict[str, Any] | None = None) -> HttpResponse:
-    timeline = timeline_decorate(incident_timeline(user=request.user, incident=incident),
+    items = getattr(incident, "page_timeline", None)
+    timeline = timeline_decorate(items if items is not None else incident_timeline(user=request.user, incident=incident),
                                  workflow=INCIDENT_WORKFLOW, status_labels=dict(IncidentStatus.choices))
     context: dict[str, Any] = {
         "ticket": incident, "incident": incident, "timeline": timeline,
@@ -354,17 +366,36 @@ def _detail(request: HttpRequest, incident: Any, *, status: int = 200, bound: Tr
     # never imports them: settings.INCIDENT_PANELS lists URL names taking the incident's pk.
     context["incident_panels"] = [reverse(name, args=[incident.pk]) for name in settings.INCIDENT_PANELS]
     if incident.status in (IncidentStatus.OBSERVING, IncidentStatus.CLOSED) or incident.observation_until:
-        context["observation"] = observation_checklist(incident=incident)
+        checklist = getattr(incident, "page_observation", None)  # read with the incident (incident_page_get)
+        context["observation"] = checklist if checklist is not None else observation_checklist(incident=incident)
         context["observation_outstanding"] = sum(1 for _item, check in context["observation"]
                                                  if check is None or check.result != "ok")
     context.update(forms or {})
+    _preload_pickers(context, user=request.user, incident=incident)
     return render(request, "incidents/incident_detail.html", context, status=status)
+
+
+# Which picker options (incident_page_pickers) each form field of the detail page shows.
+PAGE_PICKERS = {"group": "group", "assignee": "engineer", "contact": "contact", "ci": "ci",
+                "standby_ci": "standby", "faulty_ci": "ci"}
+
+
+def _preload_pickers(context: dict[str, Any], *, user: Any, incident: Any) -> None:
+    """Every picker of the page from one query, written without a template per option (issue 19)."""
+    forms = [*context["transition_forms"], context.get("edit_form"), context.get("loan_form")]
+    fields = [(form.fields[name], kind) for form in forms if form is not None
+              for name, kind in PAGE_PICKERS.items() if name in form.fields]
+    if not fields:
+        return
+    options = incident_page_pickers(user=user, organization_id=incident.organization_id)
+    for field, kind in fields:
+        preload_choices(field, options[kind])
 
 
 # The shared ticket pages (transition, timeline add, attachment), parameterised by the incident kind.
 INCIDENT_PAGES = TicketPages(namespace="incidents", get=incident_get, detail=_detail, workflow=INCIDENT_WORKFLOW,
                              service=incident_transition, id_kwarg="incident_id",
-                             cause_choices=CauseCategory.choices, follow_next=True)
+                             cause_choices=CauseCategory.choices, follow_next=True, get_page=incident_page_get)
 
 
 @require_POST

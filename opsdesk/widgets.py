@@ -39,3 +39,40 @@ class IsoDateTimeLocalInput(forms.DateTimeInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs=attrs, format=ISO_DATETIME_LOCAL)
+
+
+class PreloadedSelect(forms.Select):
+    """A `<select>` whose options were read beforehand (one query for every picker of a page, issue 19)
+    and are written straight out, with the same markup as Django's select templates but without a
+    template render per `<option>` — a detail page carries a few thousand of them. `options`:
+    (value, label, extra attributes) in order, the empty choice included. Validation stays with the
+    field's queryset: only the rendering changes."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None,
+                 options: list[tuple[Any, Any, dict[str, str]]] | None = None) -> None:
+        super().__init__(attrs=attrs)
+        self.preloaded = options or []
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> Any:
+        from html import escape  # noqa: PLC0415  (the same entities as django.utils.html.escape)
+
+        from django.forms.utils import flatatt  # noqa: PLC0415
+        from django.utils.safestring import mark_safe  # noqa: PLC0415
+
+        final = self.build_attrs(self.attrs, attrs)
+        chosen = {str(v) for v in self.format_value(value)}
+        parts = [f'<select name="{escape(name)}"{flatatt(final)}>']
+        for v, label, extra in self.preloaded:
+            v = str(v)
+            parts.append(f'\n  <option value="{escape(v)}"{flatatt(extra) if extra else ""}'
+                         f'{" selected" if v in chosen else ""}>{escape(str(label))}</option>')
+        parts.append("\n</select>")
+        return mark_safe("".join(parts))  # noqa: S308  (every value above is escaped)
+
+
+def preload_choices(field: Any, options: list[tuple[Any, Any, dict[str, str]]]) -> None:
+    """Render `field` (a ModelChoiceField) from `options` (without its empty choice, which is added
+    from the field) instead of iterating its queryset."""
+    if field.empty_label is not None:
+        options = [("", field.empty_label, {}), *options]
+    field.widget = PreloadedSelect(attrs=field.widget.attrs, options=options)

@@ -194,6 +194,7 @@ def policy_for(*, organization_id: int | None, now: datetime) -> ResolvedPolicy:
     version = _config_version()
     if version is None or version != _cache_state["version"]:
         _resolved_cache.clear()
+        _confirmed_cache.clear()
         _cache_state["version"] = version
     key = (organization_id, now.astimezone(UTC).date())
     hit = _resolved_cache.get(key)
@@ -207,6 +208,31 @@ def policy_for(*, organization_id: int | None, now: datetime) -> ResolvedPolicy:
             _resolved_cache.clear()
         _resolved_cache[key] = (clock, resolved)
     return resolved
+
+
+_confirmed_cache: dict[int, tuple[float, frozenset[int]]] = {}
+
+
+def calendar_confirmed_years(*, calendar_id: int) -> frozenset[int]:
+    """Every year the calendar has confirmed (official) holidays for — old ones too, which a policy's
+    window does not cover (an incident page of 2024) — from the process cache while the configuration
+    version has not moved, like policy_for (CalendarYear is SLA configuration: saving one moves it)."""
+    import time
+
+    version = _config_version()
+    if version is None or version != _cache_state["version"]:
+        _resolved_cache.clear()
+        _confirmed_cache.clear()
+        _cache_state["version"] = version
+    hit = _confirmed_cache.get(calendar_id)
+    clock = time.monotonic()
+    if hit is not None and clock - hit[0] < CONFIG_CACHE_SECONDS:
+        return hit[1]
+    years = frozenset(CalendarYear.objects.filter(calendar_id=calendar_id, confirmed=True)
+                      .values_list("year", flat=True))
+    if version is not None:
+        _confirmed_cache[calendar_id] = (clock, years)
+    return years
 
 
 def policy_load(*, organization_id: int | None, now: datetime) -> ResolvedPolicy:

@@ -236,6 +236,9 @@ class TicketPages:
     timeline_anchor: str = "#timeline"  # where a saved timeline entry returns to on the detail page
     follow_next: bool = False  # a safe `next` field sends the user back where the action was taken
     after_transition: Callable[[HttpRequest, Any], None] | None = None  # e.g. warnings once it is done
+    # The detail page's own read (`get_page(user=, pk=)`, 404 when invisible), when it loads more than
+    # `get` in one go (e.g. incidents.selectors.incident_page_get); None: `get`.
+    get_page: Callable[..., Any] | None = None
 
     def url_names(self) -> dict[str, str]:
         """The URL names the shared templates (timeline, timeline forms, transition forms) take."""
@@ -254,7 +257,7 @@ class TicketPages:
         return reverse(f"{self.namespace}:detail", args=[ticket.pk])
 
     def detail_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return self.detail(request, self.get(user=request.user, pk=pk))
+        return self.detail(request, (self.get_page or self.get)(user=request.user, pk=pk))
 
     def transition_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         ticket = self.get(user=request.user, pk=pk)

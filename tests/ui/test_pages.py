@@ -341,3 +341,32 @@ def test_language_switch_and_chinese_pages_render(client_as, operator, org_a, ma
 def test_logout_is_a_post_form(client_as, operator):
     html = client_as(operator).get(reverse("incidents:hotline")).content.decode()
     assert f'action="{reverse("logout")}" method="post"' in html
+
+
+def test_my_work_pages_by_keyset_in_work_order(client_as, engineer, org_a, make_incident, monkeypatch):
+    """/my-work/ shows MY_WORK_PAGE rows (the API's page, issue 19) and a "Next page" link; walking the
+    links lists every open incident of the engineer once, in the work order, whatever the levels."""
+    import re
+    from html import unescape
+
+    from incidents import views
+    from incidents.selectors import incident_my_work
+
+    monkeypatch.setattr(views, "MY_WORK_PAGE", 2)
+    for impact, urgency in (("high", "high"), ("low", "low"), ("medium", "medium"), ("high", "low"),
+                            ("low", "high")):
+        make_incident(organization=org_a, status="assigned", assignee=engineer, impact=impact, urgency=urgency)
+    expected = [i.number for i in incident_my_work(user=engineer)]
+    client = client_as(engineer)
+    seen, url, pages = [], reverse("incidents:my_work"), 0
+    while url:
+        body = client.get(url).content.decode()
+        rows = re.findall(r'<a class="mono" href="/incidents/\d+/">([^<]+)</a>', body)
+        assert len(rows) <= 2
+        seen += rows
+        pages += 1
+        link = re.search(r'rel="next" href="\?([^"]+)"', body)
+        url = f"{reverse('incidents:my_work')}?{unescape(link.group(1))}" if link else None
+    assert pages == 3 and len(expected) == 5 and seen == expected
+    # A cursor that cannot be read is the first page, never a 500.
+    assert client.get(reverse("incidents:my_work"), {"after": "garbage|x|y|1"}).status_code == 200
