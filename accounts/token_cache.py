@@ -26,6 +26,8 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 
+from opsdesk.cache_version import cache_version, cache_version_bump
+
 TOKEN_VERSION_KEY = "opsdesk:auth-token-version"
 TOKEN_CACHE_SECONDS = 10.0
 MAX_ENTRIES = 5000
@@ -34,30 +36,12 @@ _state: dict[str, Any] = {"version": None}
 
 
 def _version() -> Any:
-    from django.core.cache import cache
-
-    try:
-        return cache.get(TOKEN_VERSION_KEY, 0)
-    except Exception:  # noqa: BLE001 - a cache outage must not stop the API: read the database
-        return None
+    return cache_version(TOKEN_VERSION_KEY)
 
 
 def token_cache_invalidate(**_kwargs: Any) -> None:
     """A token or a user changed: every worker forgets its cached tokens on its next request."""
-    from django.core.cache import cache
-    from django.db import transaction
-
-    def bump() -> None:
-        _entries.clear()
-        try:
-            cache.incr(TOKEN_VERSION_KEY)
-        except ValueError:  # no counter yet
-            cache.set(TOKEN_VERSION_KEY, 1, timeout=None)
-        except Exception:  # noqa: BLE001, S110 - entries still expire after TOKEN_CACHE_SECONDS
-            pass
-
-    bump()
-    transaction.on_commit(bump)
+    cache_version_bump(TOKEN_VERSION_KEY, _entries.clear)
 
 
 def token_cache_clear() -> None:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from opsdesk.cache_version import cache_version, cache_version_bump
+
 from .choices import CalendarDayKind, CalendarDaySource, ClockKind, SLATargetName
 from .models import CalendarDay, CalendarYear, SLAPolicy, WorkCalendar, default_week
 from .sla.calendar import BusinessCalendar
@@ -152,32 +154,13 @@ _cache_state: dict[str, Any] = {"version": None}
 
 
 def _config_version() -> Any:
-    from django.core.cache import cache
-
-    try:
-        return cache.get(CONFIG_VERSION_KEY, 0)
-    except Exception:  # noqa: BLE001 - a cache outage must not stop creates: read the database
-        return None
+    return cache_version(CONFIG_VERSION_KEY)
 
 
 def sla_config_changed(**_kwargs: Any) -> None:
     """An admin changed SLA configuration: every worker re-reads it on its next lookup. Called by
-    the model signals now and again when the transaction commits (a reader in between may have
-    cached the old rows)."""
-    from django.core.cache import cache
-    from django.db import transaction
-
-    def bump() -> None:
-        _resolved_cache.clear()
-        try:
-            cache.incr(CONFIG_VERSION_KEY)
-        except ValueError:  # no counter yet
-            cache.set(CONFIG_VERSION_KEY, 1, timeout=None)
-        except Exception:  # noqa: BLE001, S110 - entries still expire after CONFIG_CACHE_SECONDS
-            pass
-
-    bump()
-    transaction.on_commit(bump)
+    the model signals (opsdesk/cache_version.py: now and again when the transaction commits)."""
+    cache_version_bump(CONFIG_VERSION_KEY, _resolved_cache.clear)
 
 
 def sla_config_cache_clear() -> None:
