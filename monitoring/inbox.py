@@ -26,6 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from opsdesk.queueing import task_queue
@@ -64,7 +65,8 @@ def inbox_item_add(*, source: AlertSource, raw: bytes, remote_addr: str, now: da
     alerts accepted in the last ~0.6 s (3 × wal_writer_delay) are lost although answered 202 — never a
     corrupt database, and Alertmanager re-sends its groups. The rest of the desk stays durable."""
     digest = hashlib.sha256(raw).hexdigest()
-    sql = _INSERT_ASYNC if getattr(settings, "MONITORING_INBOX_ASYNC_COMMIT", True) else _INSERT_DURABLE
+    asynchronous = getattr(settings, "MONITORING_INBOX_ASYNC_COMMIT", True) and connection.vendor == "postgresql"
+    sql = _INSERT_ASYNC if asynchronous else _INSERT_DURABLE  # SQLite (scripts/run) has no synchronous_commit
     with connection.cursor() as cursor:
         cursor.execute(sql, [source.pk, now, remote_addr[:64], digest, raw.decode("utf-8", errors="replace")])
         row = cursor.fetchone()
@@ -145,6 +147,12 @@ def _mark_done(items: list[InboxItem], now: datetime) -> None:
     """Every item of the chunk done, with its incident number: one UPDATE … FROM (VALUES …)."""
     if not items:
         return
+    if connection.vendor != "postgresql":  # SQLite (scripts/run): one UPDATE per item
+        for item in items:
+            InboxItem.objects.filter(pk=item.pk).update(state=InboxState.DONE, processed_at=now,
+                                                        attempts=F("attempts") + 1,
+                                                        incident_number=item.incident_number)
+        return
     rows = ", ".join(["(%s::bigint, %s)"] * len(items))
     params: list[Any] = [now]
     for item in items:
@@ -206,12 +214,16 @@ def _batch(items: list[InboxItem], now: datetime, totals: dict[str, int]) -> Non
 
 def inbox_process(*, batch_size: int = BATCH_SIZE, max_batches: int = 1000) -> dict[str, int]:
     """Process queued items in arrival order until none is left (or max_batches). Safe to run from
-    several workers at once: only one holds the advisory lock, the others return at once."""
+    several workers at once: only one holds the advisory lock, the others return at once. SQLite (the
+    single-machine mode of scripts/run: one worker, writes serialised by the database) has no advisory
+    locks and needs none."""
     totals: dict[str, int] = defaultdict(int)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [INBOX_LOCK])
-        if not cursor.fetchone()[0]:
-            return {"busy": 1}
+    locking = connection.vendor == "postgresql"
+    if locking:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [INBOX_LOCK])
+            if not cursor.fetchone()[0]:
+                return {"busy": 1}
     try:
         retried: set[int] = set()
         for _n in range(max_batches):
@@ -224,8 +236,9 @@ def inbox_process(*, batch_size: int = BATCH_SIZE, max_batches: int = 1000) -> d
             retried |= set(InboxItem.objects.filter(pk__in=[i.pk for i in items], state=InboxState.QUEUED)
                            .values_list("pk", flat=True))
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [INBOX_LOCK])
+        if locking:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [INBOX_LOCK])
     return dict(totals)
 
 

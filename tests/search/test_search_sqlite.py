@@ -1,5 +1,7 @@
 """The embedded default runs on SQLite: run the search tests there too (a pytest of their own on a
-throwaway SQLite database), so both databases are proven to find the same rows."""
+throwaway SQLite database), so both databases are proven to find the same rows; and the monitoring
+inbox (queued intake), whose PostgreSQL fast paths (async commit, advisory lock, UPDATE … FROM VALUES)
+have SQLite fall-backs that `scripts/run` uses."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ["tests/problems/test_search_cjk.py", "tests/search/test_incident_search.py",
-           "tests/search/test_search_complete.py"]
+           "tests/search/test_search_complete.py", "tests/monitoring/test_inbox.py"]
 
 
 @pytest.mark.django_db
