@@ -181,6 +181,20 @@ def incident_my_work(*, user: Any) -> QuerySet[Incident]:
     )
 
 
+# What the HTML work lists show of a row (incidents/templatetags/incident_rows.py): named rows, no
+# model instances, the related names joined in (issue 19).
+WORK_ROW_COLUMNS = (
+    "pk", "number", "title", "fault_level", "status", "sla_next_due", "sla_paused_at", "reported_at", "version",
+    "group_id", "assignee_id", "organization__name", "ci__name", "group__name", "assignee__name",
+    "assignee__first_name", "assignee__last_name", "assignee__username",
+)
+
+
+def incident_work_rows(qs: QuerySet[Incident]) -> Any:
+    """`qs` (filtered and ordered incidents) as named rows of WORK_ROW_COLUMNS and its annotations."""
+    return qs.values_list(*WORK_ROW_COLUMNS, *qs.query.annotations, named=True)
+
+
 def incident_work_page(qs: QuerySet[Incident], *, after: str | None, size: int) -> tuple[list[Incident], str | None]:
     """One keyset page of a work list in WORK_ORDER (`incident_my_work`, optionally SLA-filtered),
     starting after the opaque cursor "sla_order|level|reported_at|id" of the previous page's last row
@@ -368,41 +382,54 @@ PickerOptions = list[tuple[Any, str, dict[str, str]]]
 
 
 def incident_page_pickers(*, user: Any, organization_id: int | None) -> dict[str, PickerOptions]:
-    """The options of every picker on an incident's staff page, read in one UNION ALL: active support
-    groups, assignable engineers (with their active groups, for the group filter), the organisation's
+    """The options of every picker on an incident's staff page, each read as a UNION ALL: active support
+    groups and assignable engineers (with their active groups, for the group filter), the organisation's
     active contacts, its CIs that are not retired (the edit form's device and the loan's faulty device)
     and the standby CIs (a loan's standby device). Each part is the queryset the form would iterate
-    (same visibility, same order); values and labels as the forms' fields give them."""
+    (same visibility, same order); values and labels as the forms' fields give them. Groups and
+    engineers are the same on every page: they are read once per process (tickets.forms.PICKERS)."""
     from accounts.models import SupportGroup, User  # noqa: PLC0415
     from accounts.selectors import contact_list  # noqa: PLC0415
     from cmdb.choices import CIStatus  # noqa: PLC0415
     from cmdb.selectors import ci_list  # noqa: PLC0415
-    from tickets.forms import ASSIGNABLE_ROLES  # noqa: PLC0415
+    from tickets.forms import ASSIGNABLE_ROLES, PICKERS  # noqa: PLC0415
 
     blank, none = Value(""), Value(None, output_field=IntegerField())
 
     def row(qs: QuerySet[Any], order: tuple[str, ...], kind: str, a: Any, b: Any, c: Any = blank,
-            d: Any = blank, g: Any = none) -> QuerySet[Any]:
+            d: Any = blank, g: Any = none, *, p: int) -> QuerySet[Any]:
         # Each part keeps its own order inside the union: its position, then its row number.
         position = Window(RowNumber(), order_by=[F(name).asc() for name in order])
         return qs.order_by().annotate(k_=Value(kind), i_=F("pk"), a_=a, b_=b, c_=c, d_=d, g_=g,
-                                      p_=Value(len(parts)), o_=position).values_list(
+                                      p_=Value(p), o_=position).values_list(
             "k_", "i_", "a_", "b_", "c_", "d_", "g_", "p_", "o_")
 
-    parts: list[QuerySet[Any]] = []
-    parts.append(row(SupportGroup.objects.filter(is_active=True), ("name", "pk"), "group", F("name"), blank))
-    parts.append(row(
-        User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES)
-        .annotate(active_group=FilteredRelation("support_groups", condition=Q(support_groups__is_active=True))),
-        ("name", "username", "pk", "active_group__id"),
-        "engineer", F("name"), F("first_name"), F("last_name"), F("username"), F("active_group__id")))
+    def people() -> dict[str, PickerOptions]:
+        """Groups and engineers: the same on every page, kept per process (tickets.forms.PICKERS,
+        dropped in every process when a user, a group or a membership changes)."""
+        parts = [row(SupportGroup.objects.filter(is_active=True), ("name", "pk"), "group", F("name"), blank, p=0),
+                 row(User.objects.filter(is_active=True, role__in=ASSIGNABLE_ROLES)
+                     .annotate(active_group=FilteredRelation("support_groups",
+                                                             condition=Q(support_groups__is_active=True))),
+                     ("name", "username", "pk", "active_group__id"),
+                     "engineer", F("name"), F("first_name"), F("last_name"), F("username"), F("active_group__id"),
+                     p=1)]
+        return _picker_rows(parts, {"group": [], "engineer": []})
+
+    out = {**PICKERS.get("page-people", people), "contact": [], "ci": [], "standby": []}
     cis = ci_list(user=user).exclude(status=CIStatus.RETIRED)
+    parts: list[QuerySet[Any]] = []
     if organization_id:
         parts.append(row(contact_list(user=user).filter(is_active=True, organization_id=organization_id),
-                         ("name", "pk"), "contact", F("name"), F("phone")))
-        parts.append(row(cis.filter(organization_id=organization_id), ("name", "id"), "ci", F("name"), F("location")))
-    parts.append(row(cis.filter(status=CIStatus.STANDBY), ("name", "id"), "standby", F("name"), F("location")))
-    out: dict[str, PickerOptions] = {"group": [], "engineer": [], "contact": [], "ci": [], "standby": []}
+                         ("name", "pk"), "contact", F("name"), F("phone"), p=0))
+        parts.append(row(cis.filter(organization_id=organization_id), ("name", "id"), "ci", F("name"), F("location"),
+                         p=1))
+    parts.append(row(cis.filter(status=CIStatus.STANDBY), ("name", "id"), "standby", F("name"), F("location"), p=2))
+    return _picker_rows(parts, out)
+
+
+def _picker_rows(parts: list[QuerySet[Any]], out: dict[str, PickerOptions]) -> dict[str, PickerOptions]:
+    """incident_page_pickers' parts read in one UNION ALL, in each part's order, into `out`."""
     engineers_seen: dict[int, dict[str, str]] = {}
     for kind, pk, a, b, c, d, g, _p, _o in parts[0].union(*parts[1:], all=True).order_by("p_", "o_"):
         if kind == "engineer":

@@ -30,6 +30,7 @@ from tickets.forms import (
     active_groups,
     engineer_picker_options,
     form_add_service_errors,
+    group_picker_options,
 )
 from tickets.models import Comment, WorkLog
 from tickets.services import call_record_create, request_create
@@ -52,6 +53,7 @@ from .selectors import (
     incident_sla_filter,
     incident_timeline,
     incident_work_page,
+    incident_work_rows,
     progress_update_list,
     sla_unconfirmed_years,
     spare_loan_list,
@@ -244,8 +246,8 @@ def _sla_filtered(request: HttpRequest, qs: Any) -> tuple[Any, str]:
 def queue(request: HttpRequest) -> HttpResponse:
     incidents, sla_filter = _sla_filtered(request, incident_dispatch_queue(user=request.user))
     return render(request, "incidents/queue.html", {
-        "incidents": list(incidents[:QUEUE_SIZE]), "sla_filter": sla_filter,
-        "groups": list(active_groups().only("id", "name")), "engineer_options": engineer_picker_options(),
+        "incidents": list(incident_work_rows(incidents)[:QUEUE_SIZE]), "sla_filter": sla_filter,
+        "group_options": group_picker_options(), "engineer_options": engineer_picker_options(),
         "can_assign": request.user.is_superuser or request.user.role in INCIDENT_WORKFLOW.by_action["assign"].roles,
         "now": timezone.now(),
     })
@@ -257,7 +259,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
     """The engineer's open incidents, nearest deadline first, MY_WORK_PAGE at a time (keyset pages:
     the API's page size, issue 19) with a link to the next ones."""
     incidents, sla_filter = _sla_filtered(request, incident_my_work(user=request.user))
-    rows, cursor = incident_work_page(incidents, after=request.GET.get("after"), size=MY_WORK_PAGE)
+    rows, cursor = incident_work_page(incident_work_rows(incidents), after=request.GET.get("after"), size=MY_WORK_PAGE)
     return render(request, "incidents/my_work.html", {
         "incidents": rows, "now": timezone.now(), "sla_filter": sla_filter, "next_cursor": cursor,
         "base_query": querystring_without(request, "after"),

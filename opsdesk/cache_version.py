@@ -36,3 +36,33 @@ def cache_version_bump(key: str, clear_local: Callable[[], None]) -> None:
 
     bump()
     transaction.on_commit(bump)
+
+
+class VersionedLocal:
+    """One value computed per process and kept until the version counter `key` moves or
+    `seconds` pass (the bound on staleness when a change escapes the signals that bump it).
+    If the shared cache cannot be read, the value is computed every time and nothing is kept."""
+
+    def __init__(self, key: str, seconds: float) -> None:
+        self.key, self.seconds = key, seconds
+        self._entries: dict[Any, tuple[Any, float, Any]] = {}
+
+    def get(self, name: Any, compute: Callable[[], Any]) -> Any:
+        import time
+
+        version = cache_version(self.key)
+        hit = self._entries.get(name)
+        clock = time.monotonic()
+        if version is not None and hit is not None and hit[0] == version and clock - hit[1] < self.seconds:
+            return hit[2]
+        value = compute()
+        if version is not None:
+            self._entries[name] = (version, clock, value)
+        return value
+
+    def invalidate(self, **_kwargs: Any) -> None:
+        """A signal receiver: every process drops its value on its next read."""
+        cache_version_bump(self.key, self._entries.clear)
+
+    def clear(self) -> None:
+        self._entries.clear()

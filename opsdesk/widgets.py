@@ -64,10 +64,25 @@ class PreloadedSelect(forms.Select):
         parts = [f'<select name="{escape(name)}"{flatatt(final)}>']
         for v, label, extra in self.preloaded:
             v = str(v)
-            parts.append(f'\n  <option value="{escape(v)}"{flatatt(extra) if extra else ""}'
+            parts.append(f'\n  <option value="{escape(v)}"{_flat(extra) if extra else ""}'
                          f'{" selected" if v in chosen else ""}>{escape(str(label))}</option>')
         parts.append("\n</select>")
         return mark_safe("".join(parts))  # noqa: S308  (every value above is escaped)
+
+
+def _flat(attrs: dict[str, Any]) -> str:
+    """django.forms.utils.flatatt for an option's few plain attributes, without format_html per
+    attribute (a detail page has a few hundred options with data-groups)."""
+    from django.utils.html import conditional_escape  # noqa: PLC0415
+
+    pairs, flags = [], []  # flatatt's order: valued attributes, then boolean ones, each sorted
+    for key, value in sorted(attrs.items()):
+        if isinstance(value, bool):
+            if value:
+                flags.append(f" {conditional_escape(key)}")
+        elif value is not None:
+            pairs.append(f' {conditional_escape(key)}="{conditional_escape(value)}"')
+    return "".join(pairs) + "".join(flags)
 
 
 def preload_choices(field: Any, options: list[tuple[Any, Any, dict[str, str]]]) -> None:

@@ -33,13 +33,16 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _sla_config_cache():
-    """Each test starts with an empty SLA configuration cache: a rolled-back test's policies were
+    """Each test starts with an empty SLA configuration cache and picker cache: a rolled-back test's policies were
     announced by signals but never committed (tickets.sla_config)."""
+    from tickets.forms import PICKERS
     from tickets.sla_config import sla_config_cache_clear
 
     sla_config_cache_clear()
+    PICKERS.clear()  # the same for the work lists' pickers (rolled-back users and groups)
     yield
     sla_config_cache_clear()
+    PICKERS.clear()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
 from accounts.models import SupportGroup, User
+from opsdesk.cache_version import VersionedLocal
 from opsdesk.widgets import IsoDateInput
 
 from .workflow import Transition
@@ -48,7 +49,25 @@ def assignable_users() -> QuerySet[User]:
             .order_by("name", "username"))
 
 
+# The pickers of the work lists, rendered once per process (issue 19) and dropped in every process
+# when a user, a support group or a membership changes (tickets/apps.py connects the signals).
+PICKERS = VersionedLocal("opsdesk:picker-version", seconds=60.0)
+
+
 def engineer_picker_options() -> SafeString:
+    """`_engineer_picker_options()`, from the process's picker cache."""
+    return PICKERS.get("engineers", _engineer_picker_options)  # type: ignore[no-any-return]
+
+
+def group_picker_options() -> SafeString:
+    """The `<option>`s of the active support groups (value: id), from the process's picker cache."""
+    from django.utils.html import format_html_join  # noqa: PLC0415
+
+    return PICKERS.get("groups", lambda: format_html_join(  # type: ignore[no-any-return]
+        "", '<option value="{}">{}</option>', active_groups().values_list("pk", "name")))
+
+
+def _engineer_picker_options() -> SafeString:
     """The `<option>`s of every assignable engineer, each with data-groups, rendered once per page
     into `<template id="engineer-options">` (templates/includes/engineer_options.html): a page with
     many assign forms fills each engineer `<select data-options-from>` from it on demand

@@ -15,7 +15,8 @@ from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ["tests/problems/test_search_cjk.py", "tests/search/test_incident_search.py",
-           "tests/search/test_search_complete.py", "tests/monitoring/test_inbox.py"]
+           "tests/search/test_search_complete.py", "tests/monitoring/test_inbox.py",
+           "tests/speed/test_row_html.py"]
 
 
 @pytest.mark.django_db
