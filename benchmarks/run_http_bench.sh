@@ -16,6 +16,10 @@ INCIDENTS=${INCIDENTS:-1000000}
 ORGANIZATIONS=${ORGANIZATIONS:-50}
 PORT=${PORT:-8011}
 WORKERS=${WORKERS:-4}
+# Threads per worker: 2, as production runs (Dockerfile, docker-compose.yml: --workers 4 --threads 2,
+# gunicorn's gthread worker, which keeps connections alive and lets a worker's second request run
+# while the first waits on PostgreSQL). THREADS=1 gives the sync worker measured before 2026-12-06 22:30.
+THREADS=${THREADS:-2}
 unset DEBUG
 export API_THROTTLE_USER=${API_THROTTLE_USER:-1000000/min}
 export LOG_LEVEL=${LOG_LEVEL:-ERROR}
@@ -44,8 +48,8 @@ if [[ "${SLA_CLOCKS:-1}" == "1" ]]; then
 fi
 
 echo "== load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "== gunicorn: $WORKERS workers on 127.0.0.1:$PORT (DEBUG off)"
-.venv/bin/gunicorn opsdesk.wsgi -w "$WORKERS" -b "127.0.0.1:$PORT" --log-level warning &
+echo "== gunicorn: $WORKERS workers × $THREADS threads on 127.0.0.1:$PORT (DEBUG off)"
+.venv/bin/gunicorn opsdesk.wsgi -w "$WORKERS" --threads "$THREADS" -b "127.0.0.1:$PORT" --log-level warning &
 GUNICORN_PID=$!
 trap 'kill "$GUNICORN_PID" 2>/dev/null; wait "$GUNICORN_PID" 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do
