@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -116,3 +117,27 @@ class IncidentApiFilterSet(IncidentFilterSet):
         if form is None:
             form = _API_FORM_CLASSES[type(self)] = super().get_form_class()
         return form
+
+    @classmethod
+    def for_params(cls, keys: Iterable[str]) -> type[IncidentApiFilterSet] | None:
+        """This FilterSet with only the filters the query string names (a parameter counts when its
+        name starts with a filter's: range widgets add suffixes), or None when it names none. A filter
+        whose parameter is absent validates and filters nothing, so leaving it out changes no result
+        and no error; django-filter deep-copies every filter, and the form every field, per request."""
+        names = tuple(name for name in cls.base_filters if any(key.startswith(name) for key in keys))
+        return _narrowed(cls, names) if names else None
+
+
+_NARROWED: dict[tuple[type, tuple[str, ...]], Any] = {}
+
+
+def _narrowed(cls: type[IncidentApiFilterSet], names: tuple[str, ...]) -> type[IncidentApiFilterSet]:
+    key = (cls, names)
+    narrowed: Any = _NARROWED.get(key)
+    if narrowed is None:
+        if len(_NARROWED) > 1024:  # combinations of filter names: bounded by what clients send
+            _NARROWED.clear()
+        narrowed = type(cls.__name__, (cls,), {"__module__": cls.__module__, "__qualname__": cls.__qualname__})
+        narrowed.base_filters = {name: cls.base_filters[name] for name in names}
+        _NARROWED[key] = narrowed
+    return narrowed  # type: ignore[no-any-return]

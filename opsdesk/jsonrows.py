@@ -14,8 +14,14 @@ PostgreSQL only (ArraySubquery, to_jsonb); callers fall back to the plain querys
 
 from __future__ import annotations
 
+import functools
+import importlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import timezone as dt_timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import connection, models
 from django.db.models import Expression, F, JSONField, QuerySet
@@ -102,3 +108,96 @@ def instances_from_json(model: type[models.Model], rows: Iterable[dict[str, Any]
             field.set_cached_value(instance, _instance(field.related_model, data) if data else None)
         out.append(instance)
     return out
+
+
+# --- JSON written by PostgreSQL, byte for byte what DRF's JSONRenderer writes --------------------------
+#
+# A list page can have PostgreSQL write each row's JSON (issue 19: ~800 timestamps a page were loaded
+# into Python only to be formatted again). row_to_json() writes a record compactly, as
+# `json.dumps(value, ensure_ascii=False, separators=(",", ":"))` does: keys in column order, strings
+# escaped alike (", \, \b \f \n \r \t, other control characters as \u00XX, everything else as it
+# is), integers, true/false and null alike: a LATERAL (SELECT value AS key, ...) gives the record; the
+# timestamps are given as the text DRF's DateTimeField writes (`sql_local_iso`), in a time zone with
+# one fixed UTC offset (`fixed_zone`), passed through columns of a parameters row so the statement
+# text does not depend on the zone. None of this SQL contains "%" (it would be taken for a query
+# parameter).
+
+
+@dataclass(frozen=True)
+class FixedZone:
+    """A time zone's UTC offset from `since` on (it had others before)."""
+
+    shift: timedelta
+    suffix: str  # the offset as DRF writes it: "+08:00", "Z" for UTC
+    since: datetime
+
+
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+# The pure-Python ZoneInfo (the standard library's fallback implementation): its transitions are readable.
+_pyzoneinfo: Any = importlib.import_module("zoneinfo._zoneinfo")
+
+
+@functools.cache
+def _fixed_zone(key: str) -> FixedZone | None:
+    try:
+        data: Any = _pyzoneinfo.ZoneInfo(key)  # reads the same file as the C ZoneInfo
+        after = data._tz_after  # the offset after the last transition, or a daylight-saving rule
+        shift = after.utcoff
+        # Some zone files repeat the last offset in filler transitions up to 2037: go back to the
+        # last transition that changed it.
+        transitions, infos = list(data._trans_utc), list(data._ttinfos)
+        while transitions and infos[-1].utcoff == shift:
+            transitions.pop()
+            infos.pop()
+        before = data._tti_before  # None in a zone file without transitions
+        if not transitions and (before is None or before.utcoff == shift):
+            since = _EARLIEST
+        else:
+            since = datetime.fromtimestamp(data._trans_utc[len(transitions)], UTC)
+        zone = _zone_with(shift, since)
+        c_zone = ZoneInfo(key)
+        if zone is None or any((at + timedelta(days=d)).astimezone(c_zone).utcoffset() != shift
+                               for at in (since, datetime.now(UTC)) for d in (1, 200, 400)):
+            return None  # the two implementations disagree: do not rely on the private fields
+    except (AttributeError, TypeError, OSError, ValueError, LookupError, OverflowError):
+        return None  # a daylight-saving rule has no utcoff; an unknown key
+    return zone
+
+
+def _zone_with(shift: Any, since: datetime) -> FixedZone | None:
+    if not isinstance(shift, timedelta) or abs(shift) >= timedelta(hours=24) or shift.microseconds:
+        return None
+    text = datetime(2000, 1, 1, tzinfo=dt_timezone(shift)).isoformat()[19:]
+    return FixedZone(shift=shift, suffix="Z" if text == "+00:00" else text, since=since)
+
+
+def fixed_zone(tz: tzinfo) -> FixedZone | None:
+    """`tz`'s UTC offset and the instant from which it has been its only one, from Python's own zone
+    data (zoneinfo's transitions; after the last one there must be no daylight-saving rule), or None
+    (a zone with daylight saving time; a tzinfo that is neither a ZoneInfo nor a fixed offset)."""
+    if isinstance(tz, dt_timezone):
+        return _zone_with(tz.utcoffset(None), _EARLIEST)
+    key = getattr(tz, "key", None)
+    if not isinstance(tz, ZoneInfo) or not isinstance(key, str):
+        return None
+    return _fixed_zone(key)
+
+
+def sql_local_iso(col: str, *, shift: str, suffix: str) -> str:
+    """SQL text of `serializers.DateTimeField().to_representation(value)` (NULL for NULL) in a zone
+    with a fixed offset (`fixed_zone`): `value.astimezone(zone).isoformat()` with "+00:00" written
+    "Z", where `shift` is the SQL of the offset (an interval) and `suffix` of its text; microseconds
+    only when there are any. Only for values from the zone's `since` on: the caller checks that."""
+    local = f"(({col} AT TIME ZONE 'UTC') + {shift})"
+    return f"(replace(to_char({local}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') || {suffix})"
+
+
+def sql_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    """A constant as an SQL string literal (code's constants only, never user input)."""
+    if "%" in text:
+        raise ValueError("a literal with % would be taken for a query parameter")
+    return "'" + text.replace("'", "''") + "'"

@@ -28,10 +28,12 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections
 from django.db.models import Field, Model, Q, QuerySet
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import BasePagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -216,7 +218,9 @@ class KeysetPagination(BasePagination):
         first = columns[0]
         return Q(**{f"{first.attname}__{op(first, inclusive=True)}": values[0]}) & tree
 
-    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
+    def _page_query(self, queryset: QuerySet[Any], request: Request, view: Any) -> tuple[QuerySet[Any], int, bool, bool]:
+        """(the page's queryset: ordered, after the cursor, LIMIT size + 1; size; read backwards;
+        a cursor was given)."""
         self.request = request
         size = self.get_page_size(request)
         self.columns = self.get_ordering(request, queryset, view)
@@ -226,16 +230,46 @@ class KeysetPagination(BasePagination):
         qs = queryset.order_by(*order)
         if cursor is not None:
             qs = qs.filter(self._after(self.columns, cursor.values, reverse=reverse))
-        rows = list(qs[: size + 1])
+        return qs[: size + 1], size, reverse, cursor is not None
+
+    def _keep(self, rows: list[Any], *, size: int, reverse: bool, after_cursor: bool) -> list[Any]:
         more = len(rows) > size
         rows = rows[:size]
         if reverse:
             rows.reverse()
             self.has_previous, self.has_next = more, True
         else:
-            self.has_next, self.has_previous = more, cursor is not None
-        self.rows = rows
+            self.has_next, self.has_previous = more, after_cursor
         return rows
+
+    def paginate_queryset(self, queryset: QuerySet[Any], request: Request, view: Any = None) -> list[Any]:
+        qs, size, reverse, after_cursor = self._page_query(queryset, request, view)
+        self.rows = self._keep(list(qs), size=size, reverse=reverse, after_cursor=after_cursor)
+        return self.rows
+
+    def paginate_sql(self, queryset: QuerySet[Any], request: Request, view: Any, *, select: str, joins: str,
+                     params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The page of `queryset` as `paginate_queryset` reads it, through a statement that wraps the
+        page's own query (its filters, keyset condition, order and LIMIT, compiled by Django):
+        `SELECT <the ordering columns>, <select> FROM (<page query>) r <joins> ORDER BY <the order>`,
+        with `params` after the page query's. `queryset` must be a values query selecting the
+        ordering columns by their attribute names. Returns each row's `select` part, in page order."""
+        qs, size, reverse, after_cursor = self._page_query(queryset, request, view)
+        connection = connections[qs.db]
+        inner, inner_params = qs.query.get_compiler(using=qs.db).as_sql()
+        keys = [c.attname for c in self.columns]
+        quoted = [connection.ops.quote_name(k) for k in keys]
+        order = ", ".join(f"{i} {'DESC' if c.descending != reverse else 'ASC'}"
+                          for i, c in enumerate(self.columns, start=1))
+        sql = (f"SELECT {', '.join(f'r.{q}' for q in quoted)}, {select} FROM ({inner}) r{joins}"
+               f" ORDER BY {order}")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (*inner_params, *params))
+            fetched = cursor.fetchall()
+        fetched = self._keep(fetched, size=size, reverse=reverse, after_cursor=after_cursor)
+        n = len(keys)
+        self.rows = [_Boundary(dict(zip(keys, row[:n], strict=True))) for row in fetched]
+        return [row[n:] for row in fetched]
 
     # --- the response -----------------------------------------------------------------------
 
@@ -259,6 +293,16 @@ class KeysetPagination(BasePagination):
 
     def get_paginated_response(self, data: Any) -> Response:
         return Response({"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
+
+    def get_paginated_json_response(self, results: Sequence[str]) -> Response:
+        """`get_paginated_response` for results that are JSON texts already, each as JSONRenderer
+        would write it: the body is assembled, not encoded again (other renderers get it decoded)."""
+        envelope = JSONRenderer().render({"next": self.get_next_link(), "previous": self.get_previous_link(),
+                                          "results": []})
+        assert envelope.endswith(b"[]}")
+        body = envelope[:-2] + ",".join(results).replace("\u2028", "\\u2028").replace(
+            "\u2029", "\\u2029").encode() + b"]}"
+        return JSONTextResponse(body)
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         link = {"type": "string", "format": "uri", "nullable": True}
@@ -299,3 +343,50 @@ class KeysetPagination(BasePagination):
                            "items": {"type": "string", "enum": [t for name in allowed for t in (name, f"-{name}")]}},
             })
         return params
+
+
+class _Boundary:
+    """A page row's ordering values, read by `encode_cursor` as attributes."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class JSONTextResponse(Response):
+    """A response whose body is JSON text already, as JSONRenderer writes it (compact, UTF-8,
+    U+2028/U+2029 escaped). JSONRenderer without indentation sends it as it is; any other renderer
+    (the browsable API, `; indent=4`) renders the decoded data as usual, and so does `.data`."""
+
+    _data: Any = None
+
+    def __init__(self, body: bytes) -> None:
+        super().__init__(None)
+        self.json_body = body
+
+    @property
+    def data(self) -> Any:  # type: ignore[override]
+        if self._data is None and self.json_body:
+            self._data = json.loads(self.json_body)
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = value
+
+    @property
+    def rendered_content(self) -> Any:
+        renderer = getattr(self, "accepted_renderer", None)
+        if (type(renderer) is JSONRenderer and renderer.compact and not renderer.ensure_ascii
+                and renderer.get_indent(getattr(self, "accepted_media_type", None) or "",
+                                        getattr(self, "renderer_context", None) or {}) is None):
+            self["Content-Type"] = self.content_type or renderer.media_type
+            return self.json_body
+        return super().rendered_content

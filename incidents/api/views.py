@@ -45,6 +45,7 @@ from ..selectors import (
     spare_loan_list,
 )
 from ..services import incident_create, incident_transition, incident_update
+from .listjson import incident_list_json_page
 from .serializers import (
     LIST_OMITTED_FIELDS,
     FaultReportInputSerializer,
@@ -134,12 +135,13 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
 
     def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         """The filter backend builds a FilterSet, its form and a deep copy of every filter for each
-        request; with no filter in the query string every filter is a no-op, so skip it (a present
-        but empty parameter still goes through, and is refused there). A parameter counts when its
-        name starts with a filter's (range widgets add suffixes)."""
-        names = tuple(IncidentApiFilterSet.base_filters)
-        if not any(key.startswith(names) for key in self.request.query_params):
+        request: with only the filters the query string names (IncidentApiFilterSet.for_params; a
+        present but empty parameter still goes through, and is refused there), and none at all when
+        it names none."""
+        narrowed = IncidentApiFilterSet.for_params(self.request.query_params)
+        if narrowed is None:
             return queryset
+        self.filterset_class = narrowed
         return super().filter_queryset(queryset)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -151,8 +153,12 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
         return self.detail_response(incident)
 
     def _work_list(self, queryset: QuerySet[Incident]) -> Response:
-        """A page of named rows, not model instances (issue 19): the list serializer reads them as they are."""
-        return self.paged(incident_list_rows(self.filter_queryset(queryset)), IncidentListItemSerializer)
+        """A page of named rows, not model instances (issue 19): on PostgreSQL the database writes
+        each row's JSON (incidents/api/listjson.py); elsewhere the list serializer reads the rows."""
+        rows = incident_list_rows(self.filter_queryset(queryset))
+        page = incident_list_json_page(rows, serializer_class=IncidentListItemSerializer, paginator=self.paginator,
+                                       request=self.request, view=self, context=self.get_serializer_context())
+        return page if page is not None else self.paged(rows, IncidentListItemSerializer)
 
     @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated, IsStaffMember],
             ordering=QUEUE_ORDER, ordering_fields=())

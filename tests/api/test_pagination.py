@@ -104,8 +104,9 @@ def test_no_count_and_no_offset_in_the_page_query(api_as, dispatcher, many, djan
         client.get(nxt)
     sql = " ".join(q["sql"] for q in ctx.captured_queries).upper()
     assert "COUNT(" not in sql and "OFFSET" not in sql
-    # The page, plus one query for the SLA clocks of the whole page (the `sla.targets` block).
-    assert len(ctx.captured_queries) == 2
+    # On PostgreSQL one statement writes the page with its SLA clocks (incidents/api/listjson.py);
+    # elsewhere the page, plus one query for the SLA clocks of the whole page (the `sla.targets` block).
+    assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
 
 
 @pytest.mark.parametrize("ordering", ["", ",", "title,", "nonsense"])
