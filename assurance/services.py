@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.choices import Role
+from accounts.locale import human_datetime, organization_zone, reading_as
 from accounts.models import Organization, SupportGroup
 from cmdb.models import CI
 from incidents.choices import OPEN_STATUSES, Impact, Urgency
@@ -583,6 +584,13 @@ def _job_incident(*, job: BackupJob, title: str, description: str, data: dict[st
     return incident, True
 
 
+def _ticket_text(job: BackupJob) -> Any:
+    """The incident a backup job opens is written as the monitoring intake writes its incidents: in
+    the site's language (LANGUAGE_CODE), with times as people read them on the organisation's clock
+    (not whatever the worker or the reporting request had active, not a raw UTC timestamp)."""
+    return reading_as(language=settings.LANGUAGE_CODE, time_zone=organization_zone(job.organization))
+
+
 def backup_failure_handle(*, run_id: int, now: datetime) -> Incident | None:
     """A failed run → the job's incident (opened or counted). Idempotent per run."""
     with transaction.atomic():
@@ -591,12 +599,13 @@ def backup_failure_handle(*, run_id: int, now: datetime) -> Incident | None:
         run = BackupRun.objects.select_for_update().get(pk=run_id)
         if run.handled_at is not None or run.outcome != RunOutcome.FAILED:
             return None
-        incident, _created = _job_incident(
-            job=job, now=now, data={"run": run.pk, "reason": "failed"},
-            title=_("Backup failed: %(job)s on %(ci)s") % {"job": job.name, "ci": job.ci.name},
-            description=_("Backup job “%(job)s” (%(method)s) reported a failed run started %(start)s.\n%(message)s") % {
-                "job": job.name, "method": job.get_method_display(), "start": run.started_at.isoformat(timespec="minutes"),
-                "message": run.message})
+        with _ticket_text(job):
+            title = _("Backup failed: %(job)s on %(ci)s") % {"job": job.name, "ci": job.ci.name}
+            description = _("Backup job “%(job)s” (%(method)s) reported a failed run started %(start)s.\n%(message)s") % {
+                "job": job.name, "method": job.get_method_display(), "start": human_datetime(run.started_at),
+                "message": run.message}
+        incident, _created = _job_incident(job=job, now=now, data={"run": run.pk, "reason": "failed"},
+                                           title=title, description=description)
         run.incident, run.handled_at = incident, now
         run.save(update_fields=["incident", "handled_at"])
         return incident
@@ -612,11 +621,12 @@ def _missed_one(*, job_id: int, now: datetime) -> bool:
             return False
         job.missed_reported_for = baseline
         job.save(update_fields=["missed_reported_for"])
-        _job_incident(
-            job=job, now=now, data={"reason": "missed", "since": baseline},
-            title=_("Backup missed: %(job)s on %(ci)s") % {"job": job.name, "ci": job.ci.name},
-            description=_("No successful run of backup job “%(job)s” since %(since)s (expected every %(hours)s hours).") % {
-                "job": job.name, "since": baseline.isoformat(timespec="minutes"), "hours": job.interval_hours})
+        with _ticket_text(job):
+            title = _("Backup missed: %(job)s on %(ci)s") % {"job": job.name, "ci": job.ci.name}
+            description = _("No successful run of backup job “%(job)s” since %(since)s (expected every %(hours)s "
+                            "hours).") % {"job": job.name, "since": human_datetime(baseline), "hours": job.interval_hours}
+        _job_incident(job=job, now=now, data={"reason": "missed", "since": baseline}, title=title,
+                      description=description)
         return True
 
 

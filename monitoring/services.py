@@ -22,6 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.locale import human_datetime, organization_zone, reading_as
 from accounts.models import Organization
 from cmdb.choices import ImpactDirection
 from cmdb.models import CI
@@ -519,11 +520,13 @@ def _recover(batch: Batch, alert: Alert, record: AlertRecord) -> AlertOutcome:
     if (not still_firing and rule is not None and rule.on_recovery == OnRecovery.RESTORE
             and incident.status == IncidentStatus.IN_PROGRESS and incident.restored_at is None):
         try:
+            # Written like the incident's description: the site's language, the organisation's clock.
+            with reading_as(language=settings.LANGUAGE_CODE, time_zone=organization_zone(incident.organization)):
+                workaround = (_("Monitoring reports the service restored: %(title)s recovered at %(at)s.")
+                              % {"title": record.title, "at": human_datetime(resolved_at)})
             with transaction.atomic():
-                incident_transition(incident_id=incident.pk, actor=system, action="restore", now=now, payload={
-                    "workaround": _("Monitoring reports the service restored: %(title)s recovered at %(at)s.")
-                    % {"title": record.title, "at": resolved_at.isoformat(timespec="seconds")},
-                })
+                incident_transition(incident_id=incident.pk, actor=system, action="restore", now=now,
+                                    payload={"workaround": workaround})
         except (TransitionNotAllowed, ConflictError):
             pass  # changed meanwhile: the recovery stays recorded in the event above
     return outcome

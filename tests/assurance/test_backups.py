@@ -67,6 +67,35 @@ def test_failed_run_opens_one_incident_and_repeats_count_on_it(job, eng):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("site_language", "expected"), [
+    ("zh-hans", ("备份失败", "2026年3月2日 02:05", "自 2026年3月2日 08:00 以来")), ("en", ("Backup failed", "2 Mar 2026, 02:05", "since 2 Mar 2026, 08:00"))])
+def test_backup_incidents_are_written_in_the_site_language_on_the_organisations_clock(
+        job, eng, settings, site_language, expected):
+    """The texts of a backup incident follow the monitoring intake's rule: the site's language
+    (LANGUAGE_CODE) whatever the worker or the reporting request had active, and human times on the
+    organisation's clock (Asia/Shanghai), never a raw UTC timestamp (found on first use: the demo's
+    failed-backup incident read "… started 2026-12-05T23:33+00:00" in the Chinese UI)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = site_language
+    run = backup_run_record(job=job, actor=eng, outcome=RunOutcome.FAILED, started_at=at(2026, 3, 2, 2, 5),
+                            message="disk full", now=at(2026, 3, 2, 3))
+    with translation.override("en" if site_language == "zh-hans" else "zh-hans"):  # the request's language
+        incident = backup_failure_handle(run_id=run.pk, now=at(2026, 3, 2, 3))
+    assert incident is not None
+    title, started, _missed = expected
+    assert title in incident.title
+    assert started in incident.description and "disk full" in incident.description
+    assert "+00:00" not in incident.description and "T18:05" not in incident.description
+    Incident.objects.filter(pk=incident.pk).update(status="closed")
+    BackupJob.objects.filter(pk=job.pk).update(last_success_at=at(2026, 3, 2, 8))
+    with translation.override("en" if site_language == "zh-hans" else "zh-hans"):
+        assert backups_sweep(now=at(2026, 3, 3, 12)).missed_reported == 1
+    job.refresh_from_db()
+    assert expected[2] in job.incident.description and "+00:00" not in job.incident.description
+
+
+@pytest.mark.django_db
 def test_missed_backup_sweep_is_idempotent_across_two_sweeps(job, eng):
     # Created 1 March 08:00, a successful run every 24 h + 2 h grace: nothing is missed before 2 March 10:00.
     assert backups_sweep(now=at(2026, 3, 2, 9)).missed_reported == 0

@@ -3,6 +3,7 @@ flapping, correlation, the flood cap, Zabbix and generic events, the admin rule 
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -165,6 +166,9 @@ def test_recovery_restores_through_the_transition_engine_when_the_rule_says_so(a
     post("alertmanager", am_payload(am_alert("sw-1", status="resolved")))
     incident.refresh_from_db()
     assert incident.restored_at is not None and "Monitoring" in incident.workaround
+    # The site's language and a human time on the organisation's clock, never a raw UTC timestamp.
+    assert "+00:00" not in incident.workaround and not re.search(r"\d{4}-\d\d-\d\dT", incident.workaround)
+    assert "recovered at 6 Dec 2026, 10:30." in incident.workaround  # endsAt 10:30+08:00, Asia/Shanghai
     assert incident.status == IncidentStatus.IN_PROGRESS  # resolution stays with the engineer
     assert incident.resolved_at is None
 
