@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import partial
 from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,9 +29,10 @@ from django.utils.dateparse import parse_datetime
 
 from cmdb.models import CI
 from opsdesk.jsonrows import instances_from_json, json_rows, json_supported
+from opsdesk.statements import compiled_get
 from tickets.choices import ClockState, SLATargetName, TicketKind
 from tickets.clocks import clocks_of
-from tickets.models import Attachment, Comment, SLAClock, TicketEvent, WorkLog
+from tickets.models import Attachment, Comment, SLAClock, TicketEvent, TicketQuerySet, WorkLog
 from tickets.selectors import (
     ticket_attachment_list,
     ticket_comment_list,
@@ -121,25 +123,11 @@ def incident_page_get(*, user: Any, pk: Any) -> Incident:
         incident.page_report = fault_report_get(user=user, incident=incident)
         incident.page_loans = list(spare_loan_list(user=user, incident=incident))
         return incident
-    stub = Incident(pk=key)
-    qs = incident_base(user=user).select_related(*LIST_RELATED, "created_by").annotate(
-        j_events=json_rows(ticket_event_list(user=user, ticket=stub), related=("actor",)),
-        j_comments=json_rows(ticket_comment_list(user=user, ticket=stub), related=("author",)),
-        j_attachments=json_rows(ticket_attachment_list(user=user, ticket=stub), related=("author",)),
-        j_clocks=json_rows(SLAClock.objects.filter(ticket_kind=TicketKind.INCIDENT, ticket_id=key)),
-        j_progress=json_rows(progress_update_list(user=user, incident=stub), related=("author",)),
-        j_report=json_rows(_fault_report_qs(user=user, incident=stub)[:1], related=("author",)),
-        j_loans=json_rows(spare_loan_list(user=user, incident=stub), related=LOAN_RELATED),
-        # The observation checklist (shown while observing and after): active items, this incident's results.
-        j_obs_items=json_rows(ObservationItem.objects.filter(is_active=True).order_by("position", "id")),
-        j_obs_checks=json_rows(ObservationCheck.objects.filter(incident_id=key), related=("checked_by",)),
-    )
-    if not user.is_customer:  # work logs are internal
-        qs = qs.annotate(j_worklogs=json_rows(ticket_worklog_list(user=user, ticket=stub), related=("author",)))
-    try:
-        incident = qs.get(pk=key)
-    except Incident.DoesNotExist:
-        raise Http404 from None
+    # Built and compiled once per process and visibility (opsdesk.statements), prepared per connection.
+    shape = ("incident_page", TicketQuerySet.visibility_key(user), bool(user.is_customer))
+    incident = compiled_get(model=Incident, shape=shape, build=partial(_incident_page_qs, user), key=key)
+    if incident is None:
+        raise Http404
     d = incident.__dict__
     items = chain(instances_from_json(TicketEvent, d.pop("j_events"), related=("actor",)),
                   instances_from_json(Comment, d.pop("j_comments"), related=("author",)),
@@ -158,6 +146,26 @@ def incident_page_get(*, user: Any, pk: Any) -> Incident:
     incident.page_observation = [(item, checks.get(item.pk))
                                  for item in instances_from_json(ObservationItem, d.pop("j_obs_items"))]
     return incident
+
+
+def _incident_page_qs(user: Any, key: int) -> QuerySet[Incident]:
+    """incident_page_get's statement: the incident, its page's lists as JSON (`json_rows`)."""
+    stub = Incident(pk=key)
+    qs = incident_base(user=user).select_related(*LIST_RELATED, "created_by").annotate(
+        j_events=json_rows(ticket_event_list(user=user, ticket=stub), related=("actor",)),
+        j_comments=json_rows(ticket_comment_list(user=user, ticket=stub), related=("author",)),
+        j_attachments=json_rows(ticket_attachment_list(user=user, ticket=stub), related=("author",)),
+        j_clocks=json_rows(SLAClock.objects.filter(ticket_kind=TicketKind.INCIDENT, ticket_id=key)),
+        j_progress=json_rows(progress_update_list(user=user, incident=stub), related=("author",)),
+        j_report=json_rows(_fault_report_qs(user=user, incident=stub)[:1], related=("author",)),
+        j_loans=json_rows(spare_loan_list(user=user, incident=stub), related=LOAN_RELATED),
+        # The observation checklist (shown while observing and after): active items, this incident's results.
+        j_obs_items=json_rows(ObservationItem.objects.filter(is_active=True).order_by("position", "id")),
+        j_obs_checks=json_rows(ObservationCheck.objects.filter(incident_id=key), related=("checked_by",)),
+    )
+    if not user.is_customer:  # work logs are internal
+        qs = qs.annotate(j_worklogs=json_rows(ticket_worklog_list(user=user, ticket=stub), related=("author",)))
+    return qs.filter(pk=key)
 
 
 def incident_dispatch_queue(*, user: Any) -> QuerySet[Incident]:

@@ -35,11 +35,13 @@ def _media_root(settings, tmp_path):
 def _sla_config_cache():
     """Each test starts with an empty SLA configuration cache and picker cache: a rolled-back test's policies were
     announced by signals but never committed (tickets.sla_config)."""
+    from opsdesk.statements import compiled_clear
     from tickets.forms import PICKERS
     from tickets.sla_config import sla_config_cache_clear
 
     sla_config_cache_clear()
     PICKERS.clear()  # the same for the work lists' pickers (rolled-back users and groups)
+    compiled_clear()  # and compiled statements (opsdesk.statements), so each test compiles its own
     yield
     sla_config_cache_clear()
     PICKERS.clear()

@@ -40,6 +40,17 @@ class TicketQuerySet(models.QuerySet[Any]):
             return self
         return self.filter(organization_id=user.organization_id)
 
+    @staticmethod
+    def visibility_key(user: Any) -> tuple[Any, ...]:
+        """Everything `visible_to(user)` depends on, as a hashable key: statements compiled once and
+        reused for every user with the same key (opsdesk.statements.compiled_get) are cached under it.
+        Change the two together (tests/kernel/test_statements.py checks they agree)."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return ("none",)
+        if user.is_superuser or not user.is_customer:
+            return ("all",)
+        return ("organization", user.organization_id)
+
 
 class TicketBase(models.Model):
     """Fields every ticket type shares. Status is written only by the type's transition service."""

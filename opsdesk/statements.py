@@ -1,0 +1,160 @@
+"""Heavy fixed-shape statements without their fixed costs (issue 19): compiled once per shape in each
+process, planned once per database connection.
+
+The staff incident page reads an incident and everything its page shows in one statement
+(incidents.selectors.incident_page_get): seven tables joined and ten subqueries. Building that queryset
+and compiling it cost ~10 ms of Python per view; PostgreSQL spent 5-8 ms *planning* it (the join search
+over tables with many indexes) and ~1 ms running it.
+
+* `compiled_get(model=, shape=, build=, key=)`: the queryset `build(key)` (one row by its key) is built
+  and compiled once per process, shape and database, with a sentinel in place of the key; later calls
+  put the key into the parameters and run the same SQL, and the row becomes an instance the way
+  Django's own iterator makes it (select_related objects and annotations included). `shape` must name
+  everything else the SQL depends on, the user's visibility above all: callers take
+  `TicketQuerySet.visibility_key(user)`, kept beside `visible_to`.
+* `prepared(connection)`: statements executed inside run as server-side prepared statements on
+  PostgreSQL (psycopg 3), so a connection plans each once; PostgreSQL then reuses a generic plan
+  when it costs no more than the custom ones (a row by its primary key: always). Django's own cursors
+  bind parameters client-side and never prepare, so nothing else changes. Only for statements whose
+  plan cannot depend on the values (keyed by a primary key); a list filtered by values keeps
+  Django's cursors, where each run is planned for its own values.
+
+A transaction pooler that moves sessions between clients (PgBouncer in transaction mode before 1.21)
+would lose prepared statements: docs/operations.md says to connect directly or in session mode.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, router
+from django.db.models import Model, QuerySet
+from django.db.models.query import _get_from_db, get_related_populators  # type: ignore[attr-defined]
+
+# Stands for the key while the statement is compiled; no row has it (keys are positive).
+SENTINEL = -(2**62) - 7919
+MAX_SHAPES = 256  # compiled statements kept per process; the cache starts over beyond this
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    compiler: Any  # the SQLCompiler that wrote `sql` (its select, klass_info and annotation map)
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[int, ...]  # where the key goes in `params`
+    fetch_mode: Any
+
+
+_EMPTY = object()  # the shape sees no rows at all (e.g. an inactive user's visibility)
+_compiled: dict[Hashable, Any] = {}
+_lock = threading.Lock()
+
+
+def compiled_get[M: Model](*, model: type[M], shape: Hashable, build: Callable[[int], QuerySet[M]], key: int) -> M | None:
+    """The one row `build(key)` returns (None when there is none), from SQL compiled once per `shape`.
+    `build` must return a plain model queryset (no values(), no slicing) whose SQL depends only on
+    `shape` and `key`."""
+    db = router.db_for_read(model)
+    entry = _compiled.get((shape, db))
+    if entry is None:
+        entry = _compile(build, db)
+        with _lock:
+            if len(_compiled) >= MAX_SHAPES:
+                _compiled.clear()
+            _compiled[(shape, db)] = entry
+    if entry is _EMPTY:
+        return None
+    if not isinstance(entry, _Compiled):  # the SQL held the sentinel as text: not reusable
+        return build(key).using(db).first()
+    params = list(entry.params)
+    for i in entry.slots:
+        params[i] = type(params[i])(key)
+    connection = connections[db]
+    compiler = copy.copy(entry.compiler)
+    compiler.connection = connection  # connections are per thread: never the one it was compiled on
+    with prepared(connection), connection.cursor() as cursor:
+        cursor.execute(entry.sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return _instance(compiler, row, db, entry.fetch_mode)
+
+
+def compiled_clear() -> None:
+    """Forget every compiled statement (tests start each with none)."""
+    with _lock:
+        _compiled.clear()
+
+
+def _compile(build: Callable[[int], QuerySet[Any]], db: str) -> Any:
+    qs = build(SENTINEL).using(db)
+    compiler = qs.query.get_compiler(using=db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return _EMPTY
+    slots = tuple(i for i, p in enumerate(params)
+                  if isinstance(p, int) and not isinstance(p, bool) and p == SENTINEL)
+    if not slots or str(SENTINEL) in sql:
+        return None
+    return _Compiled(compiler=compiler, sql=sql, params=tuple(params), slots=slots, fetch_mode=qs._fetch_mode)  # type: ignore[attr-defined]
+
+
+def _instance(compiler: Any, row: Any, db: str, fetch_mode: Any) -> Any:
+    """`row` as Django's ModelIterable makes an instance of it (django/db/models/query.py)."""
+    select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
+    model_cls = klass_info["model"]
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    init_list = [f[0].target.attname for f in select[start:end]]
+    row = next(iter(compiler.results_iter(results=[[row]])))  # the fields' converters
+    obj = _get_from_db(model_cls, fetch_mode)(db, init_list, row[start:end])
+    for populator in get_related_populators(klass_info, select, db, fetch_mode):
+        populator.populate(row, obj)
+    for attr_name, col_pos in (annotation_col_map or {}).items():
+        setattr(obj, attr_name, row[col_pos])
+    return obj
+
+
+def _preparing_cursor() -> type[Any]:
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+        """Binds parameters on the server and prepares every statement it executes."""
+
+        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None,
+                    binary: bool | None = None) -> Any:
+            return super().execute(query, params, prepare=True, binary=binary)  # type: ignore[misc]
+
+    return PreparingCursor
+
+
+_cursor_class: list[type[Any]] = []
+
+
+@contextmanager
+def prepared(connection: Any) -> Iterator[None]:
+    """Cursors opened on `connection` inside this block prepare their statements (PostgreSQL with
+    psycopg 3; elsewhere nothing changes)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    if getattr(raw, "prepare_threshold", None) is None:
+        yield  # psycopg 2, or preparing switched off (OPTIONS prepare_threshold None)
+        return
+    if not _cursor_class:
+        _cursor_class.append(_preparing_cursor())
+    old = raw.cursor_factory
+    raw.cursor_factory = _cursor_class[0]
+    try:
+        yield
+    finally:
+        raw.cursor_factory = old
