@@ -8,6 +8,7 @@ silently blocks the submit. Every date/time input of the project uses these widg
 
 from __future__ import annotations
 
+from html import escape  # the same entities as django.utils.html.escape
 from typing import Any
 
 from django import forms
@@ -45,29 +46,53 @@ class PreloadedSelect(forms.Select):
     """A `<select>` whose options were read beforehand (one query for every picker of a page, issue 19)
     and are written straight out, with the same markup as Django's select templates but without a
     template render per `<option>` — a detail page carries a few thousand of them. `options`:
-    (value, label, extra attributes) in order, the empty choice included. Validation stays with the
-    field's queryset: only the rendering changes."""
+    (value, label, extra attributes) in order; `empty_label`: the empty choice before them (None:
+    none). Validation stays with the field's queryset: only the rendering changes. The escaped markup
+    of an option list is kept while the list is (`_option_markup`): the engineers and groups come
+    from the per-process picker cache, the same list on every page."""
 
     def __init__(self, attrs: dict[str, Any] | None = None,
-                 options: list[tuple[Any, Any, dict[str, str]]] | None = None) -> None:
+                 options: list[tuple[Any, Any, dict[str, str]]] | None = None, empty_label: Any = None) -> None:
         super().__init__(attrs=attrs)
         self.preloaded = options or []
+        self.empty_label = empty_label
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> Any:
-        from html import escape  # noqa: PLC0415  (the same entities as django.utils.html.escape)
-
         from django.forms.utils import flatatt  # noqa: PLC0415
         from django.utils.safestring import mark_safe  # noqa: PLC0415
 
         final = self.build_attrs(self.attrs, attrs)
         chosen = {str(v) for v in self.format_value(value)}
         parts = [f'<select name="{escape(name)}"{flatatt(final)}>']
-        for v, label, extra in self.preloaded:
-            v = str(v)
-            parts.append(f'\n  <option value="{escape(v)}"{_flat(extra) if extra else ""}'
-                         f'{" selected" if v in chosen else ""}>{escape(str(label))}</option>')
+        if self.empty_label is not None:
+            parts.append(f'\n  <option value=""{" selected" if "" in chosen else ""}>'
+                         f'{escape(str(self.empty_label))}</option>')
+        for v, head, tail in _option_markup(self.preloaded):
+            parts.append(head)
+            if v in chosen:
+                parts.append(" selected")
+            parts.append(tail)
         parts.append("\n</select>")
         return mark_safe("".join(parts))  # noqa: S308  (every value above is escaped)
+
+
+_markup_cache: dict[int, tuple[list[Any], list[tuple[str, str, str]]]] = {}
+
+
+def _option_markup(options: list[tuple[Any, Any, dict[str, str]]]) -> list[tuple[str, str, str]]:
+    """(value, `<option …` up to where " selected" goes, the rest) per option, escaped; kept per list
+    object while it lives in the cache (64 lists; the cache holds them, so an id is never reused), and
+    only for plain-text labels (a lazy translation follows the request's language)."""
+    hit = _markup_cache.get(id(options))
+    if hit is not None and hit[0] is options:
+        return hit[1]
+    markup = [(str(v), f'\n  <option value="{escape(str(v))}"{_flat(extra) if extra else ""}',
+               f">{escape(str(label))}</option>") for v, label, extra in options]
+    if all(type(label) is str for _v, label, _extra in options):
+        if len(_markup_cache) >= 64:
+            _markup_cache.clear()
+        _markup_cache[id(options)] = (options, markup)
+    return markup
 
 
 def _flat(attrs: dict[str, Any]) -> str:
@@ -88,6 +113,4 @@ def _flat(attrs: dict[str, Any]) -> str:
 def preload_choices(field: Any, options: list[tuple[Any, Any, dict[str, str]]]) -> None:
     """Render `field` (a ModelChoiceField) from `options` (without its empty choice, which is added
     from the field) instead of iterating its queryset."""
-    if field.empty_label is not None:
-        options = [("", field.empty_label, {}), *options]
-    field.widget = PreloadedSelect(attrs=field.widget.attrs, options=options)
+    field.widget = PreloadedSelect(attrs=field.widget.attrs, options=options, empty_label=field.empty_label)

@@ -174,9 +174,13 @@ def test_preloaded_select_is_djangos_select():
     plain = forms.Select(attrs={"class": "x", "data-group-select": True}, choices=choices)
     fast = PreloadedSelect(attrs={"class": "x", "data-group-select": True},
                            options=[(v, label, {}) for v, label in choices])
-    for value in (None, "2", ["3"]):
-        assert parsed(fast.render("pick", value, {"id": "id_pick"})) == parsed(
-            plain.render("pick", value, {"id": "id_pick"}))
+    shared = [(v, label, {}) for v, label in choices[1:]]  # as from the picker cache: one list, many pages
+    with_empty = PreloadedSelect(attrs={"class": "x", "data-group-select": True}, options=shared,
+                                 empty_label=choices[0][1])
+    for value in (None, "2", ["3"], "", "1"):  # the later renders take the list's kept markup
+        for widget in (fast, with_empty):
+            assert parsed(widget.render("pick", value, {"id": "id_pick"})) == parsed(
+                plain.render("pick", value, {"id": "id_pick"}))
 
 
 def test_field_include_is_the_templates_field():
