@@ -11,7 +11,7 @@ through WSGI (no server, no client, no network in the figures):
   (the API with a token, the pages with a session cookie; middleware, auth, throttles, templates).
 * The floor: a bare WSGI callable that runs *the same SQL* — every statement OpsDesk issued for that
   request, captured once with its parameters (auth and session reads included) — on the same
-  PostgreSQL connection and returns the rows as JSON. For the create it replays the INSERTs with a
+  PostgreSQL connection, as prepared statements (each planned once), and returns the rows as JSON. For the create it replays the INSERTs with a
   fresh number and id in one transaction.
 
 CPU per request = (this process's CPU time + the PostgreSQL backend's CPU from /proc/<pid>/stat)
@@ -94,6 +94,7 @@ def main() -> None:
     import django
 
     django.setup()
+    import psycopg
     from django.conf import settings
     from django.db import connection
     from django.test import Client
@@ -207,9 +208,11 @@ def main() -> None:
                     if cur.description:
                         out.append(cur.fetchall())
         else:
-            with raw.cursor() as cur:
+            # Prepared statements (server-side binding): the least a server could spend on the same SQL,
+            # planning each statement once per connection as OpsDesk does for its incident page.
+            with psycopg.Cursor(raw) as cur:
                 for sql, params in statements:
-                    cur.execute(sql, params)
+                    cur.execute(sql, params, prepare=True)
                     if cur.description:
                         out.append(cur.fetchall())
         body = json.dumps(out, default=str).encode()

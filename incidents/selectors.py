@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from functools import partial
 from itertools import chain
@@ -29,7 +30,7 @@ from django.utils.dateparse import parse_datetime
 
 from cmdb.models import CI
 from opsdesk.jsonrows import instances_from_json, json_rows, json_supported
-from opsdesk.statements import compiled_get
+from opsdesk.statements import compiled_get, compiled_rows
 from tickets.choices import ClockState, SLATargetName, TicketKind
 from tickets.clocks import clocks_of
 from tickets.models import Attachment, Comment, SLAClock, TicketEvent, TicketQuerySet, WorkLog
@@ -422,24 +423,33 @@ def incident_page_pickers(*, user: Any, organization_id: int | None) -> dict[str
                      ("name", "username", "pk", "active_group__id"),
                      "engineer", F("name"), F("first_name"), F("last_name"), F("username"), F("active_group__id"),
                      p=1)]
-        return _picker_rows(parts, {"group": [], "engineer": []})
+        return _picker_rows(_union(parts), {"group": [], "engineer": []})
+
+    def organisation(org_id: int | None) -> QuerySet[Any]:
+        cis = ci_list(user=user).exclude(status=CIStatus.RETIRED)
+        parts: list[QuerySet[Any]] = []
+        if org_id:
+            parts.append(row(contact_list(user=user).filter(is_active=True, organization_id=org_id),
+                             ("name", "pk"), "contact", F("name"), F("phone"), p=0))
+            parts.append(row(cis.filter(organization_id=org_id), ("name", "id"), "ci", F("name"), F("location"), p=1))
+        parts.append(row(cis.filter(status=CIStatus.STANDBY), ("name", "id"), "standby", F("name"), F("location"), p=2))
+        return _union(parts)
 
     out = {**PICKERS.get("page-people", people), "contact": [], "ci": [], "standby": []}
-    cis = ci_list(user=user).exclude(status=CIStatus.RETIRED)
-    parts: list[QuerySet[Any]] = []
-    if organization_id:
-        parts.append(row(contact_list(user=user).filter(is_active=True, organization_id=organization_id),
-                         ("name", "pk"), "contact", F("name"), F("phone"), p=0))
-        parts.append(row(cis.filter(organization_id=organization_id), ("name", "id"), "ci", F("name"), F("location"),
-                         p=1))
-    parts.append(row(cis.filter(status=CIStatus.STANDBY), ("name", "id"), "standby", F("name"), F("location"), p=2))
-    return _picker_rows(parts, out)
+    # Compiled once per process and visibility (opsdesk.statements); the organisation is the one value.
+    shape = ("incident_page_pickers", user.is_authenticated, user.is_active, user.is_superuser, user.is_customer,
+             user.organization_id if user.is_customer else None)
+    return _picker_rows(compiled_rows(model=CI, shape=shape, build=organisation, key=organization_id or None), out)
 
 
-def _picker_rows(parts: list[QuerySet[Any]], out: dict[str, PickerOptions]) -> dict[str, PickerOptions]:
-    """incident_page_pickers' parts read in one UNION ALL, in each part's order, into `out`."""
+def _union(parts: list[QuerySet[Any]]) -> QuerySet[Any]:
+    return parts[0].union(*parts[1:], all=True).order_by("p_", "o_")
+
+
+def _picker_rows(rows: Iterable[Any], out: dict[str, PickerOptions]) -> dict[str, PickerOptions]:
+    """incident_page_pickers' rows (its parts read in one UNION ALL, in each part's order) into `out`."""
     engineers_seen: dict[int, dict[str, str]] = {}
-    for kind, pk, a, b, c, d, g, _p, _o in parts[0].union(*parts[1:], all=True).order_by("p_", "o_"):
+    for kind, pk, a, b, c, d, g, _p, _o in rows:
         if kind == "engineer":
             attrs = engineers_seen.get(pk)
             if attrs is None:  # one row per active membership

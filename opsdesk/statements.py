@@ -12,6 +12,8 @@ over tables with many indexes) and ~1 ms running it.
   Django's own iterator makes it (select_related objects and annotations included). `shape` must name
   everything else the SQL depends on, the user's visibility above all: callers take
   `TicketQuerySet.visibility_key(user)`, kept beside `visible_to`.
+* `compiled_rows(model=, shape=, build=, key=)`: the same for a values_list() queryset (the incident
+  page's pickers: one UNION ALL whose only varying value is the organisation), not prepared.
 * `prepared(connection)`: statements executed inside run as server-side prepared statements on
   PostgreSQL (psycopg 3), so a connection plans each once; PostgreSQL then reuses a generic plan
   when it costs no more than the custom ones (a row by its primary key: always). Django's own cursors
@@ -59,25 +61,14 @@ _lock = threading.Lock()
 def compiled_get[M: Model](*, model: type[M], shape: Hashable, build: Callable[[int], QuerySet[M]], key: int) -> M | None:
     """The one row `build(key)` returns (None when there is none), from SQL compiled once per `shape`.
     `build` must return a plain model queryset (no values(), no slicing) whose SQL depends only on
-    `shape` and `key`."""
+    `shape` and `key`. Prepared per connection (`prepared`): a row by its key plans the same for any key."""
     db = router.db_for_read(model)
-    entry = _compiled.get((shape, db))
-    if entry is None:
-        entry = _compile(build, db)
-        with _lock:
-            if len(_compiled) >= MAX_SHAPES:
-                _compiled.clear()
-            _compiled[(shape, db)] = entry
+    entry = _entry(shape, build, key, db)
     if entry is _EMPTY:
         return None
     if not isinstance(entry, _Compiled):  # the SQL held the sentinel as text: not reusable
         return build(key).using(db).first()
-    params = list(entry.params)
-    for i in entry.slots:
-        params[i] = type(params[i])(key)
-    connection = connections[db]
-    compiler = copy.copy(entry.compiler)
-    compiler.connection = connection  # connections are per thread: never the one it was compiled on
+    connection, compiler, params = _bind(entry, key, db)
     with prepared(connection), connection.cursor() as cursor:
         cursor.execute(entry.sql, params)
         row = cursor.fetchone()
@@ -86,14 +77,53 @@ def compiled_get[M: Model](*, model: type[M], shape: Hashable, build: Callable[[
     return _instance(compiler, row, db, entry.fetch_mode)
 
 
+def compiled_rows(*, model: type[Model], shape: Hashable, build: Callable[[int | None], QuerySet[Any]],
+                  key: int | None) -> list[tuple[Any, ...]]:
+    """The rows of `build(key)` (a values_list() queryset, a union of them included) from SQL compiled
+    once per `shape` (and per whether `key` is None); not prepared: its plan may depend on the key."""
+    db = router.db_for_read(model)
+    entry = _entry((shape, key is None), build, key, db)
+    if entry is _EMPTY:
+        return []
+    if not isinstance(entry, _Compiled):
+        return list(build(key).using(db))
+    connection, compiler, params = _bind(entry, key, db)
+    with connection.cursor() as cursor:
+        cursor.execute(entry.sql, params)
+        rows = cursor.fetchall()
+    return [tuple(row) for row in compiler.results_iter(results=[rows])]
+
+
+def _entry(shape: Hashable, build: Callable[[Any], QuerySet[Any]], key: int | None, db: str) -> Any:
+    entry = _compiled.get((shape, db))
+    if entry is None:
+        entry = _compile(build, db, keyed=key is not None)
+        with _lock:
+            if len(_compiled) >= MAX_SHAPES:
+                _compiled.clear()
+            _compiled[(shape, db)] = entry
+    return entry
+
+
+def _bind(entry: _Compiled, key: int | None, db: str) -> tuple[Any, Any, list[Any]]:
+    """(the thread's connection, a copy of the compiler bound to it, the parameters with `key`)."""
+    params = list(entry.params)
+    for i in entry.slots:
+        params[i] = type(params[i])(key)
+    connection = connections[db]
+    compiler = copy.copy(entry.compiler)
+    compiler.connection = connection  # connections are per thread: never the one it was compiled on
+    return connection, compiler, params
+
+
 def compiled_clear() -> None:
     """Forget every compiled statement (tests start each with none)."""
     with _lock:
         _compiled.clear()
 
 
-def _compile(build: Callable[[int], QuerySet[Any]], db: str) -> Any:
-    qs = build(SENTINEL).using(db)
+def _compile(build: Callable[[Any], QuerySet[Any]], db: str, *, keyed: bool) -> Any:
+    qs = build(SENTINEL if keyed else None).using(db)
     compiler = qs.query.get_compiler(using=db)
     try:
         sql, params = compiler.as_sql()
@@ -101,9 +131,10 @@ def _compile(build: Callable[[int], QuerySet[Any]], db: str) -> Any:
         return _EMPTY
     slots = tuple(i for i, p in enumerate(params)
                   if isinstance(p, int) and not isinstance(p, bool) and p == SENTINEL)
-    if not slots or str(SENTINEL) in sql:
+    if (keyed and not slots) or str(SENTINEL) in sql:
         return None
-    return _Compiled(compiler=compiler, sql=sql, params=tuple(params), slots=slots, fetch_mode=qs._fetch_mode)  # type: ignore[attr-defined]
+    return _Compiled(compiler=compiler, sql=sql, params=tuple(params), slots=slots,
+                     fetch_mode=getattr(qs, "_fetch_mode", None))
 
 
 def _instance(compiler: Any, row: Any, db: str, fetch_mode: Any) -> Any:

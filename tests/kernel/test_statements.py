@@ -136,3 +136,28 @@ def test_prepared_only_inside_the_block(org_a, make_incident, dispatcher):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ['%"j_events"%'])
         assert cursor.fetchone()[0] == 1
+
+
+def test_page_pickers_compiled_once_follow_the_organisation(org_a, org_b, dispatcher):
+    """incident_page_pickers' UNION ALL is compiled once; each organisation still gets its own contacts
+    and CIs (the organisation is the statement's one varying value), and new rows show at once."""
+    from incidents.selectors import incident_page_pickers
+    from tests.factories import CIFactory, ContactFactory
+
+    statements.compiled_clear()
+    ContactFactory(organization=org_a, name="Ann A")
+    ContactFactory(organization=org_b, name="Bob B")
+    CIFactory(organization=org_a, name="switch-a")
+    CIFactory(organization=org_b, name="switch-b")
+
+    def names(org: Any, kind: str) -> list[str]:
+        return [label for _pk, label, _attrs in incident_page_pickers(user=dispatcher, organization_id=org)[kind]]
+
+    for _ in range(2):
+        assert [n.split(" · ")[0] for n in names(org_a.pk, "contact")] == ["Ann A"]
+        assert [n.split(" · ")[0] for n in names(org_b.pk, "contact")] == ["Bob B"]
+        assert [n.split(" · ")[0] for n in names(org_a.pk, "ci")] == ["switch-a"]
+        assert names(None, "contact") == [] and names(None, "ci") == []
+    CIFactory(organization=org_a, name="router-a")
+    assert sorted(n.split(" · ")[0] for n in names(org_a.pk, "ci")) == ["router-a", "switch-a"]
+    assert len([s for s, _db in statements._compiled if s[0][0] == "incident_page_pickers"]) == 2  # with, without
