@@ -118,6 +118,7 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             "libraries": {"form_tags": "opsdesk.form_tags"},
+            "builtins": ["opsdesk.url_tags"],  # `{% url %}` with its answers kept per process (issue 19)
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",

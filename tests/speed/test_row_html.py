@@ -241,3 +241,32 @@ def test_cached_pickers_follow_people_and_groups(client, rows, dispatcher, engin
     newcomer.is_active = False
     newcomer.save()
     assert "新来的工程师" not in pages()
+
+
+def test_url_tag_is_djangos(rf):
+    """`{% url %}` (opsdesk/url_tags.py, a template builtin) gives what Django's reverse() gives —
+    no arguments, positional, keyword, `as`, a namespace, another script prefix — and still raises
+    NoReverseMatch; kept answers do not leak across script prefixes."""
+    from django.template import engines
+    from django.urls import NoReverseMatch, reverse, set_script_prefix
+
+    from opsdesk import url_tags
+
+    engine = engines["django"]
+    page = engine.from_string(
+        "{% url 'incidents:list' %}|{% url 'incidents:detail' pk %}|{% url 'incidents:detail' pk=pk %}"
+        "|{% url 'incidents:detail' 7 as link %}{{ link }}|{% url 'nope:nothing' as missing %}[{{ missing }}]")
+    assert isinstance(engine.from_string("{% url 'incidents:list' %}").template.nodelist[0], url_tags.CachedURLNode)
+    for prefix in ("/", "/opsdesk/", "/"):
+        set_script_prefix(prefix)
+        try:
+            for _ in range(2):  # the second render takes the kept answers
+                got = page.render({"pk": 42})
+                expected = (f"{reverse('incidents:list')}|{reverse('incidents:detail', args=[42])}"
+                            f"|{reverse('incidents:detail', kwargs={'pk': 42})}|{reverse('incidents:detail', args=[7])}|[]")
+                assert got == expected
+                assert got.startswith(prefix)
+        finally:
+            set_script_prefix("/")
+    with pytest.raises(NoReverseMatch):
+        engine.from_string("{% url 'nope:nothing' %}").render({})
