@@ -117,7 +117,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            "libraries": {"form_tags": "opsdesk.form_tags"},
+            "libraries": {"form_tags": "opsdesk.form_tags", "nav_tags": "opsdesk.nav_tags"},
             "builtins": ["opsdesk.url_tags"],  # `{% url %}` with its answers kept per process (issue 19)
             "context_processors": [
                 "django.template.context_processors.request",

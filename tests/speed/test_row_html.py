@@ -270,3 +270,67 @@ def test_url_tag_is_djangos(rf):
             set_script_prefix("/")
     with pytest.raises(NoReverseMatch):
         engine.from_string("{% url 'nope:nothing' %}").render({})
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_mainnav_is_the_templates_nav(language, rf, org_a):
+    """`{% mainnav %}` (opsdesk/nav_tags.py) writes the original navigation markup
+    (reference_templates/mainnav.html) for every role, superuser and customer, on several views,
+    with and without an unread badge — also when its kept markup is reused for another person."""
+    from django.urls import resolve
+
+    from accounts.choices import Role
+    from opsdesk import nav_tags
+    from tests.factories import UserFactory
+
+    nav_tags._navs.clear()
+    reference = reference_engine().get_template("mainnav.html")
+    from django.template import engines
+
+    live = engines["django"].engine.from_string("{% load nav_tags %}{% mainnav %}")
+    people = [UserFactory(role=role) for role in (Role.OPERATOR, Role.DISPATCHER, Role.ENGINEER, Role.SUPERVISOR,
+                                                  Role.MANAGER, Role.REGIONAL_LEAD, Role.ANALYST, Role.DOC_ADMIN)]
+    people += [UserFactory(role=Role.DISPATCHER, is_superuser=True), UserFactory(role=Role.CUSTOMER, organization=org_a),
+               UserFactory(role=Role.AUDITOR, organization=org_a)]
+    with translation.override(language):
+        for path in ("/queue/", "/incidents/", "/spares/", "/notifications/", "/team/kpi/", "/"):
+            request = rf.get(path)
+            request.resolver_match = resolve(path)
+            for user in people:
+                for badge in ("", "3", "99+", "<b>&"):  # the second and later take the kept markup
+                    context = {"user": user, "request": request, "inbox_badge": badge}
+                    expected = reference.render(Context(context))
+                    got = live.render(Context(context))
+                    assert normalised(got) == normalised(expected), (path, user.role, badge)
+    assert "&lt;b&gt;&amp;" in got or "portal" in got
+
+
+def test_input_widgets_are_the_jinja_templates():
+    """FormRenderer writes Django's input and textarea widgets itself (opsdesk/form_tags.py): the same
+    markup as Django's Jinja2 templates, for every input type, value and attribute kind."""
+    from django import forms
+    from django.forms.renderers import Jinja2
+    from django.utils.safestring import mark_safe
+
+    from opsdesk.form_tags import _INPUTS, FormRenderer
+    from opsdesk.widgets import IsoDateInput, IsoDateTimeLocalInput
+
+    ours, jinja = FormRenderer(), Jinja2()
+    hostile = 'a "b" <c> & \'d\' 引号'
+    attrs = {"class": "x y", "required": True, "disabled": False, "maxlength": 200, "data-x": hostile,
+             "placeholder": None, "aria-describedby": "id_helptext"}
+    widgets = [forms.TextInput(attrs), forms.HiddenInput(), forms.NumberInput({"min": 0}), forms.EmailInput(),
+               forms.PasswordInput(render_value=True), forms.URLInput(), forms.CheckboxInput(attrs),
+               IsoDateInput(), IsoDateTimeLocalInput(), forms.Textarea(attrs), forms.Textarea({"rows": 3})]
+    seen = set()
+    for widget in widgets:
+        for value in (None, "", "plain", hostile, mark_safe("<b>safe</b>"), 0, 5, True, "\nleading newline"):
+            context = widget.get_context("field", value, {"id": "id_field"})
+            name = widget.template_name
+            seen.add(name)
+            assert name in _INPUTS
+            assert ours.render(name, context) == jinja.render(name, context), (name, value)
+    assert len(seen) >= 9
+    select = forms.Select(choices=[("1", "one")])  # other templates still go through the template engines
+    assert ours.render(select.template_name, select.get_context("s", "1", {})) == jinja.render(
+        select.template_name, select.get_context("s", "1", {}))
