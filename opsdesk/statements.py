@@ -41,6 +41,7 @@ from django.db.models.query import _get_from_db, get_related_populators  # type:
 
 # Stands for the key while the statement is compiled; no row has it (keys are positive).
 SENTINEL = -(2**62) - 7919
+INT8_MIN, INT8_MAX = -(2**63), 2**63 - 1  # the widest integer column: a key outside matches nothing
 MAX_SHAPES = 256  # compiled statements kept per process; the cache starts over beyond this
 
 
@@ -62,6 +63,8 @@ def compiled_get[M: Model](*, model: type[M], shape: Hashable, build: Callable[[
     """The one row `build(key)` returns (None when there is none), from SQL compiled once per `shape`.
     `build` must return a plain model queryset (no values(), no slicing) whose SQL depends only on
     `shape` and `key`. Prepared per connection (`prepared`): a row by its key plans the same for any key."""
+    if not INT8_MIN <= key <= INT8_MAX:  # no row has it; binding it would fail (Django's lookup: no rows)
+        return None
     db = router.db_for_read(model)
     entry = _entry(shape, build, key, db)
     if entry is _EMPTY:
@@ -81,6 +84,8 @@ def compiled_rows(*, model: type[Model], shape: Hashable, build: Callable[[int |
                   key: int | None) -> list[tuple[Any, ...]]:
     """The rows of `build(key)` (a values_list() queryset, a union of them included) from SQL compiled
     once per `shape` (and per whether `key` is None); not prepared: its plan may depend on the key."""
+    if key is not None and not INT8_MIN <= key <= INT8_MAX:
+        return []
     db = router.db_for_read(model)
     entry = _entry((shape, key is None), build, key, db)
     if entry is _EMPTY:

@@ -97,7 +97,8 @@ def test_incident_page_compiled_once_matches_the_queryset(org_a, org_b, make_inc
     # Tenancy: org A's statements are cached; org B's customer still sees only org B.
     assert incident_page_get(user=users["customer_b"], pk=other.pk).pk == other.pk
     for name, pk in (("customer_b", first.pk), ("customer_a", other.pk), ("inactive", first.pk),
-                     ("inactive_customer", first.pk), ("dispatcher", 10**12)):
+                     ("inactive_customer", first.pk), ("dispatcher", 10**12), ("dispatcher", 2**63),
+                     ("dispatcher", 10**20), ("customer_a", 2**63)):  # beyond int8: 404, never a 500
         with pytest.raises(Http404):
             incident_page_get(user=users[name], pk=pk)
     # One compiled statement per visibility shape, not per user or incident.
