@@ -118,6 +118,14 @@ class IncidentApiFilterSet(IncidentFilterSet):
             form = _API_FORM_CLASSES[type(self)] = super().get_form_class()
         return form
 
+    # Filters whose SQL depends on nothing but their values and the current time zone: not on the
+    # user (mine, my_group), the clock (reported_in, sla) or the words (q). A list filtered by these
+    # alone can keep its compiled statement under its parameters (IncidentViewSet.list).
+    STATIC_FILTERS = frozenset({
+        "status", "fault_level", "channel", "organization", "assignee", "group", "ci", "contact", "unassigned",
+        "reported_after", "reported_before", "month",
+    })
+
     @classmethod
     def for_params(cls, keys: Iterable[str]) -> type[IncidentApiFilterSet] | None:
         """This FilterSet with only the filters the query string names (a parameter counts when its

@@ -180,11 +180,13 @@ def incident_dispatch_queue(*, user: Any) -> QuerySet[Incident]:
     )
 
 
-def incident_my_work(*, user: Any) -> QuerySet[Incident]:
-    """The user's open incidents by the nearest deadline (none last), then most severe, then oldest."""
+def incident_my_work(*, user: Any, assignee_id: int | None = None) -> QuerySet[Incident]:
+    """The user's open incidents by the nearest deadline (none last), then most severe, then oldest.
+    `assignee_id` stands for the user's own id where a statement is compiled once for every user
+    (opsdesk.statements.SENTINEL)."""
     return (
         incident_base(user=user).select_related(*LIST_RELATED)
-        .filter(assignee=user, status__in=OPEN_STATUSES)
+        .filter(assignee_id=user.pk if assignee_id is None else assignee_id, status__in=OPEN_STATUSES)
         .annotate(sla_order=sla_order_expression())
         .order_by(*WORK_ORDER)
     )
@@ -218,12 +220,36 @@ def incident_work_page(qs: QuerySet[Incident], *, after: str | None, size: int) 
                 | Q(sla_order=due, fault_level__gt=level)
                 | Q(sla_order=due, fault_level=level, reported_at__gt=reported)
                 | Q(sla_order=due, fault_level=level, reported_at=reported, id__gt=pk))
-    rows = list(qs[: size + 1])
+    return _work_page(list(qs[: size + 1]), size)
+
+
+def _work_page(rows: list[Any], size: int) -> tuple[list[Any], str | None]:
+    """(the first `size` of `rows`, the cursor after them, or None when `rows` held no more)."""
     if len(rows) <= size:
         return rows, None
     rows = rows[:size]
     tail: Any = rows[-1]
     return rows, f"{tail.sla_order.isoformat()}|{tail.fault_level}|{tail.reported_at.isoformat()}|{tail.pk}"
+
+
+def incident_my_work_first_page(*, user: Any, size: int) -> tuple[list[Any], str | None]:
+    """`incident_work_page` of the user's `incident_my_work` rows without a cursor, from a statement
+    compiled once per process and visibility with the user's id put in, prepared per connection (a
+    user's own open incidents plan the same for every user)."""
+    rows = compiled_rows(
+        model=Incident, shape=("incident_my_work_rows", TicketQuerySet.visibility_key(user), size),
+        build=lambda assignee_id: incident_work_rows(incident_my_work(user=user, assignee_id=assignee_id))[: size + 1],
+        key=user.pk, named=True, prepare=True)
+    return _work_page(rows, size)
+
+
+def incident_queue_rows(*, user: Any, size: int) -> list[Any]:
+    """The first `size` rows of `incident_dispatch_queue` as `incident_work_rows`, from a statement
+    compiled once per process and visibility, prepared per connection."""
+    return compiled_rows(
+        model=Incident, shape=("incident_queue_rows", TicketQuerySet.visibility_key(user), size),
+        build=lambda _key: incident_work_rows(incident_dispatch_queue(user=user))[:size],
+        key=None, named=True, prepare=True)
 
 
 def incident_possible_duplicates(*, user: Any, organization_id: int | None, ci_id: int | None,

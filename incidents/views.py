@@ -47,9 +47,11 @@ from .selectors import (
     incident_get,
     incident_list,
     incident_my_work,
+    incident_my_work_first_page,
     incident_page_get,
     incident_page_pickers,
     incident_possible_duplicates,
+    incident_queue_rows,
     incident_sla_filter,
     incident_timeline,
     incident_work_page,
@@ -244,9 +246,13 @@ def _sla_filtered(request: HttpRequest, qs: Any) -> tuple[Any, str]:
 @require_GET
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
-    incidents, sla_filter = _sla_filtered(request, incident_dispatch_queue(user=request.user))
+    if request.GET.get("sla", "") in SLA_FILTERS:
+        incidents, sla_filter = _sla_filtered(request, incident_dispatch_queue(user=request.user))
+        rows = list(incident_work_rows(incidents)[:QUEUE_SIZE])
+    else:  # the usual view: a statement compiled once
+        rows, sla_filter = incident_queue_rows(user=request.user, size=QUEUE_SIZE), ""
     return render(request, "incidents/queue.html", {
-        "incidents": list(incident_work_rows(incidents)[:QUEUE_SIZE]), "sla_filter": sla_filter,
+        "incidents": rows, "sla_filter": sla_filter,
         "group_options": group_picker_options(), "engineer_options": engineer_picker_options(),
         "can_assign": request.user.is_superuser or request.user.role in INCIDENT_WORKFLOW.by_action["assign"].roles,
         "now": timezone.now(),
@@ -258,8 +264,12 @@ def queue(request: HttpRequest) -> HttpResponse:
 def my_work(request: HttpRequest) -> HttpResponse:
     """The engineer's open incidents, nearest deadline first, MY_WORK_PAGE at a time (keyset pages:
     the API's page size, issue 19) with a link to the next ones."""
-    incidents, sla_filter = _sla_filtered(request, incident_my_work(user=request.user))
-    rows, cursor = incident_work_page(incident_work_rows(incidents), after=request.GET.get("after"), size=MY_WORK_PAGE)
+    after = request.GET.get("after")
+    if after or request.GET.get("sla", "") in SLA_FILTERS:
+        incidents, sla_filter = _sla_filtered(request, incident_my_work(user=request.user))
+        rows, cursor = incident_work_page(incident_work_rows(incidents), after=after, size=MY_WORK_PAGE)
+    else:  # the first page, unfiltered: a statement compiled once
+        (rows, cursor), sla_filter = incident_my_work_first_page(user=request.user, size=MY_WORK_PAGE), ""
     return render(request, "incidents/my_work.html", {
         "incidents": rows, "now": timezone.now(), "sla_filter": sla_filter, "next_cursor": cursor,
         "base_query": querystring_without(request, "after"),

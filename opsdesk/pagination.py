@@ -20,15 +20,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connections
+from django.db import connections, router
 from django.db.models import Field, Model, Q, QuerySet
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
@@ -37,6 +38,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from opsdesk.statements import INT8_MAX, INT8_MIN, SENTINEL, key_slots, prepared, remembered
 
 MAX_ORDERING_COLUMNS = 4
 
@@ -56,6 +59,27 @@ class OrderColumn:
     @property
     def token(self) -> str:
         return f"-{self.name}" if self.descending else self.name
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """A list whose first page's statement is compiled once (KeysetPagination.paginate_sql): `build(key)`
+    makes the list's queryset of `model`; its SQL depends only on `shape` and `key` (SENTINEL while
+    compiling; None: no key)."""
+    model: type[Model]
+    shape: Hashable
+    build: Callable[[int | None], QuerySet[Any]]
+    key: int | None
+    params: frozenset[str] = frozenset()  # the query parameters `shape` accounts for (besides the page size)
+    prepare: bool = True  # False when the plan may depend on the values (a list filtered by them)
+
+
+@dataclass(frozen=True)
+class _FirstPage:
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[int, ...]  # where the key goes in `params`
+    columns: tuple[OrderColumn, ...]
 
 
 @dataclass(frozen=True)
@@ -247,29 +271,84 @@ class KeysetPagination(BasePagination):
         self.rows = self._keep(list(qs), size=size, reverse=reverse, after_cursor=after_cursor)
         return self.rows
 
-    def paginate_sql(self, queryset: QuerySet[Any], request: Request, view: Any, *, select: str, joins: str,
-                     params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    def paginate_sql(self, queryset: QuerySet[Any] | None, request: Request, view: Any, *, select: str, joins: str,
+                     params: Sequence[Any], reuse: Reuse | None = None) -> list[tuple[Any, ...]]:
         """The page of `queryset` as `paginate_queryset` reads it, through a statement that wraps the
         page's own query (its filters, keyset condition, order and LIMIT, compiled by Django):
         `SELECT <the ordering columns>, <select> FROM (<page query>) r <joins> ORDER BY <the order>`,
         with `params` after the page query's. `queryset` must be a values query selecting the
-        ordering columns by their attribute names. Returns each row's `select` part, in page order."""
+        ordering columns by their attribute names. Returns each row's `select` part, in page order.
+
+        `reuse`: the list's queryset is `reuse.build(reuse.key)` (then `queryset` may be None). A first
+        page (no parameter but the page size and `reuse.params`) is then read by a statement compiled
+        once per process and `reuse.shape` (opsdesk.statements), prepared per connection when
+        `reuse.prepare`: `shape` must name everything the list's SQL depends on except `key`."""
+        if reuse is not None and set(request.query_params) <= reuse.params | {self.page_size_query_param}:
+            fetched = self._first_page(reuse, request, view, select=select, joins=joins, params=params)
+            if fetched is not None:
+                return fetched
+        if queryset is None:
+            assert reuse is not None
+            queryset = reuse.build(reuse.key)
         qs, size, reverse, after_cursor = self._page_query(queryset, request, view)
         connection = connections[qs.db]
         inner, inner_params = qs.query.get_compiler(using=qs.db).as_sql()
-        keys = [c.attname for c in self.columns]
-        quoted = [connection.ops.quote_name(k) for k in keys]
-        order = ", ".join(f"{i} {'DESC' if c.descending != reverse else 'ASC'}"
-                          for i, c in enumerate(self.columns, start=1))
-        sql = (f"SELECT {', '.join(f'r.{q}' for q in quoted)}, {select} FROM ({inner}) r{joins}"
-               f" ORDER BY {order}")
+        sql = self._wrap(connection, inner, select, joins, reverse=reverse)
         with connection.cursor() as cursor:
             cursor.execute(sql, (*inner_params, *params))
             fetched = cursor.fetchall()
+        return self._page_rows(fetched, size=size, reverse=reverse, after_cursor=after_cursor)
+
+    def _wrap(self, connection: Any, inner: str, select: str, joins: str, *, reverse: bool) -> str:
+        quoted = [connection.ops.quote_name(c.attname) for c in self.columns]
+        order = ", ".join(f"{i} {'DESC' if c.descending != reverse else 'ASC'}"
+                          for i, c in enumerate(self.columns, start=1))
+        return (f"SELECT {', '.join(f'r.{q}' for q in quoted)}, {select} FROM ({inner}) r{joins}"
+                f" ORDER BY {order}")
+
+    def _page_rows(self, fetched: list[Any], *, size: int, reverse: bool, after_cursor: bool) -> list[tuple[Any, ...]]:
         fetched = self._keep(fetched, size=size, reverse=reverse, after_cursor=after_cursor)
+        keys = [c.attname for c in self.columns]
         n = len(keys)
         self.rows = [_Boundary(dict(zip(keys, row[:n], strict=True))) for row in fetched]
         return [row[n:] for row in fetched]
+
+    def _first_page(self, reuse: Reuse, request: Request, view: Any, *, select: str, joins: str,
+                    params: Sequence[Any]) -> list[tuple[Any, ...]] | None:
+        """The first page through the statement compiled for `reuse.shape` (None: it cannot be reused)."""
+        if reuse.key is not None and not INT8_MIN <= reuse.key <= INT8_MAX:
+            return None
+        size = self.get_page_size(request)
+        db = router.db_for_read(reuse.model)
+        entry = remembered(("keyset-first-page", type(self), reuse.shape, size, select, joins, db),
+                           lambda: self._compile_first_page(reuse, request, view, select, joins, db))
+        if entry is None:
+            return None
+        self.request = request
+        self.columns = list(entry.columns)
+        bound = list(entry.params)
+        for i in entry.slots:
+            bound[i] = reuse.key
+        connection = connections[db]
+        with prepared(connection) if reuse.prepare else nullcontext(), connection.cursor() as cursor:
+            cursor.execute(entry.sql, (*bound, *params))
+            fetched = cursor.fetchall()
+        return self._page_rows(fetched, size=size, reverse=False, after_cursor=False)
+
+    def _compile_first_page(self, reuse: Reuse, request: Request, view: Any, select: str, joins: str,
+                            db: str) -> _FirstPage | None:
+        qs, _size, reverse, after_cursor = self._page_query(
+            reuse.build(None if reuse.key is None else SENTINEL).using(db), request, view)
+        assert not reverse and not after_cursor
+        try:
+            inner, inner_params = qs.query.get_compiler(using=db).as_sql()
+        except EmptyResultSet:
+            return None  # no rows for anyone of this shape: the usual path answers
+        slots = key_slots(inner_params)
+        if (reuse.key is not None and not slots) or str(SENTINEL) in inner:
+            return None  # the key was not a parameter: not reusable
+        sql = self._wrap(connections[db], inner, select, joins, reverse=False)
+        return _FirstPage(sql=sql, params=tuple(inner_params), slots=slots, columns=tuple(self.columns))
 
     # --- the response -----------------------------------------------------------------------
 

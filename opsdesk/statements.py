@@ -30,7 +30,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 from django.db.models.query import _get_from_db, get_related_populators  # type: ignore[attr-defined]
+from django.db.models.utils import create_namedtuple_class
 
 # Stands for the key while the statement is compiled; no row has it (keys are positive).
 SENTINEL = -(2**62) - 7919
@@ -52,9 +53,11 @@ class _Compiled:
     params: tuple[Any, ...]
     slots: tuple[int, ...]  # where the key goes in `params`
     fetch_mode: Any
+    names: tuple[str, ...]  # a values query's row names (values_list(named=True))
 
 
 _EMPTY = object()  # the shape sees no rows at all (e.g. an inactive user's visibility)
+_MISSING = object()
 _compiled: dict[Hashable, Any] = {}
 _lock = threading.Lock()
 
@@ -81,9 +84,11 @@ def compiled_get[M: Model](*, model: type[M], shape: Hashable, build: Callable[[
 
 
 def compiled_rows(*, model: type[Model], shape: Hashable, build: Callable[[int | None], QuerySet[Any]],
-                  key: int | None) -> list[tuple[Any, ...]]:
+                  key: int | None, named: bool = False, prepare: bool = False) -> list[tuple[Any, ...]]:
     """The rows of `build(key)` (a values_list() queryset, a union of them included) from SQL compiled
-    once per `shape` (and per whether `key` is None); not prepared: its plan may depend on the key."""
+    once per `shape` (and per whether `key` is None). `named`: the rows as values_list(named=True)
+    gives them. Not prepared unless `prepare`: only where the plan cannot depend on the key (a user's
+    own rows, a fixed list)."""
     if key is not None and not INT8_MIN <= key <= INT8_MAX:
         return []
     db = router.db_for_read(model)
@@ -93,10 +98,33 @@ def compiled_rows(*, model: type[Model], shape: Hashable, build: Callable[[int |
     if not isinstance(entry, _Compiled):
         return list(build(key).using(db))
     connection, compiler, params = _bind(entry, key, db)
-    with connection.cursor() as cursor:
+    with prepared(connection) if prepare else nullcontext(), connection.cursor() as cursor:
         cursor.execute(entry.sql, params)
         rows = cursor.fetchall()
-    return [tuple(row) for row in compiler.results_iter(results=[rows])]
+    out = [tuple(row) for row in compiler.results_iter(results=[rows])]
+    if named:
+        row_class = create_namedtuple_class(*entry.names)
+        return [tuple.__new__(row_class, row) for row in out]
+    return out
+
+
+def remembered(shape: Hashable, make: Callable[[], Any]) -> Any:
+    """`make()` computed once per process and `shape`, kept with the compiled statements (the same bound,
+    forgotten by `compiled_clear`): for statements assembled elsewhere (opsdesk.pagination's first
+    pages). `shape` must name everything the value depends on."""
+    entry = _compiled.get(shape, _MISSING)
+    if entry is _MISSING:
+        entry = make()
+        with _lock:
+            if len(_compiled) >= MAX_SHAPES:
+                _compiled.clear()
+            _compiled[shape] = entry
+    return entry
+
+
+def key_slots(params: Any) -> tuple[int, ...]:
+    """Where SENTINEL stands in a compiled statement's parameters."""
+    return tuple(i for i, p in enumerate(params) if isinstance(p, int) and not isinstance(p, bool) and p == SENTINEL)
 
 
 def _entry(shape: Hashable, build: Callable[[Any], QuerySet[Any]], key: int | None, db: str) -> Any:
@@ -134,12 +162,13 @@ def _compile(build: Callable[[Any], QuerySet[Any]], db: str, *, keyed: bool) -> 
         sql, params = compiler.as_sql()
     except EmptyResultSet:
         return _EMPTY
-    slots = tuple(i for i, p in enumerate(params)
-                  if isinstance(p, int) and not isinstance(p, bool) and p == SENTINEL)
+    slots = key_slots(params)
     if (keyed and not slots) or str(SENTINEL) in sql:
         return None
+    query = qs.query
+    names = tuple(getattr(qs, "_fields", None) or (*query.extra_select, *query.values_select, *query.annotation_select))
     return _Compiled(compiler=compiler, sql=sql, params=tuple(params), slots=slots,
-                     fetch_mode=getattr(qs, "_fetch_mode", None))
+                     fetch_mode=getattr(qs, "_fetch_mode", None), names=names)
 
 
 def _instance(compiler: Any, row: Any, db: str, fetch_mode: Any) -> Any:

@@ -21,7 +21,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import CharField as ModelCharField
 from django.db.models import DateTimeField, IntegerField, TextField
 from django.db.models import ForeignKey as ModelForeignKey
@@ -32,7 +32,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from opsdesk.jsonrows import fixed_zone, sql_literal, sql_local_iso, sql_name
-from opsdesk.pagination import KeysetPagination
+from opsdesk.pagination import KeysetPagination, Reuse
 from tickets.choices import ClockKind, TicketKind
 from tickets.models import SLAClock
 
@@ -141,11 +141,14 @@ def _page_sql(serializer_class: type[IncidentSerializer]) -> tuple[str, str] | N
 
 def incident_list_json_page(queryset: Any, *, serializer_class: type[IncidentSerializer],
                             paginator: BasePagination | None, request: Request, view: Any,
-                            context: dict[str, Any]) -> Response | None:
+                            context: dict[str, Any], reuse: Reuse | None = None) -> Response | None:
     """A page of `queryset` (incident_list_rows of the list's queryset) written by PostgreSQL, or
     None when it cannot be (not PostgreSQL, a time zone with daylight saving time, a field with no
-    SQL form): then the caller serialises the page in Python."""
-    if connections[queryset.db].vendor != "postgresql" or not isinstance(paginator, KeysetPagination):
+    SQL form): then the caller serialises the page in Python. With `reuse` the queryset is
+    `reuse.build(reuse.key)` (`queryset` None), and a first page's statement is compiled once
+    (KeysetPagination.paginate_sql)."""
+    db = queryset.db if queryset is not None else router.db_for_read(Incident)
+    if connections[db].vendor != "postgresql" or not isinstance(paginator, KeysetPagination):
         return None
     zone = fixed_zone(timezone.get_current_timezone())
     sql = _page_sql(serializer_class)
@@ -155,10 +158,13 @@ def incident_list_json_page(queryset: Any, *, serializer_class: type[IncidentSer
     now: datetime = context.get("now") or timezone.now()
     labels = sla_labels()
     extra = (zone.shift, zone.suffix, zone.since, now, [labels[t] for t in TARGET_ORDER])
-    rows = paginator.paginate_sql(queryset, request, view, select=select, joins=joins, params=extra)
+    rows = paginator.paginate_sql(queryset, request, view, select=select, joins=joins, params=extra, reuse=reuse)
     texts: list[str] = [row[-1] for row in rows]
     redo = {row[-3]: i for i, row in enumerate(rows) if row[-2]}
     if redo:
+        if queryset is None:
+            assert reuse is not None
+            queryset = reuse.build(reuse.key)
         again = serializer_class(queryset.filter(pk__in=list(redo)), many=True, context=context).data
         renderer = JSONRenderer()
         for item in again:

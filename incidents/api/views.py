@@ -3,6 +3,7 @@ ticket kernel), the dispatcher queue and an engineer's open work."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.db.models import QuerySet
@@ -18,9 +19,10 @@ from rest_framework.response import Response
 
 from opsdesk.api_errors import parse_id
 from opsdesk.filters import query_bool
+from opsdesk.pagination import Reuse
 from tickets.api.idempotency import IDEMPOTENCY_KEY_REUSED, idempotent_create
 from tickets.api.views import TIMELINE_ACTION, TicketViewSet
-from tickets.models import TicketBase
+from tickets.models import TicketBase, TicketQuerySet
 
 from ..filtersets import IncidentApiFilterSet
 from ..followups import (
@@ -145,6 +147,15 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
         return super().filter_queryset(queryset)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        params = request.query_params
+        names = set(params) - {self.paginator.page_size_query_param} if self.paginator else {"?"}
+        if names <= IncidentApiFilterSet.STATIC_FILTERS:
+            # The statement depends on the reader's visibility, the filters' values and the time zone
+            # (a month is local): compiled once per such shape, planned for its values each time.
+            shape = (TicketQuerySet.visibility_key(request.user), timezone.get_current_timezone_name(),
+                     tuple(sorted((name, tuple(params.getlist(name))) for name in names)))
+            return self._work_list(None, build=lambda _key: self.get_queryset(), shape=shape,
+                                   params=frozenset(names), prepare=False)
         return self._work_list(self.get_queryset())
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -152,24 +163,45 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
         self.check_object_permissions(request, incident)
         return self.detail_response(incident)
 
-    def _work_list(self, queryset: QuerySet[Incident]) -> Response:
+    def _work_list(self, queryset: QuerySet[Incident] | None, *, build: Callable[[int | None], QuerySet[Incident]] | None = None,
+                   shape: Hashable = None, key: int | None = None, params: frozenset[str] = frozenset(),
+                   prepare: bool = True) -> Response:
         """A page of named rows, not model instances (issue 19): on PostgreSQL the database writes
-        each row's JSON (incidents/api/listjson.py); elsewhere the list serializer reads the rows."""
-        rows = incident_list_rows(self.filter_queryset(queryset))
+        each row's JSON (incidents/api/listjson.py); elsewhere the list serializer reads the rows.
+        With `build` (queryset None) the list is `build(key)`, and its first page is read by a
+        statement compiled once per `shape` (everything its SQL depends on but `key`)."""
+        reuse: Reuse | None = None
+        rows: QuerySet[Any] | None = None
+        if build is not None:
+            def rows_of(k: int | None) -> QuerySet[Any]:
+                return incident_list_rows(self.filter_queryset(build(k)))  # type: ignore[no-any-return]
+            reuse = Reuse(model=Incident, shape=(self.action, shape), build=rows_of, key=key, params=params,
+                          prepare=prepare)
+        else:
+            assert queryset is not None
+            rows = incident_list_rows(self.filter_queryset(queryset))
         page = incident_list_json_page(rows, serializer_class=IncidentListItemSerializer, paginator=self.paginator,
-                                       request=self.request, view=self, context=self.get_serializer_context())
-        return page if page is not None else self.paged(rows, IncidentListItemSerializer)
+                                       request=self.request, view=self, context=self.get_serializer_context(),
+                                       reuse=reuse)
+        if page is not None:
+            return page
+        return self.paged(rows if reuse is None else reuse.build(key), IncidentListItemSerializer)
 
     @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated, IsStaffMember],
             ordering=QUEUE_ORDER, ordering_fields=())
     def queue(self, request: Request) -> Response:
-        return self._work_list(incident_dispatch_queue(user=request.user).select_related(None)
-                               .defer(*LIST_OMITTED_FIELDS))
+        user = request.user
+        return self._work_list(None, build=lambda _key: incident_dispatch_queue(user=user).select_related(None)
+                               .defer(*LIST_OMITTED_FIELDS),
+                               shape=TicketQuerySet.visibility_key(user))
 
     @action(detail=False, methods=["get"], permission_classes=[IsAuthenticated, IsStaffMember],
             ordering=WORK_ORDER, ordering_fields=())
     def mine(self, request: Request) -> Response:
-        return self._work_list(incident_my_work(user=request.user).select_related(None).defer(*LIST_OMITTED_FIELDS))
+        user = request.user
+        return self._work_list(None, build=lambda assignee_id: incident_my_work(user=user, assignee_id=assignee_id)
+                               .select_related(None).defer(*LIST_OMITTED_FIELDS),
+                               shape=TicketQuerySet.visibility_key(user), key=user.pk)
 
     # --- SLA follow-ups -------------------------------------------------------------------------
 

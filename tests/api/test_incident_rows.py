@@ -276,3 +276,92 @@ def test_fixed_zone_offsets():
     shanghai = fixed_zone(ZoneInfo("Asia/Shanghai"))
     assert shanghai is not None and shanghai.suffix == "+08:00" and shanghai.since.year == 1991
     assert (shanghai.since - timedelta(seconds=1)).astimezone(ZoneInfo("Asia/Shanghai")).utcoffset() != shanghai.shift
+
+
+def _prepared_first_pages() -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [s for (s,) in cursor.fetchall() if "row_to_json" in s]
+
+
+def test_first_pages_compiled_once_follow_each_engineer(api_as, monkeypatch, dispatcher, engineer, other_engineer,
+                                                         operator, org_a, incidents, now):
+    """/mine/ and /queue/ first pages come from a statement compiled once per process and visibility,
+    prepared per connection; the engineer's id is put in for each request: the second engineer gets
+    his own incidents from the first one's statement, the same bytes as the Python path."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the compiled first page is PostgreSQL's")
+    theirs = incident_create(actor=operator, organization=org_a, title="the other engineer's", now=now - 30 * M,
+                             reported_at=now - 30 * M)
+    incident_transition(incident_id=theirs.pk, actor=dispatcher, action="assign",
+                        payload={"assignee": other_engineer.pk}, now=now - 20 * M)
+    incident_create(actor=operator, organization=org_a, title="queued too", now=now - 10 * M, reported_at=now - 10 * M)
+    with time_machine.travel(now + 700 * M, tick=False):
+        mine = {}
+        for user in (engineer, other_engineer, engineer):
+            fast, slow, statements = _bodies(api_as(user), "/api/v1/incidents/mine/", monkeypatch)
+            assert fast == slow
+            assert any("row_to_json" in s for s in statements)
+            mine[user.pk] = {r["title"] for r in json.loads(fast)["results"]}
+        assert mine[engineer.pk] == {"full", "paused 待定"}  # open and assigned to him; "done" is resolved
+        assert mine[other_engineer.pk] == {"the other engineer's"}
+        for size, rows in (({"page_size": 1}, 1), ({}, 3), ({"page_size": 1}, 1)):  # the size is in the statement
+            fast, slow, _ = _bodies(api_as(dispatcher), "/api/v1/incidents/queue/", monkeypatch, **size)
+            assert fast == slow and len(json.loads(fast)["results"]) == rows
+        prepared = _prepared_first_pages()
+        assert any("assignee_id" in s for s in prepared), prepared  # /mine/, once for both engineers
+        assert len([s for s in prepared if "assignee_id\" = $" in s]) == 1, prepared
+
+
+def test_first_page_with_parameters_takes_the_usual_path(api_as, monkeypatch, dispatcher, incidents, now):
+    """Only a first page with at most a page size reuses the compiled statement: a filter narrows, an
+    ordering is refused as before, a cursor continues where the compiled page ended."""
+    client = api_as(dispatcher)
+    with time_machine.travel(now + 700 * M, tick=False):
+        everything = json.loads(client.get("/api/v1/incidents/queue/").content)["results"]
+        assert {r["fault_level"] for r in everything} > {"I"}
+        fast, slow, _ = _bodies(client, "/api/v1/incidents/queue/", monkeypatch, fault_level="I")
+        assert fast == slow and {r["title"] for r in json.loads(fast)["results"]} == {"major"}
+        assert client.get("/api/v1/incidents/queue/", {"ordering": "title"}).status_code == 400
+        first = json.loads(client.get("/api/v1/incidents/queue/", {"page_size": 1}).content)
+        seen, page = list(first["results"]), first["next"]
+        while page:
+            fast, slow, _ = _bodies(client, page, monkeypatch)
+            assert fast == slow
+            seen.extend(json.loads(fast)["results"])
+            page = json.loads(fast)["next"]
+        assert [r["id"] for r in seen] == [r["id"] for r in everything]
+
+
+def test_filtered_list_compiled_per_reader_and_values(api_as, monkeypatch, operator, dispatcher, customer_a,
+                                                      customer_b, org_b, incidents, now):
+    """The list filtered by value-only filters keeps its statement per reader's visibility and per
+    values: organisation B's customer, asking what organisation A's asked, gets B's incidents; other
+    values get their own rows; a bad value is refused every time; a filter on the clock or the user
+    (sla, mine) is not kept."""
+    theirs = incident_create(actor=operator, organization=org_b, title="B's", now=now - 5 * M, reported_at=now - 5 * M)
+    url = "/api/v1/incidents/"
+    with time_machine.travel(now + 700 * M, tick=False):
+        titles = {}
+        for who, params in ((customer_a, {"status": "new"}), (customer_b, {"status": "new"}),
+                            (customer_a, {"status": "new"}), (customer_a, {"status": "resolved"}),
+                            (dispatcher, {"status": "new", "page_size": 2}), (dispatcher, {"status": "new"}),
+                            (dispatcher, {"organization": org_b.pk}), (dispatcher, {"sla": "breached"}),
+                            (dispatcher, {"mine": "true"})):
+            fast, slow, _ = _bodies(api_as(who), url, monkeypatch, **params)
+            assert fast == slow, (who, params)
+            titles[who.username, tuple(params.items())] = {r["title"] for r in json.loads(fast)["results"]}
+        assert titles["cust_a", (("status", "new"),)] == {"plain", "major"}
+        assert titles["cust_b", (("status", "new"),)] == {"B's"}
+        assert titles["cust_a", (("status", "resolved"),)] == {"done"}
+        assert titles["dispatcher", (("status", "new"),)] == {"plain", "major", "B's"}
+        assert len(titles["dispatcher", (("status", "new"), ("page_size", 2))]) == 2
+        assert titles["dispatcher", (("organization", org_b.pk),)] == {"B's"}
+        for _ in range(2):
+            bad = api_as(dispatcher).get(url, {"status": "no-such"})
+            assert bad.status_code == 400 and "status" in bad.json()
+    assert theirs.pk

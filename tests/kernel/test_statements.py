@@ -162,3 +162,35 @@ def test_page_pickers_compiled_once_follow_the_organisation(org_a, org_b, dispat
     CIFactory(organization=org_a, name="router-a")
     assert sorted(n.split(" · ")[0] for n in names(org_a.pk, "ci")) == ["router-a", "switch-a"]
     assert len([s for s, _db in statements._compiled if s[0][0] == "incident_page_pickers"]) == 2  # with, without
+
+
+def test_html_work_lists_compiled_once_follow_each_user(org_a, org_b, make_incident):
+    """/my-work/'s first page and /queue/ come from statements compiled once per visibility (the
+    engineer's id put in), prepared where PostgreSQL is used: the same named rows as the querysets
+    they replace, for a second engineer after the first one's statement was compiled."""
+    from incidents.selectors import (
+        incident_dispatch_queue,
+        incident_my_work,
+        incident_my_work_first_page,
+        incident_queue_rows,
+        incident_work_page,
+        incident_work_rows,
+    )
+
+    one, two = UserFactory(role=Role.ENGINEER), UserFactory(role=Role.ENGINEER)
+    dispatcher = UserFactory(role=Role.DISPATCHER)
+    for i in range(3):
+        make_incident(organization=org_a, assignee=one, status="in_progress", title=f"one {i}")
+    make_incident(organization=org_b, assignee=two, status="in_progress", title="two")
+    make_incident(organization=org_b, title="queued")
+    for size in (2, 5):
+        for user in (one, two, one):
+            got, cursor = incident_my_work_first_page(user=user, size=size)
+            want, want_cursor = incident_work_page(incident_work_rows(incident_my_work(user=user)), after=None, size=size)
+            assert got == want and cursor == want_cursor and got, (user, size)
+            assert [r._fields for r in got] == [r._fields for r in want]
+            assert {r.assignee_id for r in got} == {user.pk}
+        queue = incident_queue_rows(user=dispatcher, size=size)
+        assert queue == list(incident_work_rows(incident_dispatch_queue(user=dispatcher))[:size])
+        assert "queued" in {r.title for r in queue}
+    assert incident_my_work_first_page(user=one, size=2)[1] is not None  # three rows: a next page
