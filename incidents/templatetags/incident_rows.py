@@ -21,7 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.timesince import MONTHS_DAYS
+from django.utils.translation import get_language, gettext
 
 from incidents.templatetags.sla_tags import countdown, due_state
 
@@ -95,8 +96,36 @@ def _local(value: datetime | None, tz: Any) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+# `timesince` counts whole calendar months from `value` (to a pivot instant), then writes the weeks,
+# days, hours and minutes left: every unit a multiple of a minute. Its text is therefore decided by
+# the month count, the whole minutes after the pivot and the language; it is kept under those (a
+# queue's ages repeat from one view to the next, and formatting them through lazy plural
+# translations is what costs). The month count and pivot below are timesince's own arithmetic.
+_ages: dict[tuple[int, int, str | None], str] = {}
+
+
 def _age(value: datetime | None, now: datetime) -> str:
-    return escape(timesince_filter(value, now))
+    """`{{ value|timesince:now }}`, escaped."""
+    if value is None or value.tzinfo is None or now.tzinfo is None:
+        return escape(timesince_filter(value, now))
+    now = now.astimezone(value.tzinfo)
+    months = (now.year - value.year) * 12 + (now.month - value.month)
+    if value.day > now.day or (value.day == now.day and value.time() > now.time()):
+        months -= 1
+    pivot = value
+    if months > 0:
+        year, month = value.year + months // 12, value.month + months % 12
+        if month > 12:
+            year, month = year + 1, month - 12
+        pivot = datetime(year, month, min(MONTHS_DAYS[month - 1], value.day), value.hour, value.minute,
+                         value.second, tzinfo=value.tzinfo)
+    key = (months, int((now - pivot).total_seconds() // 60), get_language())
+    text = _ages.get(key)
+    if text is None:
+        if len(_ages) > 100_000:
+            _ages.clear()
+        text = _ages[key] = escape(timesince_filter(value, now))
+    return text
 
 
 @register.simple_tag(takes_context=True)
