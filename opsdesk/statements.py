@@ -14,6 +14,8 @@ over tables with many indexes) and ~1 ms running it.
   `TicketQuerySet.visibility_key(user)`, kept beside `visible_to`.
 * `compiled_rows(model=, shape=, build=, key=)`: the same for a values_list() queryset (the incident
   page's pickers: one UNION ALL whose only varying value is the organisation), not prepared.
+* `remembered(shape, make)`: any value made once per shape in the same bounded cache: the work lists'
+  first-page statements, which opsdesk.pagination assembles around a compiled list query.
 * `prepared(connection)`: statements executed inside run as server-side prepared statements on
   PostgreSQL (psycopg 3), so a connection plans each once; PostgreSQL then reuses a generic plan
   when it costs no more than the custom ones (a row by its primary key: always). Django's own cursors
