@@ -130,14 +130,9 @@ def key_slots(params: Any) -> tuple[int, ...]:
 
 
 def _entry(shape: Hashable, build: Callable[[Any], QuerySet[Any]], key: int | None, db: str) -> Any:
-    entry = _compiled.get((shape, db))
-    if entry is None:
-        entry = _compile(build, db, keyed=key is not None)
-        with _lock:
-            if len(_compiled) >= MAX_SHAPES:
-                _compiled.clear()
-            _compiled[(shape, db)] = entry
-    return entry
+    """The compiled statement of `shape` on `db`: a _Compiled, _EMPTY, or None (not reusable: the
+    callers run `build(key)` as it is; remembered, so it is not compiled again on every call)."""
+    return remembered((shape, db), lambda: _compile(build, db, keyed=key is not None))
 
 
 def _bind(entry: _Compiled, key: int | None, db: str) -> tuple[Any, Any, list[Any]]:

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from opsdesk.api_errors import parse_id
 from opsdesk.filters import query_bool
-from opsdesk.pagination import Reuse
+from opsdesk.pagination import KeysetPagination, Reuse
 from tickets.api.idempotency import IDEMPOTENCY_KEY_REUSED, idempotent_create
 from tickets.api.views import TIMELINE_ACTION, TicketViewSet
 from tickets.models import TicketBase, TicketQuerySet
@@ -148,7 +148,7 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         params = request.query_params
-        names = set(params) - {self.paginator.page_size_query_param} if self.paginator else {"?"}
+        names = set(params) - {KeysetPagination.page_size_query_param}
         if names <= IncidentApiFilterSet.STATIC_FILTERS:
             # The statement depends on the reader's visibility, the filters' values and the time zone
             # (a month is local): compiled once per such shape, planned for its values each time.
