@@ -16,12 +16,16 @@ over tables with many indexes) and ~1 ms running it.
   page's pickers: one UNION ALL whose only varying value is the organisation), not prepared.
 * `remembered(shape, make)`: any value made once per shape in the same bounded cache: the work lists'
   first-page statements, which opsdesk.pagination assembles around a compiled list query.
+* `inline_values(connection, sql, params)`: a statement's parameters written in as literals, for a
+  statement whose shape names its values (the incident list filtered by value-only filters): it can
+  then be prepared, and its one plan is still made for those values.
 * `prepared(connection)`: statements executed inside run as server-side prepared statements on
   PostgreSQL (psycopg 3), so a connection plans each once; PostgreSQL then reuses a generic plan
   when it costs no more than the custom ones (a row by its primary key: always). Django's own cursors
   bind parameters client-side and never prepare, so nothing else changes. Only for statements whose
-  plan cannot depend on the values (keyed by a primary key); a list filtered by values keeps
-  Django's cursors, where each run is planned for its own values.
+  plan cannot depend on their parameters (a row by its key, a user's own rows, a fixed list); a list
+  filtered by values is prepared only with those values written in (`inline_values`), one
+  statement per values.
 
 A transaction pooler that moves sessions between clients (PgBouncer in transaction mode before 1.21)
 would lose prepared statements: docs/operations.md says to connect directly or in session mode.
@@ -30,8 +34,9 @@ would lose prepared statements: docs/operations.md says to connect directly or i
 from __future__ import annotations
 
 import copy
+import re
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -122,6 +127,32 @@ def remembered(shape: Hashable, make: Callable[[], Any]) -> Any:
                 _compiled.clear()
             _compiled[shape] = entry
     return entry
+
+
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def inline_values(connection: Any, sql: str, params: Sequence[Any], *, keep: tuple[int, ...] = ()) -> tuple[str, tuple[Any, ...]]:
+    """`sql` with its parameters written in as SQL literals (quoted by the driver, as
+    `connection.ops.compose_sql` does), except those at the positions `keep`, which stay parameters:
+    (the SQL, the kept parameters). A statement whose shape names its values (a list filtered by
+    them) can then be prepared and still be planned for those values: its plan sees constants."""
+    values = iter(enumerate(params))
+    kept: list[Any] = []
+
+    def literal(match: re.Match[str]) -> str:
+        if match.group() == "%%":
+            return "%%"
+        i, value = next(values)
+        if i in keep:
+            kept.append(value)
+            return "%s"
+        return connection.ops.compose_sql("%s", [value]).replace("%", "%%")
+
+    out = _PLACEHOLDER.sub(literal, sql)
+    if next(values, None) is not None:
+        raise ValueError("more parameters than placeholders")
+    return out, tuple(kept)
 
 
 def key_slots(params: Any) -> tuple[int, ...]:

@@ -150,6 +150,8 @@ def test_create_response_gives_what_drf_gives(api_as, operator, org_a):
 
 # --- the lists PostgreSQL writes (incidents/api/listjson.py) --------------------------------------
 
+SQL_PAGE = "AS needs_python"  # in the statement of a page PostgreSQL writes (listjson._page_sql)
+
 LIST_URLS = [
     ("dispatcher", "/api/v1/incidents/"), ("dispatcher", "/api/v1/incidents/queue/"),
     ("engineer", "/api/v1/incidents/mine/"), ("customer_a", "/api/v1/incidents/"),
@@ -189,7 +191,7 @@ def _walk(client: Any, url: str, monkeypatch: Any, *, sql: bool) -> list[dict[st
     while page:
         fast, slow, statements = _bodies(client, page, monkeypatch, **params)
         assert fast == slow
-        assert any("row_to_json" in s for s in statements) is sql, (page, [s[:80] for s in statements])
+        assert any(SQL_PAGE in s for s in statements) is sql, (page, [s[:80] for s in statements])
         last = json.loads(fast)
         seen.extend(last["results"])
         page, params = last["next"], {}
@@ -283,7 +285,7 @@ def _prepared_first_pages() -> list[str]:
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
-        return [s for (s,) in cursor.fetchall() if "row_to_json" in s]
+        return [s for (s,) in cursor.fetchall() if SQL_PAGE in s]
 
 
 def test_first_pages_compiled_once_follow_each_engineer(api_as, monkeypatch, dispatcher, engineer, other_engineer,
@@ -305,7 +307,7 @@ def test_first_pages_compiled_once_follow_each_engineer(api_as, monkeypatch, dis
         for user in (engineer, other_engineer, engineer):
             fast, slow, statements = _bodies(api_as(user), "/api/v1/incidents/mine/", monkeypatch)
             assert fast == slow
-            assert any("row_to_json" in s for s in statements)
+            assert any(SQL_PAGE in s for s in statements)
             mine[user.pk] = {r["title"] for r in json.loads(fast)["results"]}
         assert mine[engineer.pk] == {"full", "paused 待定"}  # open and assigned to him; "done" is resolved
         assert mine[other_engineer.pk] == {"the other engineer's"}
@@ -364,4 +366,11 @@ def test_filtered_list_compiled_per_reader_and_values(api_as, monkeypatch, opera
         for _ in range(2):
             bad = api_as(dispatcher).get(url, {"status": "no-such"})
             assert bad.status_code == 400 and "status" in bad.json()
+    from django.db import connection
+
+    if connection.vendor == "postgresql":  # prepared once per values, with the values written in
+        prepared = [s for s in _prepared_first_pages() if " r.id, " in s and "status" in s]
+        assert any("\"status\" = 'new'" in s for s in prepared), prepared
+        assert any("\"status\" = 'resolved'" in s for s in prepared), prepared
+        assert any(f"\"organization_id\" = {org_b.pk}" in s for s in prepared), prepared
     assert theirs.pk

@@ -3,6 +3,7 @@ per connection gives the same incident as the plain queryset, and never crosses 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -137,6 +138,29 @@ def test_prepared_only_inside_the_block(org_a, make_incident, dispatcher):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ['%"j_events"%'])
         assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the driver's literals are PostgreSQL's")
+def test_inline_values_writes_what_the_parameters_meant(org_a, make_incident):
+    """inline_values writes each parameter as the driver's literal (hostile text, a percent sign, a
+    time, an integer) and keeps those asked for as parameters: the statement reads the same rows."""
+    from datetime import UTC, datetime
+
+    inc = make_incident(organization=org_a)
+    hostile = "x' OR 1=1 -- %s %% \\ \u4e2d\u6587 ' \" \n"
+    sql = ("SELECT %s::text, %s::timestamptz, id FROM incidents_incident WHERE id = %s AND organization_id = %s"
+           " AND title <> %s AND '%%' = '%%'")
+    params = [hostile, datetime(2026, 9, 1, 0, 0, tzinfo=UTC), inc.pk, org_a.pk, "%s"]
+    written, kept = statements.inline_values(connection, sql, params, keep=(2,))
+    placeholders = [m for m in re.findall(r"%%|%s", written) if m == "%s"]
+    assert kept == (inc.pk,) and placeholders == ["%s"]  # the kept one; the percent signs in literals doubled
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        expected = cursor.fetchall()
+        cursor.execute(written, kept)
+        assert cursor.fetchall() == expected == [(hostile, params[1], inc.pk)]
+    with pytest.raises(ValueError):
+        statements.inline_values(connection, "SELECT %s", [1, 2])
 
 
 def test_page_pickers_compiled_once_follow_the_organisation(org_a, org_b, dispatcher):
