@@ -170,8 +170,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.ModelBackend",  # Django's, reading the session's user by a compiled statement
 ]
+SESSION_ENGINE = "accounts.sessions"  # Django's database sessions, read by a prepared statement
 
 # --- Enterprise sign-in (docs/operations.md, "Sign-in") ------------------------------------------
 # Staff may sign in with the company directory (LDAP / Active Directory, django-auth-ldap): on when

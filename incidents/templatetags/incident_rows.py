@@ -11,6 +11,7 @@ same rows through the original templates (kept in tests/incidents/templates/) an
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +34,12 @@ DEADLINE_TZ = ZoneInfo("Asia/Shanghai")
 _PK = 918273645  # a placeholder id: each URL is reversed once per table, then filled per row
 
 
+def _e(text: Any) -> str:
+    """django.utils.html.escape for a row's values (the same characters, through html.escape) without
+    its per-call checks for lazy text and its SafeString: the rows are marked safe once, whole."""
+    return html.escape(str(text))
+
+
 def _url(name: str) -> tuple[str, str]:
     head, _sep, tail = reverse(name, args=[_PK]).partition(str(_PK))
     return escape(head), escape(tail)
@@ -47,7 +54,7 @@ def _due_cell(inc: Any, now: datetime, tz: Any, labels: dict[str, str]) -> str:
     if inc.sla_paused_at:
         return f'{shown} <span class="tag tag-paused">{labels["paused"]}</span>\n'
     return (f'{shown}<span class="countdown" data-due="{due.astimezone(tz).isoformat()}" '
-            f'data-overdue="{labels["overdue"]}" data-day-unit="{labels["d"]}">{escape(countdown(due, now))}</span>\n')
+            f'data-overdue="{labels["overdue"]}" data-day-unit="{labels["d"]}">{_e(countdown(due, now))}</span>\n')
 
 
 def _related(inc: Any) -> tuple[str, str, str]:
@@ -66,12 +73,12 @@ def _related(inc: Any) -> tuple[str, str, str]:
         org, ci = str(inc.organization), (str(inc.ci) if inc.ci else None)
         who = (inc.assignee.display_name if inc.assignee_id is not None
                else str(inc.group) if inc.group_id is not None else None)
-    return escape(org), "–" if ci is None else escape(ci), "–" if who is None else escape(who)
+    return _e(org), "–" if ci is None else _e(ci), "–" if who is None else _e(who)
 
 
 def _badge(inc: Any, levels: dict[str, str]) -> str:
     """includes/level_badge.html."""
-    level = escape(inc.fault_level)
+    level = _e(inc.fault_level)
     return (f'<span class="badge level level-{level}" title="{levels.get(inc.fault_level, level)}">'
             f"{level}</span>\n")
 
@@ -153,9 +160,9 @@ def queue_rows(context: template.Context, incidents: list[Any], now: datetime, c
         row = (
             f'\n    <tr data-due-row data-due-state="{due_state(inc, now)}">\n'
             f'      <td data-label="{lab["Number"]}"><a class="mono" href="{detail}{pk}{detail_tail}">'
-            f"{escape(inc.number)}</a></td>\n"
+            f"{_e(inc.number)}</a></td>\n"
             f'      <td data-label="{lab["Level"]}">{_badge(inc, levels)}</td>\n'
-            f'      <td data-label="{lab["Title"]}" class="cell-title">{escape(inc.title)}</td>\n'
+            f'      <td data-label="{lab["Title"]}" class="cell-title">{_e(inc.title)}</td>\n'
             f'      <td data-label="{lab["Next deadline"]}" class="due-cell">{_due_cell(inc, now, tz, lab)}</td>\n'
             f'      <td data-label="{lab["Organisation"]}">{org}</td>\n'
             f'      <td data-label="{lab["Device / CI"]}">{ci}</td>\n'
@@ -204,7 +211,7 @@ def incident_table_rows(incidents: list[Any], now: datetime, bulk: bool) -> Safe
     out = []
     for inc in incidents:
         pk = inc.pk
-        number = escape(inc.number)
+        number = _e(inc.number)
         href = f"{detail}{pk}{detail_tail}"
         row = f'\n    <tr data-due-row data-due-state="{due_state(inc, now)}">\n      '
         if bulk:
@@ -214,9 +221,9 @@ def incident_table_rows(incidents: list[Any], now: datetime, bulk: bool) -> Safe
         row += (
             f'\n      <td data-label="{lab["Number"]}"><a class="mono" href="{href}">{number}</a></td>\n'
             f'      <td data-label="{lab["Level"]}">{_badge(inc, levels)}</td>\n'
-            f'      <td data-label="{lab["Title"]}" class="cell-title"><a href="{href}">{escape(inc.title)}</a></td>\n'
-            f'      <td data-label="{lab["Status"]}"><span class="status status-{escape(inc.status)}">'
-            f"{statuses.get(inc.status) or escape(inc.status)}</span></td>\n"
+            f'      <td data-label="{lab["Title"]}" class="cell-title"><a href="{href}">{_e(inc.title)}</a></td>\n'
+            f'      <td data-label="{lab["Status"]}"><span class="status status-{_e(inc.status)}">'
+            f"{statuses.get(inc.status) or _e(inc.status)}</span></td>\n"
             f'      <td data-label="{lab["Organisation"]}">{org}</td>\n'
             f'      <td data-label="{lab["Device / CI"]}">{ci}</td>\n'
             f'      <td data-label="{lab["Assignee"]}">{who}</td>\n'

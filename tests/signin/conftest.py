@@ -39,5 +39,5 @@ def ldap_on(settings, directory):
     for key, value in ldap_settings(directory_env(directory.url)).items():
         setattr(settings, key, value)
     settings.AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.directory.DirectoryBackend",
-                                        "django.contrib.auth.backends.ModelBackend"]
+                                        "accounts.backends.ModelBackend"]
     return directory

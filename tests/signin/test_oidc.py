@@ -35,7 +35,7 @@ def oidc_on(settings):
     settings.OIDC_ROLE_MAP = [("ops-managers", "manager"), ("ops-engineers", "engineer")]
     settings.LOGIN_REDIRECT_URL_FAILURE = "/login/"
     settings.AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.oidc.OIDCBackend",
-                                        "django.contrib.auth.backends.ModelBackend"]
+                                        "accounts.backends.ModelBackend"]
 
 
 def _sign_in(client, userinfo: dict):
