@@ -55,6 +55,18 @@ def backend_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def machine_probe() -> float:
+    """CPU ms of a fixed piece of Python (best of three): the same figure on a faster or slower machine
+    moves with it, so runs on different days can be set side by side."""
+    best = float("inf")
+    for _ in range(3):
+        start, total = time.process_time(), 0
+        for i in range(1_000_000):
+            total += i * i
+        best = min(best, time.process_time() - start)
+    return best * 1000
+
+
 def environ(method: str, path: str, *, headers: dict[str, str], body: bytes = b"") -> dict[str, Any]:
     path_info, _, query = path.partition("?")
     env = {
@@ -254,7 +266,7 @@ def main() -> None:
     print(f"OpsDesk vs floor, CPU per request (Python + its PostgreSQL backend), {args.rounds} rounds × "
           f"{args.requests} requests, best round; load average {load}; "
           f"{Incident.objects.order_by('-id').values_list('id', flat=True).first():,} incidents (max id); "
-          f"cache {'Redis' if args.redis else 'process-local'}")
+          f"cache {'Redis' if args.redis else 'process-local'}; machine probe {machine_probe():.0f} ms")
     best: dict[tuple[str, str], float] = {}
     for _round in range(args.rounds):
         for name, method, _role, path_of, headers in endpoints:
@@ -282,7 +294,8 @@ def main() -> None:
         if (html, "opsdesk") in best and (api_name, "opsdesk") in best:
             ratio = best[(html, "opsdesk")] / best[(api_name, "opsdesk")]
             print(f"{html} / {api_name}: {ratio:.1f}× the API's CPU (goal ≤ 2×: {'met' if ratio <= 2 else 'NOT met'})")
-    print(f"load average after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    print(f"load average after: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}; "
+          f"machine probe {machine_probe():.0f} ms")
 
 
 PAGE_JOINS = ") r CROSS JOIN (SELECT %s::interval AS shift"  # incidents/api/listjson.py's page statement
