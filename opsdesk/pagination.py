@@ -38,7 +38,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from opsdesk.statements import INT8_MAX, INT8_MIN, SENTINEL, inline_values, key_slots, prepared, remembered
+from opsdesk.statements import INT8_MAX, INT8_MIN, SENTINEL, constants_written_in, key_slots, prepared, remembered
 
 MAX_ORDERING_COLUMNS = 4
 
@@ -70,9 +70,6 @@ class Reuse:
     build: Callable[[int | None], QuerySet[Any]]
     key: int | None
     params: frozenset[str] = frozenset()  # the query parameters `shape` accounts for (besides the page size)
-    # True when `shape` names the values the list is filtered by: they are written into the statement as
-    # literals (statements.inline_values), so its one prepared plan is made for them
-    inline: bool = False
 
 
 @dataclass(frozen=True)
@@ -282,10 +279,9 @@ class KeysetPagination(BasePagination):
 
         `reuse`: the list's queryset is `reuse.build(reuse.key)` (then `queryset` may be None). A first
         page (no parameter but the page size and `reuse.params`) is then read by a statement compiled
-        once per process and `reuse.shape` (opsdesk.statements) and prepared per connection: `shape`
-        must name everything the list's SQL depends on except `key`, and the values it is filtered by
-        must either be the same for every request (a fixed list, a person's own rows: parameters) or be
-        named by `shape` and written in (`reuse.inline`), so that the one plan fits them."""
+        once per process and `reuse.shape` (opsdesk.statements), its parameters but the key written
+        in, and prepared per connection: `shape` must name everything the list's SQL depends on except
+        `key` (the values it is filtered by included), so that the one plan fits them."""
         if reuse is not None and set(request.query_params) <= reuse.params | {self.page_size_query_param}:
             fetched = self._first_page(reuse, request, view, select=select, joins=joins, params=params)
             if fetched is not None:
@@ -350,9 +346,7 @@ class KeysetPagination(BasePagination):
         slots = key_slots(inner_params)
         if (reuse.key is not None and not slots) or str(SENTINEL) in inner:
             return None  # the key was not a parameter: not reusable
-        if reuse.inline:
-            inner, inner_params = inline_values(connections[db], inner, inner_params, keep=slots)
-            slots = tuple(range(len(slots)))
+        inner, inner_params, slots = constants_written_in(connections[db], inner, inner_params, slots)
         sql = self._wrap(connections[db], inner, select, joins, reverse=False)
         return _FirstPage(sql=sql, params=tuple(inner_params), slots=slots, columns=tuple(self.columns))
 

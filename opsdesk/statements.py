@@ -16,16 +16,18 @@ over tables with many indexes) and ~1 ms running it.
   page's pickers: one UNION ALL whose only varying value is the organisation), not prepared.
 * `remembered(shape, make)`: any value made once per shape in the same bounded cache: the work lists'
   first-page statements, which opsdesk.pagination assembles around a compiled list query.
-* `inline_values(connection, sql, params)`: a statement's parameters written in as literals, for a
-  statement whose shape names its values (the incident list filtered by value-only filters): it can
-  then be prepared, and its one plan is still made for those values.
+* `inline_values(connection, sql, params)`: a statement's parameters written in as literals. Every
+  compiled statement gets its parameters but the key written in (`constants_written_in`): its
+  shape names them, so they are constants, and PostgreSQL's one prepared plan is then made for
+  them. Left as parameters, the work lists' statuses kept PostgreSQL from proving their partial
+  indexes usable in a generic plan, and it planned every run anew.
 * `prepared(connection)`: statements executed inside run as server-side prepared statements on
   PostgreSQL (psycopg 3), so a connection plans each once; PostgreSQL then reuses a generic plan
   when it costs no more than the custom ones (a row by its primary key: always). Django's own cursors
   bind parameters client-side and never prepare, so nothing else changes. Only for statements whose
-  plan cannot depend on their parameters (a row by its key, a user's own rows, a fixed list); a list
-  filtered by values is prepared only with those values written in (`inline_values`), one
-  statement per values.
+  plan cannot depend on their parameters: the compiled ones, whose parameters but the key are
+  written in (a row by its key, a user's own rows, a fixed list, a list filtered by values named in
+  its shape: one statement per values).
 
 A transaction pooler that moves sessions between clients (PgBouncer in transaction mode before 1.21)
 would lose prepared statements: docs/operations.md says to connect directly or in session mode.
@@ -155,6 +157,19 @@ def inline_values(connection: Any, sql: str, params: Sequence[Any], *, keep: tup
     return out, tuple(kept)
 
 
+def constants_written_in(connection: Any, sql: str, params: Sequence[Any],
+                         slots: tuple[int, ...]) -> tuple[str, tuple[Any, ...], tuple[int, ...]]:
+    """A compiled statement with every parameter but the key written in (`inline_values`), on
+    PostgreSQL: (sql, params, where the key goes). Its shape names everything but the key, so the
+    other parameters are the same on every call; as parameters they kept PostgreSQL from using one
+    plan (a list's partial index is usable only when its statuses are known: every run was planned
+    anew), as constants its one prepared plan is the plan for them."""
+    if connection.vendor != "postgresql":
+        return sql, tuple(params), slots
+    sql, kept = inline_values(connection, sql, params, keep=slots)
+    return sql, kept, tuple(range(len(kept)))
+
+
 def key_slots(params: Any) -> tuple[int, ...]:
     """Where SENTINEL stands in a compiled statement's parameters."""
     return tuple(i for i, p in enumerate(params) if isinstance(p, int) and not isinstance(p, bool) and p == SENTINEL)
@@ -193,6 +208,7 @@ def _compile(build: Callable[[Any], QuerySet[Any]], db: str, *, keyed: bool) -> 
     slots = key_slots(params)
     if (keyed and not slots) or str(SENTINEL) in sql:
         return None
+    sql, params, slots = constants_written_in(connections[db], sql, params, slots)
     query = qs.query
     names = tuple(getattr(qs, "_fields", None) or (*query.extra_select, *query.values_select, *query.annotation_select))
     return _Compiled(compiler=compiler, sql=sql, params=tuple(params), slots=slots,

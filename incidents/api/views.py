@@ -151,12 +151,12 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
         names = set(params) - {KeysetPagination.page_size_query_param}
         if names <= IncidentApiFilterSet.STATIC_FILTERS:
             # The statement depends on the reader's visibility, the filters' values and the time zone
-            # (a month is local): compiled once per such shape with the values written in, so its
+            # (a month is local): compiled once per such shape, the values written in, so that its
             # prepared plan is made for them.
             shape = (TicketQuerySet.visibility_key(request.user), timezone.get_current_timezone_name(),
                      tuple(sorted((name, tuple(params.getlist(name))) for name in names)))
             return self._work_list(None, build=lambda _key: self.get_queryset(), shape=shape,
-                                   params=frozenset(names), inline=True)
+                                   params=frozenset(names))
         return self._work_list(self.get_queryset())
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -165,8 +165,8 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
         return self.detail_response(incident)
 
     def _work_list(self, queryset: QuerySet[Incident] | None, *, build: Callable[[int | None], QuerySet[Incident]] | None = None,
-                   shape: Hashable = None, key: int | None = None, params: frozenset[str] = frozenset(),
-                   inline: bool = False) -> Response:
+                   shape: Hashable = None, key: int | None = None,
+                   params: frozenset[str] = frozenset()) -> Response:
         """A page of named rows, not model instances (issue 19): on PostgreSQL the database writes
         each row's JSON (incidents/api/listjson.py); elsewhere the list serializer reads the rows.
         With `build` (queryset None) the list is `build(key)`, and its first page is read by a
@@ -176,8 +176,7 @@ class IncidentViewSet(mixins.ListModelMixin, TicketViewSet):
         if build is not None:
             def rows_of(k: int | None) -> QuerySet[Any]:
                 return incident_list_rows(self.filter_queryset(build(k)))  # type: ignore[no-any-return]
-            reuse = Reuse(model=Incident, shape=(self.action, shape), build=rows_of, key=key, params=params,
-                          inline=inline)
+            reuse = Reuse(model=Incident, shape=(self.action, shape), build=rows_of, key=key, params=params)
         else:
             assert queryset is not None
             rows = incident_list_rows(self.filter_queryset(queryset))
