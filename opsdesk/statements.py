@@ -145,7 +145,10 @@ def inline_values(connection: Any, sql: str, params: Sequence[Any], *, keep: tup
     def literal(match: re.Match[str]) -> str:
         if match.group() == "%%":
             return "%%"
-        i, value = next(values)
+        item = next(values, None)
+        if item is None:
+            raise ValueError("fewer parameters than placeholders")
+        i, value = item
         if i in keep:
             kept.append(value)
             return "%s"

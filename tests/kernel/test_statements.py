@@ -159,8 +159,10 @@ def test_inline_values_writes_what_the_parameters_meant(org_a, make_incident):
         expected = cursor.fetchall()
         cursor.execute(written, kept)
         assert cursor.fetchall() == expected == [(hostile, params[1], inc.pk)]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="more parameters"):
         statements.inline_values(connection, "SELECT %s", [1, 2])
+    with pytest.raises(ValueError, match="fewer parameters"):
+        statements.inline_values(connection, "SELECT %s, %s", [1])
 
 
 def test_page_pickers_compiled_once_follow_the_organisation(org_a, org_b, dispatcher):

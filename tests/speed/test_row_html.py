@@ -331,6 +331,42 @@ def test_input_widgets_are_the_jinja_templates():
             assert name in _INPUTS
             assert ours.render(name, context) == jinja.render(name, context), (name, value)
     assert len(seen) >= 9
-    select = forms.Select(choices=[("1", "one")])  # other templates still go through the template engines
-    assert ours.render(select.template_name, select.get_context("s", "1", {})) == jinja.render(
-        select.template_name, select.get_context("s", "1", {}))
+    radio = forms.RadioSelect(choices=[("1", "one")])  # other templates still go through the template engines
+    assert "django/forms/widgets/radio.html" not in _INPUTS
+    assert ours.render(radio.template_name, radio.get_context("r", "1", {})) == jinja.render(
+        radio.template_name, radio.get_context("r", "1", {}))
+
+
+def test_select_widgets_are_the_jinja_templates():
+    """FormRenderer writes select.html and its options itself: the same markup as Django's Jinja2
+    templates for plain, grouped, multiple and null-boolean selects, hostile labels and values,
+    none or several chosen; an option with a template of its own goes through the templates."""
+    from django import forms
+    from django.forms.renderers import Jinja2
+    from django.utils.translation import gettext_lazy
+
+    from opsdesk.form_tags import _INPUTS, FormRenderer
+
+    ours, jinja = FormRenderer(), Jinja2()
+    hostile = 'a "b" <c> & \'d\' 引号'
+    choices = [("", "---------"), ("1", "one"), (2, hostile), (hostile, gettext_lazy("Low")),
+               ("Group <g>", [("3", "three"), ("4", hostile)]), ("5", "")]
+    attrs = {"class": "x", "required": True, "disabled": False, "data-x": hostile, "aria-describedby": "id_h"}
+    widgets = [forms.Select(attrs, choices=choices), forms.SelectMultiple(attrs, choices=choices),
+               forms.NullBooleanSelect(), forms.Select(choices=[])]
+    for widget in widgets:
+        values = (None, "", True, False, "unknown") if isinstance(widget, forms.NullBooleanSelect) else (
+            None, "", "1", 2, hostile, ["1", "4"], ["3"], True, "unknown")
+        for value in values:
+            context = widget.get_context("field", value, {"id": "id_field"})
+            assert widget.template_name in _INPUTS
+            assert ours.render(widget.template_name, context) == jinja.render(widget.template_name, context), (
+                type(widget).__name__, value)
+
+    class OwnOption(forms.Select):
+        option_template_name = "django/forms/widgets/input_option.html"
+
+    own = OwnOption(choices=[("1", "one")])
+    context = own.get_context("o", "1", {})
+    assert ours.render(own.template_name, context) == jinja.render(own.template_name, context)
+    assert "<input" in ours.render(own.template_name, context)
