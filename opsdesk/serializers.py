@@ -16,7 +16,7 @@ for declared fields and model-mapped fields alike."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.db.models import Model
@@ -141,3 +141,20 @@ class ModelSerializer(StrictJSONInput, drf.ModelSerializer[_MT]):
 
 class HyperlinkedModelSerializer(StrictJSONInput, drf.HyperlinkedModelSerializer[_MT]):
     pass
+
+
+class ScopedRelatedField(relations.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+    """A primary key among the rows `scope(user=...)` lets the requesting user see (a selector such as
+    contact_list): the queryset is built when the field reads a value, not for every serializer made
+    (issue 19: a create built three querysets for fields it was seldom sent). Unknown or invisible
+    keys get DRF's own "does not exist" message. Without a request (schema generation) there are none."""
+
+    def __init__(self, *, scope: Callable[..., Any], model: type[Model], **kwargs: Any) -> None:
+        self.scope = scope
+        super().__init__(queryset=model._default_manager.none(), **kwargs)
+
+    def get_queryset(self) -> Any:
+        request = self.context.get("request")
+        if request is None:
+            return super().get_queryset()
+        return self.scope(user=request.user)

@@ -359,20 +359,9 @@ class IncidentDetailSerializer(AllowedActionsMixin, IncidentSerializer):
         read_only_fields = fields
 
 
-class ScopedRelationsMixin(serializers.Serializer[Any]):
-    """Contact and CI choices limited to what the requesting user may see."""
+class IncidentCreateSerializer(TicketCreateMixin):
+    """A new incident. Contact and CI are among those the requesting user may see."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is None:  # schema generation
-            return
-        user = request.user
-        self.fields["contact"].queryset = contact_list(user=user)  # type: ignore[attr-defined]
-        self.fields["ci"].queryset = ci_list(user=user)  # type: ignore[attr-defined]
-
-
-class IncidentCreateSerializer(ScopedRelationsMixin, TicketCreateMixin):
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
     impact = serializers.ChoiceField(choices=Impact.choices, default=Impact.LOW)
@@ -382,16 +371,18 @@ class IncidentCreateSerializer(ScopedRelationsMixin, TicketCreateMixin):
         help_text=_("Omit to take the level suggested by impact × urgency; a different level needs level_reason."),
     )
     level_reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    ci = serializers.PrimaryKeyRelatedField(queryset=CI.objects.none(), required=False, allow_null=True)
+    ci = serializers.ScopedRelatedField(scope=ci_list, model=CI, required=False, allow_null=True)
 
 
-class IncidentUpdateSerializer(ScopedRelationsMixin, serializers.Serializer[Any]):
+class IncidentUpdateSerializer(serializers.Serializer[Any]):
+    """The fields an incident's edit changes. Contact and CI are among those the requesting user may see."""
+
     version = serializers.IntegerField(required=False, min_value=1,
                                        help_text=_("The version you read; a stale one is refused with 409."))
     title = serializers.CharField(required=False, max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=20000)
-    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.none(), required=False, allow_null=True)
-    ci = serializers.PrimaryKeyRelatedField(queryset=CI.objects.none(), required=False, allow_null=True)
+    contact = serializers.ScopedRelatedField(scope=contact_list, model=Contact, required=False, allow_null=True)
+    ci = serializers.ScopedRelatedField(scope=ci_list, model=CI, required=False, allow_null=True)
     impact = serializers.ChoiceField(choices=Impact.choices, required=False)
     urgency = serializers.ChoiceField(choices=Urgency.choices, required=False)
     fault_level = serializers.ChoiceField(choices=FaultLevel.choices, required=False)
