@@ -220,3 +220,15 @@ def test_html_work_lists_compiled_once_follow_each_user(org_a, org_b, make_incid
         assert queue == list(incident_work_rows(incident_dispatch_queue(user=dispatcher))[:size])
         assert "queued" in {r.title for r in queue}
     assert incident_my_work_first_page(user=one, size=2)[1] is not None  # three rows: a next page
+    if connection.vendor == "postgresql":
+        # One generic plan per statement for every engineer (settings: plan_cache_mode), never planned
+        # anew per run: the my-work rows' engineer id is the one parameter left.
+        for _ in range(7):
+            for user in (one, two):
+                incident_my_work_first_page(user=user, size=5)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+                           " WHERE statement LIKE '%%assignee_id\" = $%%'")
+            plans = cursor.fetchall()
+        assert plans and all(custom == 0 for _s, _generic, custom in plans), plans
+        assert max(generic for _s, generic, _custom in plans) >= 14, plans
