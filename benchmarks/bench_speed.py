@@ -217,16 +217,18 @@ def main() -> None:
         out: list[Any] = []
         if env["REQUEST_METHOD"] == "POST":
             with raw.transaction(), raw.cursor() as cur:
-                cur.execute("SELECT nextval('ticket_number_inc')")
-                number = f"INC-F{cur.fetchone()[0]}"
                 new_id: int | None = None
+                number = ""
                 old_id = _created_id(captured, name)
                 for sql, params in statements:
-                    if sql.startswith(("SELECT nextval",)):
+                    if sql.startswith("SELECT nextval"):  # the number, and the id where it is taken with it
+                        cur.execute(sql, params)
+                        value, *taken = cur.fetchone()
+                        number, new_id = f"INC-F{value}", (taken[0] if taken else None)
                         continue
                     if sql.startswith('INSERT INTO "incidents_incident"'):
                         params = [number if isinstance(p, str) and p.startswith("INC-") else p for p in params]
-                        cur.execute(sql, params)
+                        cur.execute(sql, _swap(params, old_id, new_id) if new_id is not None else params)
                         new_id = cur.fetchone()[0]
                         continue
                     if sql.startswith(("INSERT", "UPDATE")):

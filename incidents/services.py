@@ -16,9 +16,9 @@ from cmdb.models import CI
 from duty.services import duty_pick_assignee
 from opsdesk.bulk import BulkOutcome
 from opsdesk.errors import ConflictError
-from tickets.audit import event_record
+from tickets.audit import event_record, ticket_insert_created
 from tickets.choices import Channel, EventAction
-from tickets.numbering import next_number
+from tickets.numbering import next_number_and_id
 from tickets.services import ticket_lock, ticket_touch, version_check
 from tickets.sla.calendar import BusinessCalendar
 from tickets.transitions import TicketKindSpec, TransitionContext, accept_stamp, kind_register, transition_run
@@ -83,15 +83,15 @@ def incident_create(
     if errors:
         raise ValidationError(errors)
     level = _validate_level(impact=impact, urgency=urgency, fault_level=fault_level, level_reason=level_reason)
+    number, pk = next_number_and_id(Incident.NUMBER_PREFIX, Incident)
     incident = Incident(
-        number=next_number(Incident.NUMBER_PREFIX), title=title.strip(), description=description.strip(),
+        pk=pk, number=number, title=title.strip(), description=description.strip(),
         organization=organization, contact=contact, ci=ci, channel=channel, impact=impact, urgency=urgency,
         fault_level=level, level_reason=level_reason.strip(), reported_at=reported_at, created_by=actor,
         status=IncidentStatus.NEW,
     )
     prepared = sla.incident_sla_prepare(incident=incident, now=now)
-    incident.save()
-    event_record(ticket=incident, actor=actor, action=EventAction.CREATED, now=now, public=True, data={
+    ticket_insert_created(ticket=incident, actor=actor, now=now, public=True, data={
         "number": incident.number, "title": incident.title, "fault_level": level,
         "suggested_level": suggest_level(impact, urgency), "level_reason": incident.level_reason,
         "channel": channel, "organization": organization.pk, "contact": contact.pk if contact else None,

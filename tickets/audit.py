@@ -24,6 +24,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 
+from .choices import EventAction
 from .models import Attachment, Comment, TicketBase, TicketEvent, WorkLog
 
 
@@ -135,6 +136,24 @@ def event_record(
     event.save(force_insert=True)
     type(ticket).objects.filter(pk=ticket.pk).update(audit_seq=event.seq, audit_head=event.hash)
     ticket.audit_seq, ticket.audit_head = event.seq, event.hash
+    return event
+
+
+def ticket_insert_created(*, ticket: TicketBase, actor: Any, data: dict[str, Any], now: datetime,
+                          public: bool = True) -> TicketEvent:
+    """Insert the new `ticket` and its "created" event. When its id is already known (taken with its
+    number: tickets.numbering.next_number_and_id), the row is written with the chain's head in it:
+    two INSERTs instead of two INSERTs and an UPDATE of the ticket (issue 19). Otherwise the ticket is
+    inserted first and the event recorded as `event_record` does."""
+    if ticket.pk is None:
+        ticket.save(force_insert=True)
+        return event_record(ticket=ticket, actor=actor, action=EventAction.CREATED, data=data, now=now, public=public)
+    event = _event_build(ticket=ticket, seq=ticket.audit_seq + 1, prev_hash=ticket.audit_head,
+                         actor_id=actor.pk if actor is not None else None, action=EventAction.CREATED, data=data,
+                         now=now, public=public)
+    ticket.audit_seq, ticket.audit_head = event.seq, event.hash
+    ticket.save(force_insert=True)
+    event.save(force_insert=True)
     return event
 
 
