@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
@@ -16,6 +16,7 @@ from cmdb.models import CI
 from duty.services import duty_pick_assignee
 from opsdesk.bulk import BulkOutcome
 from opsdesk.errors import ConflictError
+from opsdesk.statements import prepared
 from tickets.audit import event_record, ticket_insert_created
 from tickets.choices import Channel, EventAction
 from tickets.numbering import next_number_and_id
@@ -90,14 +91,16 @@ def incident_create(
         fault_level=level, level_reason=level_reason.strip(), reported_at=reported_at, created_by=actor,
         status=IncidentStatus.NEW,
     )
-    prepared = sla.incident_sla_prepare(incident=incident, now=now)
-    ticket_insert_created(ticket=incident, actor=actor, now=now, public=True, data={
-        "number": incident.number, "title": incident.title, "fault_level": level,
-        "suggested_level": suggest_level(impact, urgency), "level_reason": incident.level_reason,
-        "channel": channel, "organization": organization.pk, "contact": contact.pk if contact else None,
-        "ci": ci.pk if ci else None, "reported_at": reported_at,
-    })
-    sla.incident_sla_start(incident=incident, prepared=prepared, actor=actor, now=now)
+    plan = sla.incident_sla_prepare(incident=incident, now=now)
+    # The same three INSERTs on every create: prepared per connection (bound on the server, parsed once).
+    with prepared(connection):
+        ticket_insert_created(ticket=incident, actor=actor, now=now, public=True, data={
+            "number": incident.number, "title": incident.title, "fault_level": level,
+            "suggested_level": suggest_level(impact, urgency), "level_reason": incident.level_reason,
+            "channel": channel, "organization": organization.pk, "contact": contact.pk if contact else None,
+            "ci": ci.pk if ci else None, "reported_at": reported_at,
+        })
+        sla.incident_sla_start(incident=incident, prepared=plan, actor=actor, now=now)
     return incident
 
 
