@@ -25,12 +25,14 @@ def _head(pk: int) -> tuple[int, str]:
 def test_created_incident_carries_its_head_and_verifies(operator, org_a, now):
     with CaptureQueriesContext(connection) as ctx:
         incident = incident_create(actor=operator, organization=org_a, title="with head", now=now)
-    writes = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith(("INSERT", "UPDATE"))]
+    # Prepared statements are logged as "QUERY = '…' - PARAMS = …" (Django's server-side binding).
+    writes = [q["sql"] for q in ctx.captured_queries if "INSERT INTO" in q["sql"] or "UPDATE " in q["sql"]]
     event = TicketEvent.objects.get(ticket_kind="incident", ticket_id=incident.pk)
     assert (event.seq, event.action, event.prev_hash) == (1, "created", "")
     assert _head(incident.pk) == (1, event.hash) == (incident.audit_seq, incident.audit_head)
     if connection.vendor == "postgresql":
-        assert not any(sql.startswith('UPDATE "incidents_incident"') for sql in writes), writes
+        assert not any('UPDATE "incidents_incident"' in sql for sql in writes), writes
+        assert sum('INSERT INTO "incidents_incident"' in sql for sql in writes) == 1, writes
     assert list(chain_verify(ticket_model=Incident, ticket_ids=[incident.pk])) == []
     # The next event chains on: the head written with the row is the one the chain continues from.
     from incidents.services import incident_update
