@@ -40,10 +40,10 @@ from tickets.approvals import (
     approvals_needed,
     approver_add,
 )
-from tickets.audit import event_record
+from tickets.audit import event_record, ticket_insert_created
 from tickets.choices import ApprovalRule, ApprovalStepState, Channel, EventAction
 from tickets.models import Approval, Approver
-from tickets.numbering import next_number
+from tickets.numbering import next_number_and_id
 from tickets.services import ticket_lock, ticket_touch, version_check
 from tickets.transitions import (
     ACTOR_SIGNED_LINK,
@@ -180,8 +180,9 @@ def change_create(
         test_plan = test_plan.strip() or template.test_plan
         risk = template.risk
         customer_approval_required = not template.customer_preapproved
-    change = Change.objects.create(
-        number=next_number(Change.NUMBER_PREFIX), title=title.strip(), description=(description or "").strip(),
+    number, pk = next_number_and_id(Change.NUMBER_PREFIX, Change)
+    change = Change(
+        pk=pk, number=number, title=title.strip(), description=(description or "").strip(),
         type=type, template=template, reason=(reason or "").strip(), risk=risk, risk_score=score,
         risk_answers=answers, implementation_plan=(implementation_plan or "").strip(),
         backout_plan=(backout_plan or "").strip(), test_plan=(test_plan or "").strip(),
@@ -190,16 +191,16 @@ def change_create(
         customer_approval_required=customer_approval_required, review_required=type == ChangeType.EMERGENCY,
         status=S.DRAFT,
     )
-    if cis:
-        change.cis.set(cis)
-    if problems:
-        change.problems.set(problems)
-    event_record(ticket=change, actor=actor, action=EventAction.CREATED, now=now, public=True, data={
+    ticket_insert_created(ticket=change, actor=actor, now=now, public=True, data={
         "number": change.number, "title": change.title, "type": type, "risk": risk, "risk_score": score,
         "organization": organization.pk, "template": template.pk if template else None,
         "cis": sorted(ci.pk for ci in cis), "problems": sorted(p.pk for p in problems),
         "planned_start": planned_start, "planned_end": planned_end,
     })
+    if cis:
+        change.cis.set(cis)
+    if problems:
+        change.problems.set(problems)
     return change
 
 

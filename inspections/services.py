@@ -34,10 +34,10 @@ from opsdesk.errors import ConflictError
 from spares.choices import MovementKind
 from spares.models import SparePart, Stock
 from spares.services import movement_request
-from tickets.audit import event_record
+from tickets.audit import event_record, ticket_insert_created
 from tickets.choices import Channel, EventAction
 from tickets.locking import ticket_lock
-from tickets.numbering import allocate_numbers
+from tickets.numbering import next_number_and_id
 from tickets.services import ticket_attachment_add, ticket_comment_add
 from tickets.sla_config import PolicyMemo
 from tickets.transitions import SystemActor, TicketKindSpec, TransitionContext, kind_register, transition_run
@@ -185,25 +185,25 @@ def _round_create(*, plan: InspectionPlan, period_start: date, period_end: date,
             return None
         template = plan.template
         title = f"{template.name} · {plan.name} · {period_start:%Y-%m-%d}"
+        ci_ids = (plan_ci_ids(plan, period_start=period_start, covered=covered())
+                  if template.scope == TemplateScope.CI else [])
+        number, pk = next_number_and_id(InspectionRound.NUMBER_PREFIX, InspectionRound)
         ticket = InspectionRound(
-            number=allocate_numbers(InspectionRound.NUMBER_PREFIX, 1)[0], title=title[:200],
+            pk=pk, number=number, title=title[:200],
             organization_id=plan.organization_id, group_id=plan.group_id, assignee_id=plan.assignee_id,
             channel=Channel.INSPECTION, reported_at=now, plan=plan, status=RoundStatus.SCHEDULED,
             period_start=period_start, period_end=period_end, scheduled_for=scheduled_for, due_at=due,
         )
         try:
-            with transaction.atomic():
-                ticket.save(force_insert=True)
+            with transaction.atomic():  # a savepoint: the round and its event, or neither
+                ticket_insert_created(ticket=ticket, actor=None, now=now, public=True, data={
+                    "number": ticket.number, "title": ticket.title, "plan": plan.pk, "period_start": period_start,
+                    "scheduled_for": scheduled_for, "due_at": due, "cis": len(ci_ids)})
         except IntegrityError:
             return None
-        ci_ids = (plan_ci_ids(plan, period_start=period_start, covered=covered())
-                  if template.scope == TemplateScope.CI else [])
         RoundTarget.objects.bulk_create(
             [RoundTarget(round=ticket, ci_id=ci_id, position=i) for i, ci_id in enumerate(ci_ids)],
             batch_size=5000)
-        event_record(ticket=ticket, actor=None, action=EventAction.CREATED, now=now, public=True, data={
-            "number": ticket.number, "title": ticket.title, "plan": plan.pk, "period_start": period_start,
-            "scheduled_for": scheduled_for, "due_at": due, "cis": len(ci_ids)})
         return ticket
 
 

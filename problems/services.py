@@ -19,10 +19,10 @@ from accounts.models import Organization, SupportGroup
 from cmdb.models import CI
 from incidents.choices import CauseCategory
 from incidents.models import Incident
-from tickets.audit import event_record
+from tickets.audit import event_record, ticket_insert_created
 from tickets.choices import EventAction
 from tickets.models import TicketEvent
-from tickets.numbering import next_number
+from tickets.numbering import next_number_and_id
 from tickets.services import ticket_lock, ticket_touch, version_check
 from tickets.transitions import CUSTOMERS_NEVER, TicketKindSpec, TransitionContext, kind_register, transition_run
 
@@ -132,15 +132,15 @@ def problem_create(
     _validate_fields(organization=organization, title=title, ci=ci, priority=priority,
                      cause_category=cause_category, group=group, assignee=assignee)
     problem = Problem(
-        number=next_number(Problem.NUMBER_PREFIX), title=title.strip(), description=(description or "").strip(),
+        title=title.strip(), description=(description or "").strip(),
         organization=organization, ci=ci, priority=priority, cause_category=cause_category or "",
         root_cause=(root_cause or "").strip(), workaround=(workaround or "").strip(), assignee=assignee, group=group,
         reported_at=now, created_by=actor,
         status=ProblemStatus.NEW,
     )
     incidents = _incidents_for_link(problem=problem, incident_ids=incident_ids)
-    problem.save()
-    event_record(ticket=problem, actor=actor, action=EventAction.CREATED, now=now, public=True, data={
+    problem.number, problem.pk = next_number_and_id(Problem.NUMBER_PREFIX, Problem)
+    ticket_insert_created(ticket=problem, actor=actor, now=now, public=True, data={
         "number": problem.number, "title": problem.title, "organization": organization.pk,
         "priority": priority, "ci": ci.pk if ci else None, "cause_category": problem.cause_category,
     })

@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization
 from changes.choices import ChangeStatus
 from changes.models import Change, FreezeWindow
-from tickets.audit import event_record
+from tickets.audit import event_record, ticket_insert_created
 from tickets.choices import EventAction
-from tickets.numbering import next_number
+from tickets.numbering import next_number_and_id
 from tickets.services import ticket_lock, ticket_touch, version_check
 from tickets.transitions import TicketKindSpec, TransitionContext, kind_register, transition_run
 
@@ -129,19 +129,19 @@ def release_create(
     if errors:
         raise ValidationError(errors)
     _changes_check(changes=changes, organization_id=organization.pk, release_id=None)
+    number, pk = next_number_and_id(Release.NUMBER_PREFIX, Release)
     release = Release(
-        number=next_number(Release.NUMBER_PREFIX), title=title.strip(), description=(description or "").strip(),
+        pk=pk, number=number, title=title.strip(), description=(description or "").strip(),
         release_version=release_version.strip(), plan=(plan or "").strip(), planned_start=planned_start,
         planned_end=planned_end, organization=organization, reported_at=now, created_by=actor,
         status=ReleaseStatus.PLANNING,
     )
-    release.save()
-    _link_changes(release=release, add=changes, actor=actor, now=now)
-    event_record(ticket=release, actor=actor, action=EventAction.CREATED, now=now, public=True, data={
+    ticket_insert_created(ticket=release, actor=actor, now=now, public=True, data={
         "number": release.number, "title": release.title, "release_version": release.release_version,
         "organization": organization.pk, "planned_start": planned_start, "planned_end": planned_end,
         "changes": sorted(c.number for c in changes),
     })
+    _link_changes(release=release, add=changes, actor=actor, now=now)
     return release
 
 

@@ -24,9 +24,9 @@ from incidents.services import incident_transition
 from incidents.sla import system_actor
 from incidents.workflow import INCIDENT_WORKFLOW
 from tickets.approvals import ApproverSpec, approval_open, approval_withdraw
-from tickets.audit import event_record
+from tickets.audit import event_record, ticket_insert_created
 from tickets.choices import ApprovalRule, EventAction
-from tickets.numbering import next_number
+from tickets.numbering import next_number_and_id
 from tickets.transitions import TicketKindSpec, TransitionContext, kind_register, transition_run
 
 from .choices import LeaveStatus as S
@@ -83,16 +83,17 @@ def leave_create(*, actor: Any, engineer: Any, organization: Organization, start
     if errors:
         raise ValidationError(errors)
     title = _("Leave of %(name)s") % {"name": engineer.display_name}
-    leave = LeaveRequest.objects.create(
-        number=next_number(LeaveRequest.NUMBER_PREFIX), title=title[:200], description=(reason or "").strip(),
+    number, pk = next_number_and_id(LeaveRequest.NUMBER_PREFIX, LeaveRequest)
+    leave = LeaveRequest(
+        pk=pk, number=number, title=title[:200], description=(reason or "").strip(),
         organization=organization, contact=contact, reported_at=now, created_by=actor, engineer=engineer,
         leave_type=leave_type, starts_at=starts_at, ends_at=ends_at, stand_in=stand_in, status=S.DRAFT)
     items = [HandoverItem(leave=leave, incident=i, to_user=u) for i, u in handover]
     items += [HandoverItem(leave=leave, duty=what[:300], to_user=who) for what, who in clean_duties]
-    HandoverItem.objects.bulk_create(items)
-    event_record(ticket=leave, actor=actor, action=EventAction.CREATED, now=now, public=True, data={
+    ticket_insert_created(ticket=leave, actor=actor, now=now, public=True, data={
         "number": leave.number, "engineer": engineer.pk, "starts_at": starts_at, "ends_at": ends_at,
         "stand_in": stand_in.pk, "handover": [[i.incident_id, i.duty, i.to_user_id] for i in items]})
+    HandoverItem.objects.bulk_create(items)  # the items take the leave's id, known now on every database
     return leave
 
 

@@ -141,10 +141,10 @@ def event_record(
 
 def ticket_insert_created(*, ticket: TicketBase, actor: Any, data: dict[str, Any], now: datetime,
                           public: bool = True) -> TicketEvent:
-    """Insert the new `ticket` and its "created" event. When its id is already known (taken with its
-    number: tickets.numbering.next_number_and_id), the row is written with the chain's head in it:
-    two INSERTs instead of two INSERTs and an UPDATE of the ticket (issue 19). Otherwise the ticket is
-    inserted first and the event recorded as `event_record` does."""
+    """Insert the new `ticket` and its "created" event: every kind's create ends here. When its id is
+    already known (taken with its number: tickets.numbering.next_number_and_id), the row is written
+    with the chain's head in it: two INSERTs instead of two INSERTs and an UPDATE of the ticket (issue
+    19). Otherwise the ticket is inserted first and the event recorded as `event_record` does."""
     if ticket.pk is None:
         ticket.save(force_insert=True)
         return event_record(ticket=ticket, actor=actor, action=EventAction.CREATED, data=data, now=now, public=public)

@@ -20,11 +20,11 @@ from django.utils.translation import gettext as _
 from accounts.models import SupportGroup
 from opsdesk.signals import public_comment
 
-from .audit import event_record
+from .audit import event_record, ticket_insert_created
 from .choices import CallOutcome, Channel, EventAction, RequestType
 from .locking import ticket_lock, ticket_touch, version_check  # noqa: F401  (re-exported: every app imports them from here)
 from .models import Attachment, CallRecord, Comment, ServiceRequest, TicketBase, WorkLog
-from .numbering import next_number
+from .numbering import next_number_and_id
 from .request_workflow import REQUEST_WORKFLOW
 from .transitions import TicketKindSpec, TransitionContext, accept_stamp, kind_register, transition_run
 
@@ -165,12 +165,13 @@ def request_create(*, actor: Any, organization: Any, title: str, description: st
         errors["contact"] = [_("This contact belongs to another organisation.")]
     if errors:
         raise ValidationError(errors)
-    req = ServiceRequest.objects.create(
-        number=next_number(ServiceRequest.NUMBER_PREFIX), title=title.strip(), description=(description or "").strip(),
+    number, pk = next_number_and_id(ServiceRequest.NUMBER_PREFIX, ServiceRequest)
+    req = ServiceRequest(
+        pk=pk, number=number, title=title.strip(), description=(description or "").strip(),
         request_type=request_type, organization=organization, contact=contact, channel=channel,
         reported_at=reported_at or now, created_by=actor,
     )
-    event_record(ticket=req, actor=actor, action=EventAction.CREATED, now=now, public=True, data={
+    ticket_insert_created(ticket=req, actor=actor, now=now, public=True, data={
         "number": req.number, "title": req.title, "request_type": request_type, "channel": channel,
         "organization": organization.pk, "contact": contact.pk if contact else None,
     })

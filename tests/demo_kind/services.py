@@ -10,9 +10,9 @@ from django.db import transaction
 
 from accounts.choices import Role
 from tickets.approvals import ApproverSpec, approval_open
-from tickets.audit import event_record
-from tickets.choices import ApprovalOrder, ApprovalRule, EventAction
-from tickets.numbering import next_number
+from tickets.audit import ticket_insert_created
+from tickets.choices import ApprovalOrder, ApprovalRule
+from tickets.numbering import next_number_and_id
 from tickets.transitions import TicketKindSpec, TransitionContext, kind_register, transition_run
 
 from .models import DemoStatus as S
@@ -24,11 +24,11 @@ COMPANY_APPROVERS_OPTION = "company_approvers"
 
 @transaction.atomic
 def demo_create(*, actor: Any, organization: Any, title: str, contact: Any = None, now: datetime) -> DemoTicket:
-    ticket = DemoTicket.objects.create(number=next_number(DemoTicket.NUMBER_PREFIX), title=title,
-                                       organization=organization, contact=contact, reported_at=now,
-                                       created_by=actor, status=S.DRAFT)
-    event_record(ticket=ticket, actor=actor, action=EventAction.CREATED, now=now, public=True,
-                 data={"number": ticket.number, "title": title})
+    number, pk = next_number_and_id(DemoTicket.NUMBER_PREFIX, DemoTicket)
+    ticket = DemoTicket(pk=pk, number=number, title=title, organization=organization, contact=contact,
+                        reported_at=now, created_by=actor, status=S.DRAFT)
+    ticket_insert_created(ticket=ticket, actor=actor, now=now, public=True,
+                          data={"number": ticket.number, "title": title})
     return ticket
 
 

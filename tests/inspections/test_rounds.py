@@ -13,10 +13,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
 
 from incidents.models import Incident
 from inspections.models import Answer, ChecklistItem, InspectionRound, RoundTarget
 from inspections.services import (
+    _round_create,
     answer_record,
     round_transition,
     rounds_escalate_overdue,
@@ -26,6 +29,7 @@ from inspections.services import (
 from notifications.models import Notification
 from spares.choices import MovementKind, MovementStatus
 from spares.services import movement_approve, movement_request, spare_part_create, storeroom_create
+from tests.kernel.test_created_with_head import assert_created_with_head
 from tickets.models import Attachment, Comment, TicketEvent
 
 from .conftest import SH, at
@@ -49,6 +53,27 @@ def test_generation_is_idempotent_across_beats(make_plan, cameras):
     assert rounds[0].group_id == plan.group_id and rounds[0].number.startswith("INS-")
     assert RoundTarget.objects.filter(round=rounds[0]).count() == 5
     assert TicketEvent.objects.filter(ticket_kind="inspection", ticket_id=rounds[0].pk, action="created").count() == 1
+
+
+def test_a_round_is_written_with_its_head_and_a_lost_race_writes_nothing(make_plan, cameras, monkeypatch):
+    plan = make_plan("monthly-system", cis=cameras)
+    with CaptureQueriesContext(connection) as ctx:
+        rounds_generate(now=at(2026, 11, 2), plan_ids=[plan.pk], until=date(2026, 11, 3))
+    ticket = InspectionRound.objects.get(plan=plan)
+    event = assert_created_with_head(InspectionRound, ticket, ctx.captured_queries)
+    assert event.actor_id is None and event.data["cis"] == 5
+    assert RoundTarget.objects.filter(round=ticket).count() == 5
+    # A beat whose check missed the round another beat was inserting: the unique constraint refuses
+    # the row, and neither it, its event nor its targets are written; the transaction goes on.
+    counts = (InspectionRound.objects.count(), TicketEvent.objects.count(), RoundTarget.objects.count())
+    monkeypatch.setattr(QuerySet, "exists", lambda self: False)
+    made = _round_create(plan=plan, period_start=ticket.period_start, period_end=ticket.period_end,
+                         scheduled_for=ticket.scheduled_for, due=ticket.due_at, now=at(2026, 11, 2),
+                         covered=lambda: [])
+    monkeypatch.undo()
+    assert made is None
+    assert (InspectionRound.objects.count(), TicketEvent.objects.count(), RoundTarget.objects.count()) == counts
+    assert InspectionRound.objects.get(plan=plan).pk == ticket.pk
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,14 +8,18 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from duty.choices import DutyRole
 from duty.models import DutyMember, DutyRule
 from duty.selectors import duty_on_now
 from incidents.services import incident_create, incident_transition
 from team.choices import LeaveStatus
+from team.models import HandoverItem, LeaveRequest
 from team.services import leave_create, leave_transition
 from tests.factories import CustomerFactory
+from tests.kernel.test_created_with_head import assert_created_with_head
 from tickets.approvals import approval_decide, approval_pending, approvals_sweep
 from tickets.models import CalendarDay, SLAPolicy, TicketEvent, WorkCalendar
 
@@ -28,6 +32,25 @@ def customer_calendar(org_a):
     CalendarDay.objects.create(calendar=cal, date=date(2027, 1, 1), kind="holiday", name="New Year")
     SLAPolicy.objects.create(name="Org A", organization=org_a, calendar=cal)
     return cal
+
+
+def test_leave_is_written_with_its_head_and_its_hand_over(crew, org_a, operator):
+    """The leave row carries its "created" event's head from its insert; the hand-over items, built
+    before the leave had an id, are written after it with that id."""
+    t0 = sh(2026, 12, 28, 10, 0)
+    eng, mate = crew["eng"], crew["mate"]
+    inc = incident_create(actor=operator, organization=org_a, title="Switch", now=t0)
+    incident_transition(incident_id=inc.pk, actor=crew["dispatcher"], action="assign",
+                        payload={"assignee": eng.pk, "group": crew["group"].pk}, now=t0)
+    with CaptureQueriesContext(connection) as ctx:
+        leave = leave_create(actor=eng, engineer=eng, organization=org_a, starts_at=sh(2027, 1, 11, 9),
+                             ends_at=sh(2027, 1, 12, 18), stand_in=mate, handover=[(inc, mate)],
+                             duties=[("Backup check", mate)], now=t0)
+    event = assert_created_with_head(LeaveRequest, leave, ctx.captured_queries)
+    items = list(HandoverItem.objects.filter(leave_id=leave.pk).order_by("pk").values_list("incident_id", "duty",
+                                                                                           "to_user_id"))
+    assert items == [(inc.pk, "", mate.pk), (None, "Backup check", mate.pk)]
+    assert event.data["handover"] == [list(item) for item in items]
 
 
 def test_company_then_customer_within_two_working_days_over_a_holiday(crew, org_a, operator, customer_calendar):
